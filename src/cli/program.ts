@@ -1,0 +1,24 @@
+/** All `baton` commands, assembled; imported by the entry point and by the README's generated CLI reference. */
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { registerValidate } from "./validate.js";
+import { registerRender } from "./render.js";
+
+export function batonVersion(): string {
+  // src/cli/ and dist/cli/ are both two levels below package.json.
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name("baton")
+    .description("GitOps promotions: pin images by digest, promote them through environments with pull requests, reconcile clusters from git")
+    .version(batonVersion(), "-v, --version")
+    .showHelpAfterError()
+    .exitOverride();
+  registerValidate(program);
+  registerRender(program);
+  return program;
+}

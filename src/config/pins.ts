@@ -1,0 +1,93 @@
+/**
+ * Pins: which image repository runs at which digest in an environment.
+ * Read from rendered objects (every container list in any object: Pods, workload templates, CronJob
+ * job templates, and CRDs that embed pod specs) and checked against the environment's digest policy.
+ */
+import { BatonError } from "../errors.js";
+import { parseImageRef, type ImageRef } from "./image-ref.js";
+import { formatId, type RenderedObject } from "./objects.js";
+
+export const CONTAINER_LIST_KEYS = new Set(["containers", "initContainers", "ephemeralContainers"]);
+
+export interface ImageUse {
+  /** The reference as written. */
+  image: string;
+  /** JSON-ish path inside the object, e.g. `spec.template.spec.containers[0].image`. */
+  field: string;
+  object: RenderedObject;
+}
+
+/** Every `image:` inside a container list anywhere in the object. */
+export function imageUses(object: RenderedObject): ImageUse[] {
+  const uses: ImageUse[] = [];
+  const visit = (value: unknown, field: string, inContainerList: boolean): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => visit(item, `${field}[${i}]`, inContainerList));
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, child] of Object.entries(value)) {
+        const childField = field ? `${field}.${key}` : key;
+        if (inContainerList && key === "image" && typeof child === "string") uses.push({ image: child, field: childField, object });
+        else visit(child, childField, CONTAINER_LIST_KEYS.has(key) && Array.isArray(child));
+      }
+    }
+  };
+  visit(object.object, "", false);
+  return uses;
+}
+
+export interface Pin {
+  repository: string;
+  digest?: string;
+  tag?: string;
+}
+
+/** repository → pin. */
+export type PinSet = Map<string, Pin>;
+
+/**
+ * Checks every image against the digest policy and returns the environment's pin set.
+ * Collects every problem instead of stopping at the first.
+ */
+export function readPins(objects: RenderedObject[], policy: { requireDigests: boolean }): { pins: PinSet; problems: BatonError[] } {
+  const pins: PinSet = new Map();
+  const problems: BatonError[] = [];
+  for (const object of objects) {
+    for (const use of imageUses(object)) {
+      const where = { file: object.source.file, field: use.field, object: formatId(object.id) };
+      const parsed = parseImageRef(use.image);
+      if (!parsed.ok) {
+        problems.push(new BatonError(parsed.problem === "bad-digest" ? "PIN_BAD_DIGEST" : "PIN_BAD_REFERENCE", `image "${use.image}": ${parsed.reason}`, {
+          ...where, hint: "write repo@sha256:<64 hex>, e.g. ghcr.io/acme/web@sha256:…",
+        }));
+        continue;
+      }
+      const ref: ImageRef = parsed.ref;
+      if (policy.requireDigests && !ref.digest) {
+        const latest = ref.tag === undefined || ref.tag === "latest";
+        problems.push(new BatonError(latest ? "PIN_LATEST" : "PIN_NO_DIGEST", latest
+          ? `image "${use.image}" floats on latest`
+          : `image "${use.image}" is pinned by tag only`, {
+          ...where, hint: `pin it by digest: baton pin <env> ${ref.repository}=${ref.repository}@sha256:<digest> (or set requireDigests: false)`,
+        }));
+      }
+      const existing = pins.get(ref.repository);
+      if (existing && existing.digest !== ref.digest) {
+        problems.push(new BatonError("PIN_CONFLICT", `image ${ref.repository} is pinned at two digests (${existing.digest ?? existing.tag ?? "untagged"} and ${ref.digest ?? ref.tag ?? "untagged"})`, {
+          ...where, hint: "pin one digest per image and environment so promotions are unambiguous",
+        }));
+        continue;
+      }
+      if (!existing) {
+        const pin: Pin = { repository: ref.repository };
+        if (ref.digest) pin.digest = ref.digest;
+        if (ref.tag) pin.tag = ref.tag;
+        pins.set(ref.repository, pin);
+      }
+    }
+  }
+  return { pins, problems };
+}
+
+export function pinsToRecord(pins: PinSet): Record<string, string> {
+  return Object.fromEntries([...pins.values()].sort((a, b) => a.repository.localeCompare(b.repository)).map((p) => [p.repository, p.digest ?? p.tag ?? ""]));
+}

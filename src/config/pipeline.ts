@@ -1,0 +1,202 @@
+/**
+ * `baton.yaml`: the pipeline of ordered environments and their policies.
+ * Loading validates the schema and the graph (unknown/duplicate environments, promoteFrom cycles) and
+ * reports every problem with its field path.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { validate as validateCron } from "node-cron";
+import { BatonError, BatonErrors } from "../errors.js";
+import { parseDuration } from "./duration.js";
+import { resolveInRepo, readLimited } from "./files.js";
+import { parseYamlDocs } from "./yaml-safe.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+
+export const PIPELINE_FILE = "baton.yaml";
+export const PIPELINE_API_VERSION = "baton.dev/v1alpha1";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
+  message: "is not a duration; write e.g. 30s, 10m, 1h30m or 2d",
+  params: { code: "PIPELINE_BAD_DURATION" },
+});
+const cron = z.string().refine((s) => validateCron(s), {
+  message: "is not a cron expression (node-cron syntax, e.g. \"* 9-16 * * 1-5\" = weekdays 09:00-16:59)",
+  params: { code: "PIPELINE_BAD_CRON" },
+});
+const envName = z.string().regex(DNS_LABEL, "must be a DNS label: lowercase letters, digits and '-', at most 63 characters").max(63);
+
+export const EnvironmentSpecSchema = z
+  .object({
+    name: envName,
+    path: z.string().min(1, "must name the environment's folder, e.g. environments/staging"),
+    promoteFrom: envName.optional(),
+    namespace: z.string().regex(DNS_LABEL, "must be a valid namespace name").optional(),
+    soak: duration.optional(),
+    windows: z.array(cron).optional(),
+    timezone: z.string().optional(),
+    autoPromote: z.boolean().default(false),
+    prune: z.boolean().default(true),
+    requireDigests: z.boolean().default(true),
+    approvers: z.array(z.string().regex(/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/, "must be @user, @org/team or an email")).optional(),
+    allowDirectPush: z.boolean().default(false),
+  })
+  .strict();
+
+export const NOTIFY_EVENTS = [
+  "promotion.opened",
+  "promotion.merged",
+  "deploy.succeeded",
+  "deploy.failed",
+  "rollback.opened",
+] as const;
+
+export const NotifierSchema = z
+  .object({
+    name: z.string().min(1),
+    type: z.enum(["webhook", "slack", "dingtalk"]),
+    /** Literal URL, or read from this environment variable (keeps tokens out of git). */
+    url: z.string().url().optional(),
+    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    /** DingTalk signing secret, read from this environment variable. */
+    secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    events: z.array(z.enum(NOTIFY_EVENTS)).optional(),
+    environments: z.array(envName).optional(),
+  })
+  .strict()
+  .refine((n) => (n.url === undefined) !== (n.urlEnv === undefined), { message: "set exactly one of url or urlEnv" });
+
+export const PipelineSchema = z
+  .object({
+    apiVersion: z.literal(PIPELINE_API_VERSION),
+    kind: z.literal("Pipeline"),
+    metadata: z.object({ name: z.string().optional() }).passthrough().optional(),
+    environments: z.array(EnvironmentSpecSchema).min(1, "list at least one environment"),
+    notifications: z.array(NotifierSchema).optional(),
+  })
+  .strict();
+
+export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
+export type NotifierSpec = z.infer<typeof NotifierSchema>;
+export type Pipeline = z.infer<typeof PipelineSchema>;
+
+/** Formats a zod path as `environments[1].promoteFrom`. */
+export function formatFieldPath(segments: ReadonlyArray<string | number>): string {
+  return segments.reduce<string>((acc, s) => (typeof s === "number" ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), "");
+}
+
+/** Validates an already-parsed baton.yaml value. Returns the pipeline or every problem found. */
+export function parsePipeline(value: unknown, file = PIPELINE_FILE): Pipeline {
+  const result = PipelineSchema.safeParse(value);
+  if (!result.success) {
+    throw new BatonErrors(
+      result.error.issues.map((issue) => {
+        const field = formatFieldPath(issue.path);
+        const custom = issue.code === "custom" ? (issue.params as { code?: string } | undefined)?.code : undefined;
+        const code = custom === "PIPELINE_BAD_CRON" || custom === "PIPELINE_BAD_DURATION" ? custom : "PIPELINE_SCHEMA";
+        return new BatonError(code, `${field || "document"} ${issue.message}`, {
+          file,
+          field,
+          hint: schemaHint(field),
+        });
+      }),
+    );
+  }
+  checkGraph(result.data, file);
+  return result.data;
+}
+
+function schemaHint(field: string): string {
+  if (field === "apiVersion") return `set apiVersion: ${PIPELINE_API_VERSION}`;
+  if (field === "kind") return "set kind: Pipeline";
+  if (field.endsWith("windows[0]") || /windows\[\d+\]$/.test(field)) return "see the windows reference in the README";
+  return "see the baton.yaml reference in the README (schema: schema/baton.schema.json)";
+}
+
+function checkGraph(pipeline: Pipeline, file: string): void {
+  const errors: BatonError[] = [];
+  const byName = new Map<string, number>();
+  pipeline.environments.forEach((env, i) => {
+    if (byName.has(env.name)) {
+      errors.push(new BatonError("PIPELINE_DUPLICATE_ENV", `environment "${env.name}" is listed twice`, {
+        file, field: `environments[${i}].name`, hint: "give every environment a unique name",
+      }));
+    }
+    byName.set(env.name, i);
+  });
+  pipeline.environments.forEach((env, i) => {
+    if (env.promoteFrom !== undefined && !byName.has(env.promoteFrom)) {
+      errors.push(new BatonError("PIPELINE_UNKNOWN_ENV", `promoteFrom names unknown environment "${env.promoteFrom}"`, {
+        file, field: `environments[${i}].promoteFrom`, hint: `use one of: ${[...byName.keys()].join(", ")}`,
+      }));
+    }
+    if (env.promoteFrom === env.name) {
+      errors.push(new BatonError("PIPELINE_CYCLE", `environment "${env.name}" promotes from itself`, {
+        file, field: `environments[${i}].promoteFrom`, hint: "remove promoteFrom or point it at the previous stage",
+      }));
+    }
+    try {
+      resolveInRepo("/", env.path, { file, field: `environments[${i}].path` });
+    } catch (e) {
+      errors.push(e as BatonError);
+    }
+  });
+  const cycle = findCycle(pipeline);
+  if (cycle && cycle.length > 1) {
+    errors.push(new BatonError("PIPELINE_CYCLE", `promoteFrom forms a cycle: ${cycle.join(" → ")}`, {
+      file, field: "environments", hint: "stages must form a chain, e.g. testing → staging → production",
+    }));
+  }
+  if (errors.length > 0) throw new BatonErrors(errors);
+}
+
+function findCycle(pipeline: Pipeline): string[] | undefined {
+  const from = new Map(pipeline.environments.map((e) => [e.name, e.promoteFrom]));
+  for (const start of from.keys()) {
+    const seen: string[] = [];
+    let current: string | undefined = start;
+    while (current !== undefined) {
+      if (seen.includes(current)) return current === start ? [...seen, current] : undefined;
+      seen.push(current);
+      current = from.get(current);
+    }
+  }
+  return undefined;
+}
+
+export async function loadPipeline(repoDir: string, limits: Limits = DEFAULT_LIMITS): Promise<Pipeline> {
+  const file = path.join(repoDir, PIPELINE_FILE);
+  try {
+    await fs.access(file);
+  } catch {
+    throw new BatonError("PIPELINE_NOT_FOUND", `no ${PIPELINE_FILE} in ${repoDir}`, {
+      file: PIPELINE_FILE,
+      hint: "run baton in a config repo clone or pass --repo DIR; see the README quickstart for an example baton.yaml",
+    });
+  }
+  const docs = parseYamlDocs(await readLimited(repoDir, file, limits), PIPELINE_FILE, limits);
+  if (docs.length !== 1) {
+    throw new BatonError("PIPELINE_SCHEMA", `expected exactly one YAML document, found ${docs.length}`, {
+      file: PIPELINE_FILE, hint: "keep the whole pipeline in one document",
+    });
+  }
+  return parsePipeline(docs[0]?.value, PIPELINE_FILE);
+}
+
+export function findEnvironment(pipeline: Pipeline, name: string): EnvironmentSpec {
+  const env = pipeline.environments.find((e) => e.name === name);
+  if (!env) {
+    throw new BatonError("PIPELINE_UNKNOWN_ENV", `unknown environment "${name}"`, {
+      file: PIPELINE_FILE,
+      hint: `use one of: ${pipeline.environments.map((e) => e.name).join(", ")}`,
+    });
+  }
+  return env;
+}
+
+/** The first environment (the one nothing promotes into): where CI pins fresh builds. */
+export function firstEnvironment(pipeline: Pipeline): EnvironmentSpec {
+  return pipeline.environments.find((e) => e.promoteFrom === undefined) ?? (pipeline.environments[0] as EnvironmentSpec);
+}

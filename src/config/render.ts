@@ -1,0 +1,83 @@
+/**
+ * Rendering an environment: its folder's YAML (or `kustomize build` output) becomes a validated,
+ * de-duplicated, stably ordered list of objects with the environment's default namespace applied.
+ */
+import { promises as fs } from "node:fs";
+import { BatonError } from "../errors.js";
+import { assertInside, listYamlFiles, readLimited, relativeToRepo, resolveInRepo } from "./files.js";
+import { checkKustomizationTree, findKustomization, kustomizeBuild } from "./kustomize.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
+import { PIPELINE_FILE, type EnvironmentSpec } from "./pipeline.js";
+import { parseYamlDocs, type ParsedDoc } from "./yaml-safe.js";
+
+export interface RenderOptions {
+  limits?: Limits;
+  /** Decides scope for kinds Baton does not know (CRDs); the agent passes API discovery. */
+  clusterScoped?: (kind: string, group: string) => boolean;
+  /** Namespace for namespaced objects without one when the environment sets none (the agent's targetNamespace). */
+  defaultNamespace?: string;
+}
+
+export interface Rendered {
+  env: string;
+  /** How the folder was rendered. */
+  mode: "plain" | "kustomize";
+  objects: RenderedObject[];
+}
+
+/** Locates an environment's folder, rejecting escapes; `index` is its position in baton.yaml for messages. */
+export async function environmentDir(repoDir: string, env: EnvironmentSpec, index = 0): Promise<string> {
+  const field = `environments[${index}].path`;
+  const dir = resolveInRepo(repoDir, env.path, { file: PIPELINE_FILE, field });
+  try {
+    const stat = await fs.stat(dir);
+    if (!stat.isDirectory()) throw new Error("not a directory");
+  } catch {
+    throw new BatonError("ENV_DIR_NOT_FOUND", `environment "${env.name}" folder ${env.path} does not exist`, {
+      file: PIPELINE_FILE, field, hint: `create ${env.path}/ with the environment's manifests or fix the path`,
+    });
+  }
+  await assertInside(repoDir, dir, env.path);
+  return dir;
+}
+
+export async function renderEnvironment(repoDir: string, env: EnvironmentSpec, options: RenderOptions = {}): Promise<Rendered> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const dir = await environmentDir(repoDir, env);
+  const kustomization = await findKustomization(dir);
+  let docs: ParsedDoc[];
+  if (kustomization) {
+    await checkKustomizationTree(repoDir, kustomization, limits);
+    docs = parseYamlDocs(await kustomizeBuild(repoDir, dir, limits), `${env.path} (kustomize build)`, limits);
+  } else {
+    docs = [];
+    for (const file of await listYamlFiles(repoDir, dir, limits)) {
+      docs.push(...parseYamlDocs(await readLimited(repoDir, file, limits), relativeToRepo(repoDir, file), limits));
+    }
+  }
+  return { env: env.name, mode: kustomization ? "kustomize" : "plain", objects: toObjects(docs, env, options) };
+}
+
+/** Validates documents as objects, applies the default namespace, and rejects duplicates. Pure. */
+export function toObjects(docs: ParsedDoc[], env: EnvironmentSpec, options: RenderOptions = {}): RenderedObject[] {
+  const clusterScoped = options.clusterScoped ?? ((kind: string) => isBuiltinClusterScoped(kind));
+  const namespace = env.namespace ?? options.defaultNamespace;
+  const seen = new Map<string, RenderedObject>();
+  const out: RenderedObject[] = [];
+  for (const doc of docs) {
+    const source = { file: doc.file, line: doc.line };
+    const obj = withDefaultNamespace(validateObject(doc.value, source), namespace, clusterScoped);
+    const rendered: RenderedObject = { id: objectId(obj), object: obj, source };
+    const key = idKey(rendered.id);
+    const first = seen.get(key);
+    if (first) {
+      throw new BatonError("OBJECT_DUPLICATE", `${formatId(rendered.id)} is defined twice (first at ${first.source.file}:${first.source.line})`, {
+        file: doc.file, object: formatId(rendered.id), hint: "keep one definition per object; environments differ by folder, not by duplicates",
+      });
+    }
+    seen.set(key, rendered);
+    out.push(rendered);
+  }
+  return out;
+}

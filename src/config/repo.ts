@@ -1,0 +1,147 @@
+/**
+ * Whole-repo operations on a config repo checkout: validate everything, read an environment's pins,
+ * and plan promotions/pins as file edits. Thin I/O around the pure functions in this folder.
+ */
+import { BatonError, BatonErrors } from "../errors.js";
+import { planEdits, type EditPlan, type SourceFile } from "./edit.js";
+import { listYamlFiles, readLimited, relativeToRepo } from "./files.js";
+import { imageShortName, parseImageRef } from "./image-ref.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "./pipeline.js";
+import { readPins, type Pin, type PinSet } from "./pins.js";
+import { environmentDir, renderEnvironment, type Rendered, type RenderOptions } from "./render.js";
+
+export interface EnvironmentReport {
+  name: string;
+  objects: number;
+  mode: Rendered["mode"];
+  pins: Pin[];
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  environments: EnvironmentReport[];
+  errors: BatonError[];
+}
+
+function asErrors(e: unknown): BatonError[] {
+  if (e instanceof BatonErrors) return e.errors;
+  if (e instanceof BatonError) return [e];
+  throw e;
+}
+
+/** Checks baton.yaml, that every environment renders, and that pins obey policy. Reports every problem. */
+export async function validateRepo(repoDir: string, options: RenderOptions = {}): Promise<ValidationReport> {
+  let pipeline: Pipeline;
+  try {
+    pipeline = await loadPipeline(repoDir, options.limits);
+  } catch (e) {
+    return { ok: false, environments: [], errors: asErrors(e) };
+  }
+  const errors: BatonError[] = [];
+  const environments: EnvironmentReport[] = [];
+  for (const env of pipeline.environments) {
+    try {
+      const rendered = await renderEnvironment(repoDir, env, options);
+      const { pins, problems } = readPins(rendered.objects, env);
+      errors.push(...problems);
+      if (problems.length === 0) environments.push({ name: env.name, objects: rendered.objects.length, mode: rendered.mode, pins: [...pins.values()] });
+    } catch (e) {
+      errors.push(...asErrors(e));
+    }
+  }
+  return { ok: errors.length === 0, environments, errors };
+}
+
+/** Renders an environment and returns its pins; policy violations throw (nothing is promoted from a bad env). */
+export async function environmentPins(repoDir: string, env: EnvironmentSpec, options: RenderOptions = {}): Promise<{ rendered: Rendered; pins: PinSet }> {
+  const rendered = await renderEnvironment(repoDir, env, options);
+  const { pins, problems } = readPins(rendered.objects, env);
+  if (problems.length > 0) throw new BatonErrors(problems);
+  return { rendered, pins };
+}
+
+/** The YAML files of an environment's own folder: the only files a promotion into it may edit. */
+export async function readEnvironmentFiles(repoDir: string, env: EnvironmentSpec, limits: Limits = DEFAULT_LIMITS): Promise<SourceFile[]> {
+  const dir = await environmentDir(repoDir, env);
+  const files: SourceFile[] = [];
+  for (const file of await listYamlFiles(repoDir, dir, limits)) files.push({ path: relativeToRepo(repoDir, file), text: await readLimited(repoDir, file, limits) });
+  return files;
+}
+
+export interface PromotionPlan extends EditPlan {
+  source: string;
+  target: string;
+  /** The source's pins that are promoted (after --image filtering). */
+  promoted: Pin[];
+  /** Images the target pins that the source does not (left alone). */
+  onlyInTarget: string[];
+}
+
+/** Matches `--image` selectors against repositories: full repository or its last path component. */
+export function selectImages(pins: PinSet, selectors: string[] | undefined): PinSet {
+  if (!selectors || selectors.length === 0) return pins;
+  const out: PinSet = new Map();
+  for (const selector of selectors) {
+    const matches = [...pins.values()].filter((p) => p.repository === selector || imageShortName(p.repository) === selector);
+    if (matches.length === 0) {
+      throw new BatonError("PIN_NOT_FOUND", `no image "${selector}" in the source environment`, {
+        hint: `choose from: ${[...pins.keys()].join(", ") || "(none)"}`,
+      });
+    }
+    for (const m of matches) out.set(m.repository, m);
+  }
+  return out;
+}
+
+/** The edits that make `to` pin what `from` pins. */
+export async function planPromotion(repoDir: string, pipeline: Pipeline, from: string, to: string, options: { images?: string[] } & RenderOptions = {}): Promise<PromotionPlan> {
+  const source = findEnvironment(pipeline, from);
+  const target = findEnvironment(pipeline, to);
+  const { pins: sourcePins } = await environmentPins(repoDir, source, options);
+  const want = selectImages(sourcePins, options.images);
+  const { pins: targetPins } = await environmentPins(repoDir, target, options);
+  const plan = planEdits(await readEnvironmentFiles(repoDir, target, options.limits), want);
+  const outside = plan.missing.filter((r) => targetPins.has(r));
+  if (outside.length > 0) {
+    throw new BatonError("PIN_OUTSIDE_ENV", `${outside.join(", ")} is pinned outside ${target.path}/ (in a shared base)`, {
+      file: target.path, hint: `add an images: entry with a digest to ${target.path}/kustomization.yaml so the environment owns its pin`,
+    });
+  }
+  return {
+    ...plan,
+    source: from,
+    target: to,
+    promoted: [...want.values()],
+    onlyInTarget: [...targetPins.keys()].filter((r) => !sourcePins.has(r)).sort(),
+  };
+}
+
+/** Parses `name=repo@sha256:…` (or just `repo@sha256:…`) as given to `baton pin`. */
+export function parsePinArgument(arg: string): Pin & { name: string } {
+  const eq = arg.indexOf("=");
+  const name = eq === -1 ? undefined : arg.slice(0, eq);
+  const refText = eq === -1 ? arg : arg.slice(eq + 1);
+  const parsed = parseImageRef(refText);
+  if (!parsed.ok || !parsed.ref.digest) {
+    throw new BatonError(parsed.ok ? "PIN_NO_DIGEST" : parsed.problem === "bad-digest" ? "PIN_BAD_DIGEST" : "PIN_BAD_REFERENCE", `"${arg}" is not an image pinned by digest${parsed.ok ? "" : `: ${parsed.reason}`}`, {
+      field: "image", hint: "pass <image>=<repo>@sha256:<64 hex>, e.g. web=ghcr.io/acme/web@sha256:…",
+    });
+  }
+  const pin: Pin & { name: string } = { name: name ?? imageShortName(parsed.ref.repository), repository: parsed.ref.repository, digest: parsed.ref.digest };
+  if (parsed.ref.tag) pin.tag = parsed.ref.tag;
+  return pin;
+}
+
+/** The edits that pin freshly built images into an environment (CI's entry point). */
+export async function planPin(repoDir: string, pipeline: Pipeline, envName: string, pins: Pin[], limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
+  const env = findEnvironment(pipeline, envName);
+  const want: PinSet = new Map(pins.map((p) => [p.repository, p]));
+  const plan = planEdits(await readEnvironmentFiles(repoDir, env, limits), want);
+  if (plan.missing.length > 0) {
+    throw new BatonError("PIN_NOT_FOUND", `${plan.missing.join(", ")} is not used in ${env.path}/`, {
+      file: env.path, hint: "pins only change images the environment already runs; add the workload's manifest first",
+    });
+  }
+  return plan;
+}

@@ -1,0 +1,125 @@
+/**
+ * Errors are values users can act on: every failure Baton reports carries a stable `code`
+ * (tests and `--output json` consumers match on it), the file/field or object it concerns, and a hint.
+ */
+export const ERROR_CODES = [
+  // baton.yaml
+  "PIPELINE_NOT_FOUND",
+  "PIPELINE_SCHEMA",
+  "PIPELINE_UNKNOWN_ENV",
+  "PIPELINE_DUPLICATE_ENV",
+  "PIPELINE_CYCLE",
+  "PIPELINE_BAD_CRON",
+  "PIPELINE_BAD_DURATION",
+  // files and YAML
+  "PATH_TRAVERSAL",
+  "SYMLINK_ESCAPE",
+  "FILE_TOO_LARGE",
+  "TOO_MANY_FILES",
+  "YAML_SYNTAX",
+  "YAML_ALIAS_LIMIT",
+  "ENV_DIR_NOT_FOUND",
+  // objects
+  "OBJECT_NOT_A_MAP",
+  "OBJECT_MISSING_FIELD",
+  "OBJECT_INVALID_NAME",
+  "OBJECT_DUPLICATE",
+  "OBJECT_SECRET_LEAK",
+  // kustomize
+  "KUSTOMIZE_NOT_FOUND",
+  "KUSTOMIZE_FAILED",
+  // pins
+  "PIN_NO_DIGEST",
+  "PIN_LATEST",
+  "PIN_BAD_DIGEST",
+  "PIN_BAD_REFERENCE",
+  "PIN_CONFLICT",
+  "PIN_NOT_FOUND",
+  "PIN_OUTSIDE_ENV",
+  // promotions and policy
+  "PROMOTE_ORDER",
+  "PROMOTE_REJECTED_DIGEST",
+  "PROMOTE_SOAK",
+  "PROMOTE_WINDOW",
+  "PROMOTE_NOTHING",
+  "ROLLBACK_NOTHING",
+  "ROLLBACK_CONFLICT",
+  // git / github / kube / agent
+  "GIT_FAILED",
+  "GIT_PUSH_REJECTED",
+  "GIT_DIRTY",
+  "GITHUB_FAILED",
+  "GITHUB_TOKEN_MISSING",
+  "KUBE_FAILED",
+  "KUBE_UNKNOWN_KIND",
+  "HEALTH_TIMEOUT",
+  "USAGE",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorDetails {
+  /** Repo-relative file the problem is in. */
+  file?: string;
+  /** Dotted field path inside the file or object, e.g. `environments[1].promoteFrom`. */
+  field?: string;
+  /** Kubernetes object identity, e.g. `apps/v1 Deployment web/api`. */
+  object?: string;
+  /** What the user should do about it. */
+  hint?: string;
+  cause?: unknown;
+}
+
+export class BatonError extends Error {
+  readonly code: ErrorCode;
+  readonly file?: string;
+  readonly field?: string;
+  readonly object?: string;
+  readonly hint?: string;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "BatonError";
+    this.code = code;
+    if (details.file !== undefined) this.file = details.file;
+    if (details.field !== undefined) this.field = details.field;
+    if (details.object !== undefined) this.object = details.object;
+    if (details.hint !== undefined) this.hint = details.hint;
+  }
+
+  /** One line for humans: `file:field: message (CODE) — hint`. */
+  oneLine(): string {
+    const where = [this.file, this.field].filter(Boolean).join(": ");
+    const subject = this.object ? ` [${this.object}]` : "";
+    const hint = this.hint ? ` — ${this.hint}` : "";
+    return `${where ? `${where}: ` : ""}${this.message}${subject} (${this.code})${hint}`;
+  }
+
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = { code: this.code, message: this.message };
+    if (this.file) out.file = this.file;
+    if (this.field) out.field = this.field;
+    if (this.object) out.object = this.object;
+    if (this.hint) out.hint = this.hint;
+    return out;
+  }
+}
+
+/** Several problems found at once (validation reports every problem, not just the first). */
+export class BatonErrors extends Error {
+  constructor(readonly errors: BatonError[]) {
+    super(errors.map((e) => e.oneLine()).join("\n"));
+    this.name = "BatonErrors";
+  }
+}
+
+export function isBatonError(e: unknown): e is BatonError {
+  return e instanceof BatonError;
+}
+
+/** Wraps an unknown thrown value so the CLI can always print one clear line. */
+export function toBatonError(e: unknown, code: ErrorCode, hint?: string): BatonError {
+  if (e instanceof BatonError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new BatonError(code, message, { cause: e, ...(hint ? { hint } : {}) });
+}

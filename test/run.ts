@@ -1,0 +1,65 @@
+/**
+ * The test runner behind `npm test`: unit tests first, then integration tests against one shared
+ * control plane (etcd + kube-apiserver + controller-manager + scheduler + kwok) started here and
+ * torn down at the end, also on failure or Ctrl-C. Prints one closing line: `N passed, N failed`.
+ */
+import { spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const mode = process.argv[2] ?? "all";
+
+async function findTests(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await findTests(full)));
+    else if (entry.name.endsWith(".test.ts")) out.push(full);
+  }
+  return out.sort();
+}
+
+interface Counts { pass: number; fail: number }
+
+async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency: number): Promise<Counts> {
+  if (files.length === 0) return { pass: 0, fail: 0 };
+  const tap = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-tap-")), "out.tap");
+  const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`,
+    "--test-reporter=spec", "--test-reporter-destination=stdout",
+    "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files];
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: "inherit", env, cwd: root });
+    child.on("exit", (c) => resolve(c ?? 1));
+  });
+  const text = await fs.readFile(tap, "utf8").catch(() => "");
+  const num = (name: string) => Number(/^# (\w+) (\d+)$/m.test(text) ? (text.match(new RegExp(`^# ${name} (\\d+)$`, "m"))?.[1] ?? 0) : 0);
+  const counts = { pass: num("pass"), fail: num("fail") + num("cancelled") };
+  if (code !== 0 && counts.fail === 0) counts.fail = 1; // the runner itself failed (syntax error, crash)
+  return counts;
+}
+
+async function main(): Promise<number> {
+  const total: Counts = { pass: 0, fail: 0 };
+  const add = (c: Counts) => { total.pass += c.pass; total.fail += c.fail; };
+  if (mode === "unit" || mode === "all") {
+    add(await runNodeTests(await findTests(path.join(root, "test/unit")), process.env, os.availableParallelism()));
+  }
+  if (mode === "integration" || mode === "all") {
+    const files = await findTests(path.join(root, "test/integration"));
+    if (files.length > 0) {
+      const { startTestEnvironment } = await import("./support/testenv.js");
+      const testenv = await startTestEnvironment();
+      try {
+        add(await runNodeTests(files, { ...process.env, ...testenv.env }, 2));
+      } finally {
+        await testenv.stop();
+      }
+    }
+  }
+  console.log(`\n${mode}: ${total.pass} passed, ${total.fail} failed`);
+  return total.fail === 0 && total.pass > 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

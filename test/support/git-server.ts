@@ -1,0 +1,138 @@
+/**
+ * A real git smart-HTTP server for tests: `git http-backend` (CGI) behind a small Node HTTP server on a
+ * free loopback port, with optional basic auth. isomorphic-git and simple-git fetch and push to it
+ * exactly as to GitHub. `stop()` and `start()` again (same port) simulate an outage.
+ */
+import { spawn, execFileSync } from "node:child_process";
+import { promises as fs } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+
+export interface GitServerOptions {
+  auth?: { username: string; password: string };
+}
+
+export class GitServer {
+  readonly root: string;
+  private server?: http.Server;
+  port = 0;
+  /** Every request served, for tests that count round trips. */
+  readonly requests: string[] = [];
+
+  private constructor(root: string, private readonly options: GitServerOptions) {
+    this.root = root;
+  }
+
+  static async create(options: GitServerOptions = {}): Promise<GitServer> {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), "baton-git-"));
+    const server = new GitServer(root, options);
+    await server.start();
+    return server;
+  }
+
+  url(repo: string): string {
+    return `http://127.0.0.1:${this.port}/${repo}.git`;
+  }
+
+  /** URL with the basic-auth credentials embedded (for git CLI clones in tests). */
+  authUrl(repo: string): string {
+    const a = this.options.auth;
+    return a ? `http://${encodeURIComponent(a.username)}:${encodeURIComponent(a.password)}@127.0.0.1:${this.port}/${repo}.git` : this.url(repo);
+  }
+
+  /** Creates a bare repository `name.git` with HEAD on `branch`. */
+  async createRepo(name: string, branch = "main"): Promise<string> {
+    const dir = path.join(this.root, `${name}.git`);
+    execFileSync("git", ["init", "--bare", "--quiet", `--initial-branch=${branch}`, dir]);
+    execFileSync("git", ["-C", dir, "config", "http.receivepack", "true"]);
+    return dir;
+  }
+
+  async start(port = this.port): Promise<void> {
+    const server = http.createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+    const address = server.address();
+    this.port = typeof address === "object" && address ? address.port : port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    await fs.rm(this.root, { recursive: true, force: true });
+  }
+
+  private authorized(req: http.IncomingMessage): string | undefined {
+    const auth = this.options.auth;
+    if (!auth) return "anonymous";
+    const header = req.headers.authorization ?? "";
+    if (!header.startsWith("Basic ")) return undefined;
+    const [user, ...rest] = Buffer.from(header.slice(6), "base64").toString().split(":");
+    return user === auth.username && rest.join(":") === auth.password ? user : undefined;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    this.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    const user = this.authorized(req);
+    if (!user) {
+      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="baton-test"' }).end("authentication required\n");
+      return;
+    }
+    const cgi = spawn("git", ["http-backend"], {
+      env: {
+        ...process.env,
+        GIT_PROJECT_ROOT: this.root,
+        GIT_HTTP_EXPORT_ALL: "1",
+        PATH_INFO: decodeURIComponent(url.pathname),
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? "GET",
+        CONTENT_TYPE: req.headers["content-type"] ?? "",
+        HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"] ?? ""),
+        GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
+        REMOTE_USER: user,
+        REMOTE_ADDR: "127.0.0.1",
+      },
+    });
+    req.pipe(cgi.stdin);
+    let head = Buffer.alloc(0);
+    let headersSent = false;
+    cgi.stdout.on("data", (chunk: Buffer) => {
+      if (headersSent) {
+        res.write(chunk);
+        return;
+      }
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end === -1) return;
+      let status = 200;
+      const headers: Record<string, string> = {};
+      for (const line of head.subarray(0, end).toString().split("\r\n")) {
+        const colon = line.indexOf(":");
+        const key = line.slice(0, colon).trim();
+        const value = line.slice(colon + 1).trim();
+        if (key.toLowerCase() === "status") status = Number.parseInt(value, 10);
+        else headers[key] = value;
+      }
+      res.writeHead(status, headers);
+      headersSent = true;
+      res.write(head.subarray(end + 4));
+    });
+    cgi.stderr.on("data", () => undefined);
+    cgi.on("close", () => {
+      if (!headersSent) res.writeHead(500).end("git http-backend failed\n");
+      else res.end();
+    });
+  }
+}

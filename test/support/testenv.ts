@@ -1,0 +1,79 @@
+/**
+ * The shared test environment of one `npm test` run: builds or reuses the binaries, starts one control
+ * plane with one fake kwok Node, and hands its coordinates to the test processes through env vars.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { ensureBinaries, startCluster, type Cluster } from "./cluster.js";
+import { isAlive, waitFor } from "./processes.js";
+
+export interface TestEnvironment {
+  cluster: Cluster;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function createFakeNode(kc: KubeConfig, name = "kwok-node-0"): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNode({
+    body: {
+      apiVersion: "v1",
+      kind: "Node",
+      metadata: {
+        name,
+        annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+        labels: { type: "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" },
+      },
+      status: {
+        allocatable: { cpu: "64", memory: "256Gi", pods: "500" },
+        capacity: { cpu: "64", memory: "256Gi", pods: "500" },
+      },
+    },
+  });
+  await waitFor(`node ${name} Ready`, async () => {
+    const node = await core.readNode({ name });
+    return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
+  }, 60_000, 250);
+}
+
+export async function startTestEnvironment(): Promise<TestEnvironment> {
+  const started = Date.now();
+  const bin = ensureBinaries();
+  const cluster = await startCluster(bin);
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  await createFakeNode(kc);
+  process.stderr.write(`[testenv] control plane ready at ${cluster.server} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
+  const env = {
+    BATON_TEST_KUBECONFIG: cluster.kubeconfig,
+    BATON_TEST_BIN: bin,
+    BATON_TEST_CLUSTER_DIR: cluster.dir,
+    PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}`,
+  };
+  return {
+    cluster,
+    env,
+    async stop() {
+      const pids = cluster.processes.map((p) => p.pid);
+      // Keep the logs of a failed run for debugging: copy them next to the OS temp dir before the cluster dir goes.
+      const logs = path.join(path.dirname(cluster.dir), "baton-last-cluster-logs");
+      await fs.rm(logs, { recursive: true, force: true });
+      await fs.mkdir(logs, { recursive: true });
+      for (const p of cluster.processes) await fs.copyFile(p.logFile, path.join(logs, path.basename(p.logFile))).catch(() => undefined);
+      await cluster.stop();
+      const left = pids.filter(isAlive);
+      if (left.length > 0) throw new Error(`teardown left processes behind: ${left.join(", ")}`);
+      process.stderr.write(`[testenv] stopped ${pids.length} processes, none left behind (logs: ${logs})\n`);
+    },
+  };
+}
+
+/** Inside an integration test: a KubeConfig for the shared control plane. */
+export function testKubeConfig(): KubeConfig {
+  const file = process.env.BATON_TEST_KUBECONFIG;
+  if (!file) throw new Error("BATON_TEST_KUBECONFIG is not set: run integration tests through `npm test` (test/run.ts)");
+  const kc = new KubeConfig();
+  kc.loadFromFile(file);
+  return kc;
+}

@@ -1,0 +1,35 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { BatonErrors } from "../../src/config/../errors.js";
+import { findEnvironment, firstEnvironment, loadPipeline, parsePipeline } from "../../src/config/pipeline.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+test("the example baton.yaml loads with defaults applied", async () => {
+  const p = await loadPipeline(repoRoot);
+  assert.deepEqual(p.environments.map((e) => e.name), ["testing", "staging", "production"]);
+  const staging = findEnvironment(p, "staging");
+  assert.equal(staging.promoteFrom, "testing");
+  assert.equal(staging.prune, true);
+  assert.equal(staging.requireDigests, true);
+  assert.equal(firstEnvironment(p).name, "testing");
+});
+
+test("schema errors name the field path and carry a hint, all of them at once", () => {
+  try {
+    parsePipeline({ apiVersion: "baton.dev/v1alpha1", kind: "Pipeline", environments: [{ name: "a", path: "x", soak: "soon", windows: ["* 99 * * *"] }] });
+    assert.fail("should throw");
+  } catch (e) {
+    assert.ok(e instanceof BatonErrors);
+    const byField = Object.fromEntries(e.errors.map((x) => [x.field, x.code]));
+    assert.equal(byField["environments[0].soak"], "PIPELINE_BAD_DURATION");
+    assert.equal(byField["environments[0].windows[0]"], "PIPELINE_BAD_CRON");
+    assert.ok(e.errors.every((x) => x.file === "baton.yaml" && x.hint));
+  }
+});
+
+test("unknown environment lookups list the valid names", async () => {
+  const p = await loadPipeline(repoRoot);
+  assert.throws(() => findEnvironment(p, "prod"), (e: Error & { code?: string; hint?: string }) => e.code === "PIPELINE_UNKNOWN_ENV" && /testing, staging, production/.test(e.hint ?? ""));
+});
