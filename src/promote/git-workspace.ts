@@ -1,0 +1,220 @@
+/**
+ * A thin simple-git adapter over a local clone of the config repo. Everything Baton does to git goes
+ * through here, so the orchestration code stays testable and every git failure becomes a BatonError.
+ * All calls are async child processes (the test git server runs in the same process).
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { simpleGit, type SimpleGit } from "simple-git";
+import { BatonError } from "../errors.js";
+import type { FileEdit } from "../config/edit.js";
+import { resolveInRepo } from "../config/files.js";
+
+export const REMOTE = "origin";
+export const MAX_PUSH_ATTEMPTS = 3;
+
+export interface LogEntry {
+  sha: string;
+  date: string;
+  author: string;
+  email: string;
+  subject: string;
+  body: string;
+  /** Commits with more than one parent (merges of promotion PRs). */
+  parents: string[];
+}
+
+function gitError(e: unknown, what: string, hint?: string): BatonError {
+  const message = e instanceof Error ? e.message.trim().split("\n").filter(Boolean).slice(0, 3).join("; ") : String(e);
+  return new BatonError("GIT_FAILED", `git ${what} failed: ${message}`, { cause: e, hint: hint ?? "check that --repo is a clone of the config repo and that origin is reachable" });
+}
+
+export class GitWorkspace {
+  private constructor(readonly dir: string, private readonly git: SimpleGit) {}
+
+  static async open(dir: string): Promise<GitWorkspace> {
+    const git = simpleGit({ baseDir: dir, trimmed: false });
+    let isRepo = false;
+    try {
+      isRepo = await git.checkIsRepo();
+    } catch (e) {
+      throw gitError(e, "rev-parse", `is ${dir} a git clone of the config repo?`);
+    }
+    if (!isRepo) throw new BatonError("GIT_FAILED", `${dir} is not a git repository`, { hint: "pass --repo DIR pointing at a clone of the config repo" });
+    return new GitWorkspace(dir, git);
+  }
+
+  private async run(args: string[], what = args[0] ?? "command"): Promise<string> {
+    try {
+      return await this.git.raw(args);
+    } catch (e) {
+      throw gitError(e, what);
+    }
+  }
+
+  async currentBranch(): Promise<string> {
+    const name = (await this.run(["rev-parse", "--abbrev-ref", "HEAD"])).trim();
+    if (name === "HEAD") throw new BatonError("GIT_FAILED", "the clone is on a detached HEAD", { hint: "check out the base branch (e.g. git checkout main) first" });
+    return name;
+  }
+
+  async head(ref = "HEAD"): Promise<string> {
+    return (await this.run(["rev-parse", "--verify", `${ref}^{commit}`], "rev-parse")).trim();
+  }
+
+  /** Refuses to work on a clone with uncommitted changes: Baton's commits must contain only its own edits. */
+  async ensureClean(): Promise<void> {
+    const status = await this.git.status().catch((e: unknown) => {
+      throw gitError(e, "status");
+    });
+    if (!status.isClean()) {
+      const files = status.files.map((f) => f.path).slice(0, 5);
+      throw new BatonError("GIT_DIRTY", `the config repo clone has uncommitted changes (${files.join(", ")}${status.files.length > 5 ? ", …" : ""})`, {
+        file: files[0], hint: "commit or stash them (git stash -u), then rerun",
+      });
+    }
+  }
+
+  async remoteUrl(): Promise<string | undefined> {
+    try {
+      return (await this.git.raw(["remote", "get-url", REMOTE])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async fetch(branch?: string): Promise<void> {
+    await this.run(branch ? ["fetch", "--quiet", REMOTE, branch] : ["fetch", "--quiet", REMOTE], "fetch");
+  }
+
+  /** Brings the local base branch up to origin's (fast-forward only), so plans start from what is merged. */
+  async syncBase(branch: string): Promise<void> {
+    await this.fetch(branch);
+    await this.run(["merge", "--ff-only", "--quiet", `${REMOTE}/${branch}`], "merge --ff-only").catch((e: unknown) => {
+      throw new BatonError("GIT_FAILED", `local ${branch} has diverged from ${REMOTE}/${branch}`, { cause: e, hint: `reset it (git reset --hard ${REMOTE}/${branch}) or push your commits first` });
+    });
+  }
+
+  /** Creates (or resets) `name` at `from` and checks it out. */
+  async createBranch(name: string, from = "HEAD"): Promise<void> {
+    await this.run(["checkout", "--quiet", "-B", name, from], "checkout -B");
+  }
+
+  async checkout(name: string): Promise<void> {
+    await this.run(["checkout", "--quiet", name], "checkout");
+  }
+
+  /** Writes planned edits; each file must still hold the `before` the plan was made from. */
+  async writeEdits(edits: FileEdit[]): Promise<string[]> {
+    for (const edit of edits) {
+      const full = resolveInRepo(this.dir, edit.file, { file: edit.file, field: "path" });
+      const current = await fs.readFile(full, "utf8").catch(() => undefined);
+      if (current !== undefined && current !== edit.before) {
+        throw new BatonError("GIT_FAILED", `${edit.file} changed since the plan was made`, { file: edit.file, hint: "rerun the command" });
+      }
+      await fs.mkdir(path.dirname(full), { recursive: true });
+      await fs.writeFile(full, edit.after);
+    }
+    return edits.map((e) => e.file);
+  }
+
+  async readFile(file: string): Promise<string | undefined> {
+    return fs.readFile(resolveInRepo(this.dir, file, { file, field: "path" }), "utf8").catch(() => undefined);
+  }
+
+  /** Stages exactly `files` and commits them; the author comes from the clone's git config. */
+  async commit(message: string, files: string[]): Promise<string> {
+    if (files.length > 0) await this.run(["add", "--all", "--", ...files], "add");
+    await this.run(["commit", "--quiet", "--no-verify", "-m", message], "commit");
+    return this.head();
+  }
+
+  async amend(message: string, files: string[]): Promise<string> {
+    if (files.length > 0) await this.run(["add", "--all", "--", ...files], "add");
+    await this.run(["commit", "--quiet", "--no-verify", "--amend", "-m", message], "commit --amend");
+    return this.head();
+  }
+
+  /**
+   * Pushes HEAD to `branch` on origin. `force` is for Baton's own promotion branches (a rerun replaces
+   * them). Otherwise a rejected push (someone else pushed first) is fetched, rebased and retried, so two
+   * racing promotions never lose a commit; after MAX_PUSH_ATTEMPTS it gives up with GIT_PUSH_REJECTED.
+   */
+  async push(branch: string, options: { force?: boolean; attempts?: number } = {}): Promise<{ attempts: number }> {
+    const attempts = options.attempts ?? MAX_PUSH_ATTEMPTS;
+    let last: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        await this.git.raw(["push", "--quiet", ...(options.force ? ["--force"] : []), REMOTE, `HEAD:refs/heads/${branch}`]);
+        return { attempts: attempt };
+      } catch (e) {
+        last = e;
+        if (options.force || !isRejection(e)) throw gitError(e, "push");
+      }
+      await this.fetch(branch);
+      try {
+        await this.git.raw(["rebase", "--quiet", `${REMOTE}/${branch}`]);
+      } catch (e) {
+        await this.git.raw(["rebase", "--abort"]).catch(() => undefined);
+        throw new BatonError("GIT_PUSH_REJECTED", `push to ${branch} was rejected and rebasing onto ${REMOTE}/${branch} conflicts`, {
+          cause: e, hint: "someone changed the same files; rerun the command to plan from the new state",
+        });
+      }
+    }
+    throw new BatonError("GIT_PUSH_REJECTED", `push to ${branch} was rejected ${attempts} times`, {
+      cause: last, hint: "the branch is busy (or protected); rerun later, or open a PR instead of pushing directly",
+    });
+  }
+
+  /** Does `branch` exist on origin? (ls-remote, so it works without fetching.) */
+  async remoteBranchExists(branch: string): Promise<boolean> {
+    return (await this.run(["ls-remote", "--heads", REMOTE, branch], "ls-remote")).trim().length > 0;
+  }
+
+  /** Commits that touched `paths`, newest first. */
+  async log(paths: string[], options: { maxCount?: number; ref?: string } = {}): Promise<LogEntry[]> {
+    const SEP = "\x1f";
+    const END = "\x1e";
+    const out = await this.run(["log", `--format=%H${SEP}%P${SEP}%aI${SEP}%an${SEP}%ae${SEP}%s${SEP}%b${END}`, ...(options.maxCount ? [`--max-count=${options.maxCount}`] : []), options.ref ?? "HEAD", "--", ...paths], "log");
+    return out.split(END).map((r) => r.replace(/^\n/, "")).filter((r) => r.trim()).map((record) => {
+      const [sha = "", parents = "", date = "", author = "", email = "", subject = "", body = ""] = record.split(SEP);
+      return { sha, parents: parents.split(" ").filter(Boolean), date, author, email, subject, body };
+    });
+  }
+
+  /** A file's content at a commit, or undefined if it did not exist there. */
+  async show(sha: string, file: string): Promise<string | undefined> {
+    try {
+      return await this.git.raw(["show", `${sha}:${file}`]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Files a commit changed. */
+  async changedFiles(sha: string): Promise<string[]> {
+    return (await this.run(["diff-tree", "--no-commit-id", "--name-only", "-r", "-m", "--first-parent", sha], "diff-tree")).split("\n").filter(Boolean);
+  }
+
+  /** `git revert --no-edit --no-commit`; on conflict aborts and returns the conflicting files. */
+  async revertNoCommit(sha: string): Promise<{ ok: true } | { ok: false; conflicts: string[] }> {
+    try {
+      await this.git.raw(["revert", "--no-edit", "--no-commit", sha]);
+      return { ok: true };
+    } catch (e) {
+      const conflicts = (await this.run(["diff", "--name-only", "--diff-filter=U"], "diff")).split("\n").filter(Boolean);
+      await this.git.raw(["revert", "--abort"]).catch(() => undefined);
+      if (conflicts.length === 0) throw gitError(e, "revert");
+      return { ok: false, conflicts };
+    }
+  }
+
+  async deleteLocalBranch(name: string): Promise<void> {
+    await this.git.raw(["branch", "-D", name]).catch(() => undefined);
+  }
+}
+
+function isRejection(e: unknown): boolean {
+  const text = e instanceof Error ? e.message : String(e);
+  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(text) && !/protected|permission|denied|403/i.test(text);
+}

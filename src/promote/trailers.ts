@@ -1,0 +1,62 @@
+/**
+ * Structured commit messages: a title line plus `Baton-*` trailer lines, so `baton history` (and a human
+ * reading `git log`) can recover what a commit promoted without re-rendering anything.
+ */
+
+export const TRAILER = {
+  promotion: "Baton-Promotion",
+  pin: "Baton-Pin",
+  rollback: "Baton-Rollback",
+  reverts: "Baton-Reverts",
+  image: "Baton-Image",
+  skipStage: "Baton-Skip-Stage",
+} as const;
+
+export type Trailer = [key: string, value: string];
+
+/** Trailers must be single lines; newlines in values (e.g. a --reason) are folded to spaces. */
+export function formatCommitMessage(title: string, trailers: Trailer[], body?: string): string {
+  const oneLine = (s: string) => s.replace(/\s*[\r\n]+\s*/g, " ").trim();
+  const parts = [oneLine(title)];
+  if (body && body.trim()) parts.push(body.trim());
+  if (trailers.length > 0) parts.push(trailers.map(([k, v]) => `${k}: ${oneLine(v)}`).join("\n"));
+  return `${parts.join("\n\n")}\n`;
+}
+
+/** Every `Baton-*` trailer line of a message, in order (repeated keys such as Baton-Image are kept). */
+export function parseTrailers(message: string): Trailer[] {
+  const out: Trailer[] = [];
+  for (const line of message.split(/\r?\n/)) {
+    const m = /^(Baton-[A-Za-z-]+):\s*(.+?)\s*$/.exec(line);
+    if (m?.[1] && m[2]) out.push([m[1], m[2]]);
+  }
+  return out;
+}
+
+export interface ParsedBatonCommit {
+  kind?: "promotion" | "pin" | "rollback";
+  from?: string;
+  env?: string;
+  /** `repository@digest` values of Baton-Image trailers. */
+  images: Array<{ repository: string; digest: string }>;
+  reverts: string[];
+  skipStageReason?: string;
+}
+
+export function parseBatonCommit(message: string): ParsedBatonCommit {
+  const out: ParsedBatonCommit = { images: [], reverts: [] };
+  for (const [key, value] of parseTrailers(message)) {
+    if (key === TRAILER.promotion) {
+      const m = /^(\S+)\s*->\s*(\S+)$/.exec(value);
+      if (m?.[1] && m[2]) Object.assign(out, { kind: "promotion", from: m[1], env: m[2] });
+    } else if (key === TRAILER.pin) Object.assign(out, { kind: "pin", env: value });
+    else if (key === TRAILER.rollback) Object.assign(out, { kind: "rollback", env: value });
+    else if (key === TRAILER.reverts) out.reverts.push(value);
+    else if (key === TRAILER.skipStage) out.skipStageReason = value;
+    else if (key === TRAILER.image) {
+      const at = value.lastIndexOf("@");
+      if (at > 0) out.images.push({ repository: value.slice(0, at), digest: value.slice(at + 1) });
+    }
+  }
+  return out;
+}
