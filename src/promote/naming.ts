@@ -1,0 +1,48 @@
+/**
+ * Names Baton gives to git branches, PR titles and labels. Deterministic from the change, so rerunning
+ * the same promotion finds (and updates) the same branch and PR.
+ */
+import { imageShortName, shortDigest } from "../config/image-ref.js";
+import type { Pin } from "../config/pins.js";
+
+export const LABELS = { baton: "baton", promotion: "promotion", pin: "pin", rollback: "rollback", env: (env: string) => `env:${env}` } as const;
+
+/** The pin a branch name is keyed on: the first image by repository, so the choice is stable. */
+function keyPin(pins: Pin[]): Pin | undefined {
+  return [...pins].sort((a, b) => a.repository.localeCompare(b.repository))[0];
+}
+
+export function promotionBranch(to: string, pins: Pin[]): string {
+  return `baton/promote/${to}/${shortDigest(keyPin(pins)?.digest)}`;
+}
+
+export function pinBranch(env: string, pins: Pin[]): string {
+  return `baton/pin/${env}/${shortDigest(keyPin(pins)?.digest)}`;
+}
+
+export function rollbackBranch(env: string, headSha: string): string {
+  return `baton/rollback/${env}/${headSha.slice(0, 7)}`;
+}
+
+/** `web@sha256:abcd123`, plus ` and N more` when several images move together. */
+export function imagesPhrase(pins: Pin[]): string {
+  const sorted = [...pins].sort((a, b) => a.repository.localeCompare(b.repository));
+  const first = sorted[0];
+  if (!first) return "nothing";
+  const name = `${imageShortName(first.repository)}@sha256:${shortDigest(first.digest)}`;
+  return sorted.length > 1 ? `${name} and ${sorted.length - 1} more` : name;
+}
+
+export function promotionTitle(to: string, pins: Pin[]): string {
+  return `Promote ${imagesPhrase(pins)} to ${to}`;
+}
+
+export function pinTitle(env: string, pins: Pin[]): string {
+  return `Pin ${imagesPhrase(pins)} in ${env}`;
+}
+
+/** PR numbers from merge subjects: GitHub's `Merge pull request #12 from …` and squash `Title (#12)`. */
+export function pullNumberFromSubject(subject: string): number | undefined {
+  const m = /^Merge pull request #(\d+)\b/.exec(subject) ?? /\(#(\d+)\)\s*$/.exec(subject);
+  return m?.[1] ? Number(m[1]) : undefined;
+}
