@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   "PROMOTE_SOAK",
   "PROMOTE_WINDOW",
   "PROMOTE_NOTHING",
+  "PROMOTE_DIRECT_PUSH",
   "ROLLBACK_NOTHING",
   "ROLLBACK_CONFLICT",
   // git / github / kube / agent

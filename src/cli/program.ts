@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerValidate } from "./validate.js";
 import { registerRender } from "./render.js";
+import { registerPromotionCommands } from "./promotion-commands.js";
 
 export function batonVersion(): string {
   // src/cli/ and dist/cli/ are both two levels below package.json.
@@ -20,5 +21,6 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerRender(program);
+  registerPromotionCommands(program);
   return program;
 }

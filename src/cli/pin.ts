@@ -1,0 +1,37 @@
+import type { Command } from "commander";
+import { z } from "zod";
+import { pin } from "../promote/pin.js";
+import { shortDigest } from "../config/image-ref.js";
+import { BatonError } from "../errors.js";
+import { commonOptions, printJson, table } from "./output.js";
+import { addCommonFlags, GitHubFlagsSchema, githubFactory, parseFlags, progressFor } from "./promotion-options.js";
+
+const FlagsSchema = GitHubFlagsSchema.extend({ commit: z.boolean().default(false), pr: z.boolean().default(false) });
+
+export function registerPin(program: Command): void {
+  addCommonFlags(program
+    .command("pin")
+    .description("pin freshly built image digests into an environment (CI): --commit pushes to the base branch, --pr opens a pull request")
+    .argument("<environment>", "environment name from baton.yaml")
+    .argument("<images...>", "<image>=<repo>@sha256:<digest>")
+    .option("--commit", "commit and push straight to the base branch (first environment or allowDirectPush)")
+    .option("--pr", "open a pull request instead"))
+    .action(async (env: string, images: string[], raw: Record<string, unknown>) => {
+      const opts = commonOptions(raw);
+      const flags = parseFlags(FlagsSchema, raw);
+      if (flags.commit === flags.pr && !flags.dryRun) throw new BatonError("USAGE", "choose one of --commit or --pr", { field: "--commit", hint: "--commit pushes directly; --pr opens a pull request" });
+      const result = await pin({ repo: opts.repo, env, images, mode: flags.pr ? "pr" : "commit", dryRun: flags.dryRun, github: githubFactory(flags), progress: progressFor(opts.output) });
+      if (opts.output === "json") {
+        printJson({ ok: true, ...result });
+        return;
+      }
+      if (result.action === "noop") {
+        console.log(`nothing to pin: ${env} already runs these digests`);
+        return;
+      }
+      console.log(table(["IMAGE", "FROM", "TO"], result.changes.map((c) => [c.repository, shortDigest(c.from.digest), shortDigest(c.to.digest)])));
+      if (result.action === "dry-run") console.log(`\n${result.diff}\nwould ${flags.pr ? `open a pull request on ${result.branch}` : "commit and push"}: ${result.title}`);
+      else if (result.action === "pushed") console.log(`\npushed ${result.commit?.slice(0, 7)}: ${result.title}`);
+      else console.log(`\n${result.action} pull request #${result.pull?.number}: ${result.pull?.url}`);
+    });
+}

@@ -1,0 +1,48 @@
+import type { Command } from "commander";
+import { z } from "zod";
+import { promote, type PromoteResult } from "../promote/promote.js";
+import { shortDigest } from "../config/image-ref.js";
+import { commonOptions, printJson, table } from "./output.js";
+import { addCommonFlags, GitHubFlagsSchema, githubFactory, parseFlags, progressFor } from "./promotion-options.js";
+
+const FlagsSchema = GitHubFlagsSchema.extend({
+  image: z.array(z.string().min(1)).optional(),
+  skipStage: z.boolean().default(false),
+  reason: z.string().trim().min(1, "--reason must not be empty").optional(),
+});
+
+function printText(r: PromoteResult): void {
+  if (r.action === "noop") {
+    console.log(`nothing to promote: ${r.to} already runs what ${r.from} runs`);
+    return;
+  }
+  console.log(table(["IMAGE", "FROM", "TO", "TAG"], r.changes.map((c) => [c.repository, shortDigest(c.from.digest), shortDigest(c.to.digest), c.to.tag ?? "-"])));
+  if (r.action === "dry-run") {
+    console.log(`\n${r.diff}\nwould open pull request on branch ${r.branch}:\n  ${r.title}\n\n${r.body}`);
+    return;
+  }
+  console.log(`\n${r.action} pull request #${r.pull?.number}: ${r.pull?.url} (${r.title})`);
+  for (const n of r.superseded) console.log(`closed #${n} (superseded)`);
+}
+
+export function registerPromote(program: Command): void {
+  addCommonFlags(program
+    .command("promote")
+    .description("open (or update) a pull request that makes <to> run the digests <from> runs")
+    .argument("<from>", "source environment")
+    .argument("<to>", "target environment")
+    .option("--image <name...>", "only these images (repository or short name)")
+    .option("--skip-stage", "allow promoting past the pipeline order (needs --reason)")
+    .option("--reason <text>", "why the stage is skipped; recorded in the PR and the commit"))
+    .action(async (from: string, to: string, raw: Record<string, unknown>) => {
+      const opts = commonOptions(raw);
+      const flags = parseFlags(FlagsSchema, raw);
+      const result = await promote({
+        repo: opts.repo, from, to, dryRun: flags.dryRun, skipStage: flags.skipStage,
+        ...(flags.image ? { images: flags.image } : {}), ...(flags.reason ? { reason: flags.reason } : {}),
+        github: githubFactory(flags), progress: progressFor(opts.output),
+      });
+      if (opts.output === "json") printJson({ ok: true, ...result });
+      else printText(result);
+    });
+}

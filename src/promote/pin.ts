@@ -1,0 +1,93 @@
+/**
+ * `baton pin <env> <image>=<repo>@sha256:…`: CI's entry point after a build. Writes the digest into the
+ * environment and either pushes the commit straight to the base branch (`--commit`, with fetch/rebase/retry
+ * on a race) or opens a PR (`--pr`). --dry-run prints the diff and touches nothing.
+ */
+import { loadPipeline } from "../config/pipeline.js";
+import { parsePinArgument, planPin } from "../config/repo.js";
+import { formatImageRef } from "../config/image-ref.js";
+import type { PinChange } from "../config/edit.js";
+import { BatonError } from "../errors.js";
+import type { GitHubApi } from "../github/api.js";
+import { unifiedDiff } from "./diff.js";
+import { GitWorkspace } from "./git-workspace.js";
+import { LABELS, pinBranch, pinTitle } from "./naming.js";
+import { checkDirectPush } from "./policy.js";
+import { pullBody } from "./pr-body.js";
+import { publishPull, type Published } from "./publish.js";
+import { assertNotRejected } from "./rejected.js";
+import { readRejectedFile, type Progress } from "./promote.js";
+import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
+
+export interface PinRequest {
+  repo: string;
+  env: string;
+  /** `name=repo@sha256:…` arguments as given on the command line. */
+  images: string[];
+  mode: "commit" | "pr";
+  dryRun?: boolean;
+  /** Needed unless dryRun; called with the origin URL, lazily, so --dry-run never asks for a token. */
+  github?: (remoteUrl: string | undefined) => GitHubApi;
+  progress?: Progress;
+}
+
+export interface PinResult {
+  action: "noop" | "dry-run" | "pushed" | "opened" | "updated";
+  env: string;
+  title: string;
+  diff: string;
+  changes: PinChange[];
+  branch?: string;
+  commit?: string;
+  pushAttempts?: number;
+  pull?: Published["pull"];
+}
+
+export async function pin(req: PinRequest): Promise<PinResult> {
+  const progress = req.progress ?? (() => undefined);
+  const pins = req.images.map(parsePinArgument);
+  if (pins.length === 0) throw new BatonError("USAGE", "name at least one image", { hint: "baton pin <env> web=ghcr.io/acme/web@sha256:…" });
+  let ws: GitWorkspace | undefined;
+  let base: string | undefined;
+  if (!req.dryRun) {
+    ws = await GitWorkspace.open(req.repo);
+    base = await ws.currentBranch();
+    await ws.ensureClean();
+    progress(`fetching ${base}`);
+    await ws.syncBase(base);
+  }
+  const pipeline = await loadPipeline(req.repo);
+  if (req.mode === "commit") checkDirectPush(pipeline, req.env, "--commit");
+  assertNotRejected(await readRejectedFile(req.repo), req.env, pins);
+  const plan = await planPin(req.repo, pipeline, req.env, pins);
+  const moving = plan.changes.map((c) => c.to);
+  const title = pinTitle(req.env, moving);
+  const result: PinResult = { action: "noop", env: req.env, title, diff: unifiedDiff(plan.edits), changes: plan.changes };
+  if (plan.noop) return result;
+  if (req.dryRun || !ws || !base) return { ...result, action: "dry-run", ...(req.mode === "pr" ? { branch: pinBranch(req.env, moving) } : {}) };
+
+  const message = formatCommitMessage(title, [[TRAILER.pin, req.env], ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])]);
+  if (req.mode === "commit") {
+    const files = await ws.writeEdits(plan.edits);
+    await ws.commit(message, files);
+    progress(`pushing to ${base}`);
+    const { attempts } = await ws.push(base);
+    return { ...result, action: "pushed", commit: await ws.head(), pushAttempts: attempts };
+  }
+  const github = req.github?.(await ws.remoteUrl());
+  if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "pin --pr opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, use --commit, or --dry-run" });
+  const branch = pinBranch(req.env, moving);
+  await ws.createBranch(branch);
+  try {
+    result.commit = await ws.commit(message, await ws.writeEdits(plan.edits));
+    progress(`pushing ${branch}`);
+    await ws.push(branch, { force: true });
+  } finally {
+    await ws.checkout(base);
+  }
+  const published = await publishPull(github, {
+    head: branch, base, title, body: pullBody({ kind: "pin", to: req.env, changes: plan.changes, diff: result.diff }),
+    labels: [LABELS.baton, LABELS.pin, LABELS.env(req.env)],
+  }, progress);
+  return { ...result, action: published.action, branch, pull: published.pull };
+}

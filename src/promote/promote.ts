@@ -1,0 +1,123 @@
+/**
+ * `baton promote <from> <to>`: plan the digest edits (config core), check policy (order, rejected
+ * digests), then — unless --dry-run — commit only those edits on `baton/promote/<to>/<short>`, push, and
+ * open or update the PR. --dry-run needs no git remote, no network and no token.
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { loadPipeline, findEnvironment } from "../config/pipeline.js";
+import { planPromotion, type PromotionPlan } from "../config/repo.js";
+import { formatImageRef } from "../config/image-ref.js";
+import { BatonError } from "../errors.js";
+import type { GitHubApi } from "../github/api.js";
+import { unifiedDiff } from "./diff.js";
+import { GitWorkspace } from "./git-workspace.js";
+import { LABELS, promotionBranch, promotionTitle } from "./naming.js";
+import { checkOrder } from "./policy.js";
+import { pullBody } from "./pr-body.js";
+import { publishPull, type Published } from "./publish.js";
+import { assertNotRejected, parseRejected, REJECTED_FILE, type RejectedList } from "./rejected.js";
+import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
+
+export type Progress = (message: string) => void;
+
+export interface PromoteRequest {
+  repo: string;
+  from: string;
+  to: string;
+  images?: string[];
+  skipStage?: boolean;
+  reason?: string;
+  dryRun?: boolean;
+  /** Needed unless dryRun; called with the origin URL, lazily, so --dry-run never asks for a token. */
+  github?: (remoteUrl: string | undefined) => GitHubApi;
+  progress?: Progress;
+}
+
+export interface PromoteResult {
+  action: "noop" | "dry-run" | "opened" | "updated";
+  from: string;
+  to: string;
+  branch: string;
+  title: string;
+  body: string;
+  diff: string;
+  changes: PromotionPlan["changes"];
+  commit?: string;
+  pull?: Published["pull"];
+  superseded: number[];
+}
+
+export async function readRejectedFile(repoDir: string): Promise<RejectedList> {
+  return parseRejected(await fs.readFile(path.join(repoDir, REJECTED_FILE), "utf8").catch(() => undefined));
+}
+
+/** Facts about the source environment for the PR body; git/GitHub failures only drop a line. */
+async function sourceFacts(ws: GitWorkspace | undefined, sourcePath: string, from: string, github: GitHubApi | undefined): Promise<string[]> {
+  const facts: string[] = [];
+  const last = await ws?.log([sourcePath], { maxCount: 1 }).catch(() => []);
+  const commit = last?.[0];
+  if (commit) facts.push(`last change to \`${sourcePath}\`: ${commit.sha.slice(0, 7)} "${commit.subject}" by ${commit.author}, ${commit.date}`);
+  if (github) {
+    try {
+      const deployment = (await github.listDeployments(from))[0];
+      const status = deployment ? (await github.listDeploymentStatuses(deployment.id))[0] : undefined;
+      if (deployment && status) facts.push(`latest deployment of ${from}: ${deployment.sha.slice(0, 7)} is **${status.state}** since ${status.createdAt}`);
+    } catch {
+      // Health is informative here; the soak gate is enforced by the policy status, not by this text.
+    }
+  }
+  return facts;
+}
+
+export async function promote(req: PromoteRequest): Promise<PromoteResult> {
+  const progress = req.progress ?? (() => undefined);
+  let ws: GitWorkspace | undefined;
+  let base: string | undefined;
+  if (!req.dryRun) {
+    ws = await GitWorkspace.open(req.repo);
+    base = await ws.currentBranch();
+    await ws.ensureClean();
+    progress(`fetching ${base}`);
+    await ws.syncBase(base);
+  }
+  const pipeline = await loadPipeline(req.repo);
+  const { skipped } = checkOrder(pipeline, req.from, req.to, { skipStage: req.skipStage, reason: req.reason });
+  const plan = await planPromotion(req.repo, pipeline, req.from, req.to, { images: req.images });
+  const moving = plan.changes.map((c) => c.to);
+  assertNotRejected(await readRejectedFile(req.repo), req.to, moving);
+  const branch = promotionBranch(req.to, moving);
+  const title = promotionTitle(req.to, moving);
+  const diff = unifiedDiff(plan.edits);
+  const result: PromoteResult = { action: "noop", from: req.from, to: req.to, branch, title, body: "", diff, changes: plan.changes, superseded: [] };
+  if (plan.noop) return result;
+  const github = req.dryRun || !ws ? undefined : req.github?.(await ws.remoteUrl());
+  if (!req.dryRun && !github) throw new BatonError("GITHUB_TOKEN_MISSING", "promote opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, or use --dry-run" });
+  const source = findEnvironment(pipeline, req.from);
+  result.body = pullBody({
+    kind: "promotion", from: req.from, to: req.to, changes: plan.changes, diff,
+    source: await sourceFacts(ws ?? (await GitWorkspace.open(req.repo).catch(() => undefined)), source.path, req.from, github),
+    ...(skipped && req.reason ? { skipStageReason: req.reason } : {}), onlyInTarget: plan.onlyInTarget,
+  });
+  if (req.dryRun || !ws || !base || !github) return { ...result, action: "dry-run" };
+
+  const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
+  if (skipped && req.reason) trailers.push([TRAILER.skipStage, req.reason]);
+  progress(`committing on ${branch}`);
+  await ws.createBranch(branch);
+  try {
+    const files = await ws.writeEdits(plan.edits);
+    result.commit = await ws.commit(formatCommitMessage(title, trailers), files);
+    progress(`pushing ${branch}`);
+    // Baton owns promotion branches: a rerun replaces the branch with a fresh commit on the current base.
+    await ws.push(branch, { force: true });
+  } finally {
+    await ws.checkout(base);
+  }
+  const published = await publishPull(github, {
+    head: branch, base, title, body: result.body,
+    labels: [LABELS.baton, LABELS.promotion, LABELS.env(req.to)],
+    supersedeLabels: [LABELS.env(req.to), LABELS.promotion], supersedesPrefix: `baton/promote/${req.to}/`,
+  }, progress);
+  return { ...result, action: published.action, pull: published.pull, superseded: published.superseded };
+}
