@@ -1,0 +1,105 @@
+// promote and pin against a real git smart-HTTP server and a local GitHub double reached through octokit.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { GitServer } from "../support/git-server.js";
+import { GitHubDouble } from "../support/github-double.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/config-repo.js";
+import { promote } from "../../src/promote/promote.js";
+import { pin } from "../../src/promote/pin.js";
+import { connectGitHub } from "../../src/github/connect.js";
+import { parseBatonCommit } from "../../src/promote/trailers.js";
+import { BatonError } from "../../src/errors.js";
+
+const D1 = `sha256:${"1".repeat(64)}`;
+const D2 = `sha256:${"2".repeat(64)}`;
+let server: GitServer;
+let github: GitHubDouble;
+
+before(async () => {
+  server = await GitServer.create({ auth: { username: "ci", password: "s3cret" } });
+  github = await GitHubDouble.start();
+  await seedConfigRepo(server);
+});
+after(async () => {
+  await github.stop();
+  await server.destroy();
+});
+
+// The same wiring as the CLI: origin remote → owner/repo, token from the environment, Enterprise-style baseUrl.
+const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
+const isCode = (code: string) => (e: unknown) => e instanceof BatonError && e.code === code;
+
+test("pin, promote, rerun, supersede: real branches, one open PR per target", async () => {
+  const ci = await cloneConfigRepo(server, "acme/config", "CI");
+  // CI pins a fresh build straight into the first environment.
+  const pinned = await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web:1.6.0@${D1}`], mode: "commit" });
+  assert.equal(pinned.action, "pushed");
+  const dev = await cloneConfigRepo(server, "acme/config", "Dev");
+  assert.match(await fs.readFile(path.join(dev, "environments/testing/web.yaml"), "utf8"), new RegExp(`ghcr.io/acme/web:1.6.0@${D1}`));
+  assert.equal(parseBatonCommit(await git(dev, "log", "-1", "--format=%B")).env, "testing");
+
+  // Dry run: no branch, no PR, no network to GitHub.
+  const before = github.requests.length;
+  const dry = await promote({ repo: dev, from: "testing", to: "staging", dryRun: true });
+  assert.equal(dry.action, "dry-run");
+  assert.equal(github.requests.length, before);
+  assert.match(dry.diff, /^\+ +image: ghcr\.io\/acme\/web:1\.6\.0@sha256:1{64}$/m);
+
+  const first = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+  assert.equal(first.action, "opened");
+  assert.equal(first.branch, "baton/promote/staging/1111111");
+  const pr1 = github.pulls.find((p) => p.number === first.pull?.number);
+  assert.equal(pr1?.title, "Promote web@sha256:1111111 to staging");
+  assert.equal(pr1?.base, "main");
+  assert.deepEqual(pr1?.labels.sort(), ["baton", "env:staging", "promotion"]);
+  assert.match(pr1?.body ?? "", /\| web \(`ghcr.io\/acme\/web`\) \| `4c58c90` \| `1111111` \| 1\.6\.0 \|/);
+
+  // Read the pushed branch back from the server: one commit on main, touching only the digest line.
+  const check = await cloneConfigRepo(server, "acme/config", "Check");
+  await git(check, "fetch", "--quiet", "origin", first.branch);
+  assert.equal(await git(check, "rev-list", "--count", "origin/main..FETCH_HEAD"), "1");
+  assert.equal(await git(check, "diff", "--name-only", "origin/main", "FETCH_HEAD"), "environments/staging/web.yaml");
+  assert.equal(await git(check, "diff", "--numstat", "origin/main", "FETCH_HEAD"), "1\t1\tenvironments/staging/web.yaml");
+  const parsed = parseBatonCommit(await git(check, "log", "-1", "--format=%B", "FETCH_HEAD"));
+  assert.deepEqual({ kind: parsed.kind, from: parsed.from, env: parsed.env, images: parsed.images }, { kind: "promotion", from: "testing", env: "staging", images: [{ repository: "ghcr.io/acme/web", digest: D1 }] });
+  assert.equal(await git(check, "log", "-1", "--format=%an", "FETCH_HEAD"), "Dev");
+  // The clone is left on main and clean.
+  assert.equal(await git(dev, "rev-parse", "--abbrev-ref", "HEAD"), "main");
+  assert.equal(await git(dev, "status", "--porcelain"), "");
+
+  // Rerunning the same promotion updates the open PR instead of opening another.
+  const again = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+  assert.equal(again.action, "updated");
+  assert.equal(again.pull?.number, first.pull?.number);
+  assert.equal(github.pulls.filter((p) => p.state === "open").length, 1);
+
+  // A newer build, promoted into the same environment, supersedes the older PR.
+  await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web:1.7.0@${D2}`], mode: "commit" });
+  const second = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+  assert.equal(second.action, "opened");
+  assert.deepEqual(second.superseded, [first.pull?.number]);
+  assert.equal(pr1?.state, "closed");
+  assert.deepEqual(pr1?.comments, [`Superseded by #${second.pull?.number}`]);
+  assert.deepEqual(github.pulls.filter((p) => p.state === "open").map((p) => p.head), ["baton/promote/staging/2222222"]);
+});
+
+test("policy and safety errors come before any git or GitHub change", async () => {
+  const dev = await cloneConfigRepo(server, "acme/config", "Dev");
+  const requests = github.requests.length;
+  await assert.rejects(promote({ repo: dev, from: "testing", to: "production", github: gh }), isCode("PROMOTE_ORDER"));
+  await assert.rejects(promote({ repo: dev, from: "testing", to: "production", skipStage: true, github: gh }), isCode("USAGE"));
+  await assert.rejects(pin({ repo: dev, env: "production", images: [`web=ghcr.io/acme/web@${D1}`], mode: "commit" }), isCode("PROMOTE_DIRECT_PUSH"));
+  await assert.rejects(promote({ repo: dev, from: "testing", to: "staging" }), isCode("GITHUB_TOKEN_MISSING"));
+  await fs.appendFile(path.join(dev, "environments/staging/config.yaml"), "# local edit\n");
+  await assert.rejects(promote({ repo: dev, from: "testing", to: "staging", github: gh }), isCode("GIT_DIRTY"));
+  assert.equal(github.requests.length, requests);
+  assert.equal(await git(dev, "ls-remote", "--heads", "origin", "baton/promote/production/*"), "");
+  // --skip-stage with a reason is allowed and the reason lands in the PR and the commit.
+  await git(dev, "checkout", "--", ".");
+  const skipped = await promote({ repo: dev, from: "testing", to: "production", skipStage: true, reason: "hotfix for incident 42", github: gh });
+  assert.equal(skipped.action, "opened");
+  assert.match(github.pulls.find((p) => p.number === skipped.pull?.number)?.body ?? "", /Reason given: hotfix for incident 42/);
+  assert.equal(parseBatonCommit(await git(dev, "log", "-1", "--format=%B", `origin/${skipped.branch}`)).skipStageReason, "hotfix for incident 42");
+});
