@@ -209,6 +209,15 @@ export class GitWorkspace {
     }
   }
 
+  async resetHard(ref: string): Promise<void> {
+    await this.run(["reset", "--quiet", "--hard", ref], "reset --hard");
+  }
+
+  /** `git diff a b -- paths` (local only). */
+  async diff(a: string, b: string, paths: string[] = []): Promise<string> {
+    return this.run(["diff", a, b, "--", ...paths], "diff");
+  }
+
   async deleteLocalBranch(name: string): Promise<void> {
     await this.git.raw(["branch", "-D", name]).catch(() => undefined);
   }

@@ -103,3 +103,7 @@ test("policy and safety errors come before any git or GitHub change", async () =
   assert.match(github.pulls.find((p) => p.number === skipped.pull?.number)?.body ?? "", /Reason given: hotfix for incident 42/);
   assert.equal(parseBatonCommit(await git(dev, "log", "-1", "--format=%B", `origin/${skipped.branch}`)).skipStageReason, "hotfix for incident 42");
 });
+
+test("the GitHub repository is derived from the origin remote", () => {
+  assert.deepEqual([...github.repositories], ["acme/config"]);
+});

@@ -23,6 +23,8 @@ export class GitHubDouble {
   readonly statuses: Array<{ sha: string; state: string; context: string; description: string }> = [];
   readonly deployments: DoubleDeployment[] = [];
   readonly requests: string[] = [];
+  /** owner/name of every repository addressed. */
+  readonly repositories = new Set<string>();
   /** Set to make every request fail with this HTTP status (outage / permission tests). */
   failWith?: number;
   private server?: http.Server;
@@ -69,8 +71,10 @@ export class GitHubDouble {
     };
     if (req.headers.authorization !== `token ${this.token}`) return send(401, { message: "Bad credentials" });
     if (this.failWith) return send(this.failWith, { message: "injected failure" });
-    const prefix = `/api/v3/repos/${this.owner}/${this.repo}`;
-    if (!url.pathname.startsWith(prefix)) return send(404, { message: "Not Found" });
+    // One in-memory repository, whatever owner/name the client derived (each test seeds its own git repo).
+    const prefix = /^\/api\/v3\/repos\/[\w.-]+\/[\w.-]+/.exec(url.pathname)?.[0];
+    if (!prefix) return send(404, { message: "Not Found" });
+    this.repositories.add(prefix.slice("/api/v3/repos/".length));
     const route = `${method} ${url.pathname.slice(prefix.length)}`;
     let m: RegExpExecArray | null;
     if (route === "GET /pulls") {

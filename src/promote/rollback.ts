@@ -1,0 +1,147 @@
+/**
+ * `baton rollback <env>`: revert the environment's latest promotion/pin commits (found by their Baton
+ * trailers in `git log -- <env path>`) with `git revert` — no new rendering logic — and record the reverted
+ * digests as rejected in `.baton/rejected.yaml`, in the same commit. Opens a PR labelled `rollback`, or
+ * pushes straight to the base branch with --push where the policy allows it.
+ */
+import { BatonError } from "../errors.js";
+import { findEnvironment, loadPipeline } from "../config/pipeline.js";
+import { findPinSites } from "../config/edit.js";
+import { readEnvironmentFiles } from "../config/repo.js";
+import type { Pin } from "../config/pins.js";
+import type { GitHubApi } from "../github/api.js";
+import { GitWorkspace, type LogEntry } from "./git-workspace.js";
+import { imagesPhrase, LABELS, rollbackBranch } from "./naming.js";
+import { checkDirectPush } from "./policy.js";
+import { publishPull, type Published } from "./publish.js";
+import { addRejected, formatRejected, parseRejected, REJECTED_FILE, type RejectedEntry } from "./rejected.js";
+import { formatCommitMessage, parseBatonCommit, TRAILER, type Trailer } from "./trailers.js";
+import type { Progress } from "./promote.js";
+
+export interface RollbackRequest {
+  repo: string;
+  env: string;
+  /** Revert every promotion after this revision. */
+  to?: string;
+  /** Revert the last N promotions (default 1). */
+  steps?: number;
+  push?: boolean;
+  dryRun?: boolean;
+  github?: (remoteUrl: string | undefined) => GitHubApi;
+  progress?: Progress;
+  /** Clock, for the `at` of rejected entries (tests). */
+  now?: () => Date;
+}
+
+export interface RevertedCommit {
+  sha: string;
+  subject: string;
+  images: Array<{ repository: string; digest: string }>;
+}
+
+export interface RollbackResult {
+  action: "dry-run" | "pushed" | "opened" | "updated";
+  env: string;
+  reverted: RevertedCommit[];
+  rejected: RejectedEntry[];
+  title: string;
+  diff: string;
+  branch?: string;
+  commit?: string;
+  pull?: Published["pull"];
+}
+
+/** Promotion/pin commits into `env`, newest first, minus those an earlier rollback already reverted. Pure. */
+export function rollbackCandidates(log: LogEntry[], env: string): LogEntry[] {
+  const reverted = new Set<string>();
+  for (const entry of log) {
+    const parsed = parseBatonCommit(`${entry.subject}\n\n${entry.body}`);
+    if (parsed.kind === "rollback") for (const sha of parsed.reverts) reverted.add(sha);
+  }
+  return log.filter((entry) => {
+    const parsed = parseBatonCommit(`${entry.subject}\n\n${entry.body}`);
+    return (parsed.kind === "promotion" || parsed.kind === "pin") && parsed.env === env && entry.parents.length <= 1 && !reverted.has(entry.sha);
+  });
+}
+
+export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
+  const progress = req.progress ?? (() => undefined);
+  const ws = await GitWorkspace.open(req.repo);
+  const base = await ws.currentBranch();
+  await ws.ensureClean();
+  if (!req.dryRun) {
+    progress(`fetching ${base}`);
+    await ws.syncBase(base);
+  }
+  const pipeline = await loadPipeline(req.repo);
+  const env = findEnvironment(pipeline, req.env);
+  if (req.push) checkDirectPush(pipeline, req.env, "--push");
+  const range = req.to ? `${await ws.head(req.to)}..HEAD` : "HEAD";
+  const all = rollbackCandidates(await ws.log([env.path, REJECTED_FILE]), req.env);
+  const inRange = req.to ? new Set((await ws.log([env.path], { ref: range })).map((e) => e.sha)) : undefined;
+  const candidates = inRange ? all.filter((e) => inRange.has(e.sha)) : all.slice(0, req.steps ?? 1);
+  if (candidates.length === 0) {
+    throw new BatonError("ROLLBACK_NOTHING", `no promotion or pin commits into ${req.env}${req.to ? ` after ${req.to}` : ""} to roll back`, {
+      file: env.path, hint: "baton history " + req.env + " lists what was deployed",
+    });
+  }
+  const reverted: RevertedCommit[] = candidates.map((c) => ({ sha: c.sha, subject: c.subject, images: parseBatonCommit(`${c.subject}\n\n${c.body}`).images }));
+  const at = (req.now ?? (() => new Date()))().toISOString();
+  const rejected: RejectedEntry[] = reverted.flatMap((r) => r.images.map((i) => ({ ...i, reason: `rolled back (reverted ${r.sha.slice(0, 7)})`, at })));
+  const rejectedPins: Pin[] = rejected.map((r) => ({ repository: r.repository, digest: r.digest }));
+  const title = `Roll back ${imagesPhrase(rejectedPins)} in ${req.env}`;
+  const diffs: string[] = [];
+  for (const c of candidates) diffs.push(await ws.diff(c.sha, `${c.sha}^`, [env.path]));
+  const result: RollbackResult = { action: "dry-run", env: req.env, reverted, rejected, title, diff: diffs.join("") };
+  if (req.dryRun) return result;
+
+  const start = await ws.head();
+  const branch = req.push ? base : rollbackBranch(req.env, start);
+  if (!req.push) await ws.createBranch(branch);
+  try {
+    for (const c of candidates) {
+      progress(`reverting ${c.sha.slice(0, 7)} ${c.subject}`);
+      const outcome = await ws.revertNoCommit(c.sha);
+      if (!outcome.ok) throw await conflictError(ws, c, outcome.conflicts, new Set(candidates.map((x) => x.sha)));
+    }
+    const list = addRejected(parseRejected(await ws.readFile(REJECTED_FILE)), req.env, rejected);
+    await ws.writeEdits([{ file: REJECTED_FILE, before: (await ws.readFile(REJECTED_FILE)) ?? "", after: formatRejected(list) }]);
+    const now = findPinSites(await readEnvironmentFiles(req.repo, env));
+    const trailers: Trailer[] = [[TRAILER.rollback, req.env], ...candidates.map((c): Trailer => [TRAILER.reverts, c.sha])];
+    for (const site of new Map(now.filter((s) => s.current.digest).map((s) => [s.repository, s])).values()) trailers.push([TRAILER.image, `${site.repository}@${site.current.digest}`]);
+    const body = candidates.map((c) => `This reverts commit ${c.sha} (${c.subject}).`).join("\n");
+    result.commit = await ws.commit(formatCommitMessage(title, trailers, body), [REJECTED_FILE, env.path]);
+    progress(`pushing ${branch}`);
+    if (req.push) {
+      await ws.push(base);
+      result.commit = await ws.head();
+      return { ...result, action: "pushed", branch };
+    }
+    await ws.push(branch, { force: true });
+  } catch (e) {
+    await ws.resetHard(start).catch(() => undefined);
+    throw e;
+  } finally {
+    if (!req.push) {
+      await ws.checkout(base).catch(() => undefined);
+    }
+  }
+  const github = req.github?.(await ws.remoteUrl());
+  if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", `branch ${branch} is pushed, but opening the rollback PR needs GitHub`, { hint: "set GITHUB_TOKEN and rerun, or use --push where allowDirectPush is set" });
+  const published = await publishPull(github, {
+    head: branch, base, title,
+    body: `Baton rolls back **${req.env}** by reverting:\n\n${reverted.map((r) => `- ${r.sha.slice(0, 7)} ${r.subject}`).join("\n")}\n\nThe reverted digests are recorded as rejected in \`${REJECTED_FILE}\`; \`baton promote\` refuses them until \`baton unreject\`.\n\n\`\`\`diff\n${result.diff.slice(0, 50_000)}\`\`\`\n`,
+    labels: [LABELS.baton, LABELS.rollback, LABELS.env(req.env)],
+  }, progress);
+  return { ...result, action: published.action, branch, pull: published.pull };
+}
+
+/** Names the later commit that changed the conflicting file, so the user knows what is in the way. */
+async function conflictError(ws: GitWorkspace, commit: LogEntry, conflicts: string[], reverting: Set<string>): Promise<BatonError> {
+  const file = conflicts[0] ?? "";
+  const later = (await ws.log([file], { ref: `${commit.sha}..HEAD` }).catch(() => [])).filter((e) => !reverting.has(e.sha) && e.parents.length <= 1);
+  const blocker = later[later.length - 1];
+  return new BatonError("ROLLBACK_CONFLICT", `reverting ${commit.sha.slice(0, 7)} "${commit.subject}" conflicts in ${conflicts.join(", ")}${blocker ? `: later commit ${blocker.sha.slice(0, 7)} "${blocker.subject}" (${blocker.author}) changed the same file` : ""}`, {
+    file, hint: blocker ? `roll back that commit too (--steps ${reverting.size + 1} or --to ${commit.sha.slice(0, 7)}^), or revert by hand` : "resolve by hand: git revert " + commit.sha.slice(0, 7),
+  });
+}

@@ -1,0 +1,115 @@
+// rollback and unreject against a real git server: reverts land on real branches, rejected digests are enforced.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { GitServer } from "../support/git-server.js";
+import { GitHubDouble } from "../support/github-double.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/config-repo.js";
+import { pin } from "../../src/promote/pin.js";
+import { promote } from "../../src/promote/promote.js";
+import { rollback } from "../../src/promote/rollback.js";
+import { unreject } from "../../src/promote/unreject.js";
+import { connectGitHub } from "../../src/github/connect.js";
+import { parseRejected } from "../../src/promote/rejected.js";
+import { parseBatonCommit } from "../../src/promote/trailers.js";
+import { BatonError } from "../../src/errors.js";
+
+const D1 = `sha256:${"1".repeat(64)}`;
+const D2 = `sha256:${"2".repeat(64)}`;
+const OLD_STAGING = "sha256:4c58c90f14978d5f4dd361f5347b51ca8aa93e55e46c5e39dbb11ccdb91a7c2c";
+let server: GitServer;
+let github: GitHubDouble;
+
+before(async () => {
+  server = await GitServer.create();
+  github = await GitHubDouble.start();
+});
+after(async () => {
+  await github.stop();
+  await server.destroy();
+});
+
+const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
+const isCode = (code: string) => (e: unknown) => e instanceof BatonError && e.code === code;
+const read = (dir: string, file: string) => fs.readFile(path.join(dir, file), "utf8");
+
+test("rollback --push reverts the last pin, rejects its digest until unreject", async () => {
+  await seedConfigRepo(server, "acme/rb1");
+  const ci = await cloneConfigRepo(server, "acme/rb1", "CI");
+  await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${D1}`], mode: "commit" });
+  await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${D2}`], mode: "commit" });
+
+  const ops = await cloneConfigRepo(server, "acme/rb1", "Ops");
+  const dry = await rollback({ repo: ops, env: "testing", dryRun: true });
+  assert.equal(dry.reverted.length, 1);
+  assert.match(dry.diff, new RegExp(`^\\+.*@${D1}$`, "m"));
+  const head = await git(ops, "rev-parse", "HEAD");
+  assert.equal(await git(ops, "rev-parse", "origin/main"), head, "dry run pushes nothing");
+
+  const done = await rollback({ repo: ops, env: "testing", push: true, now: () => new Date("2026-01-02T03:04:05Z") });
+  assert.equal(done.action, "pushed");
+  const check = await cloneConfigRepo(server, "acme/rb1", "Check");
+  assert.match(await read(check, "environments/testing/web.yaml"), new RegExp(`image: ghcr.io/acme/web@${D1}\\n`));
+  assert.deepEqual(parseRejected(await read(check, ".baton/rejected.yaml")), {
+    testing: [{ repository: "ghcr.io/acme/web", digest: D2, reason: `rolled back (reverted ${dry.reverted[0]?.sha.slice(0, 7)})`, at: "2026-01-02T03:04:05.000Z" }],
+  });
+  // One commit holds both the revert and the rejected list, with trailers history can read.
+  assert.equal(await git(check, "show", "--name-only", "--format=", "HEAD"), ".baton/rejected.yaml\nenvironments/testing/web.yaml");
+  const parsed = parseBatonCommit(await git(check, "log", "-1", "--format=%B"));
+  assert.equal(parsed.kind, "rollback");
+  assert.deepEqual(parsed.reverts, [dry.reverted[0]?.sha]);
+  assert.deepEqual(parsed.images, [{ repository: "ghcr.io/acme/web", digest: D1 }]);
+
+  // The rejected digest is refused until unreject; the next rollback goes one further back.
+  await assert.rejects(pin({ repo: check, env: "testing", images: [`web=ghcr.io/acme/web@${D2}`], mode: "commit" }), isCode("PROMOTE_REJECTED_DIGEST"));
+  const second = await rollback({ repo: check, env: "testing", dryRun: true });
+  assert.match(second.reverted[0]?.subject ?? "", /Pin web@sha256:1111111 in testing/);
+  await unreject({ repo: check, env: "testing", image: `ghcr.io/acme/web@${D2}`, push: true });
+  assert.equal((await pin({ repo: check, env: "testing", images: [`web=ghcr.io/acme/web@${D2}`], mode: "commit" })).action, "pushed");
+  await assert.rejects(unreject({ repo: check, env: "testing", image: `ghcr.io/acme/web@${D2}` }), isCode("PIN_NOT_FOUND"));
+});
+
+test("rollback of a merged promotion opens a rollback PR; promote then refuses the digest", async () => {
+  await seedConfigRepo(server, "acme/rb2");
+  const ci = await cloneConfigRepo(server, "acme/rb2", "CI");
+  await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${D1}`], mode: "commit" });
+  const dev = await cloneConfigRepo(server, "acme/rb2", "Dev");
+  const promoted = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+  // Merge the PR the way GitHub does (a real merge commit on main).
+  await git(dev, "merge", "--no-ff", "--quiet", "-m", `Merge pull request #${promoted.pull?.number} from acme/${promoted.branch}`, `origin/${promoted.branch}`);
+  await git(dev, "push", "--quiet", "origin", "main");
+
+  await assert.rejects(rollback({ repo: dev, env: "staging", push: true }), isCode("PROMOTE_DIRECT_PUSH"));
+  const rb = await rollback({ repo: dev, env: "staging", github: gh });
+  assert.equal(rb.action, "opened");
+  assert.match(rb.branch ?? "", /^baton\/rollback\/staging\/[0-9a-f]{7}$/);
+  const pr = github.pulls.find((p) => p.number === rb.pull?.number);
+  assert.deepEqual(pr?.labels.sort(), ["baton", "env:staging", "rollback"]);
+  assert.equal(pr?.title, "Roll back web@sha256:1111111 in staging");
+  await git(dev, "fetch", "--quiet", "origin");
+  assert.match(await git(dev, "show", `origin/${rb.branch}:environments/staging/web.yaml`), new RegExp(`@${OLD_STAGING}\\n`));
+  assert.equal(await git(dev, "rev-parse", "--abbrev-ref", "HEAD"), "main");
+
+  // Merge the rollback; promoting the rejected digest again is refused.
+  await git(dev, "merge", "--no-ff", "--quiet", "-m", `Merge pull request #${rb.pull?.number} from acme/${rb.branch}`, `origin/${rb.branch}`);
+  await git(dev, "push", "--quiet", "origin", "main");
+  await assert.rejects(promote({ repo: dev, from: "testing", to: "staging", github: gh }), isCode("PROMOTE_REJECTED_DIGEST"));
+});
+
+test("a rollback that conflicts names the later commit in the way and leaves the clone untouched", async () => {
+  await seedConfigRepo(server, "acme/rb3");
+  const ci = await cloneConfigRepo(server, "acme/rb3", "CI");
+  await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${D1}`], mode: "commit" });
+  // A hand edit of the same line, not a Baton commit.
+  const file = path.join(ci, "environments/testing/web.yaml");
+  await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace(`web@${D1}`, `web:hotfix@${D1}`));
+  await git(ci, "commit", "--quiet", "-am", "Hand-tag the testing image");
+  await git(ci, "push", "--quiet", "origin", "main");
+  const head = await git(ci, "rev-parse", "HEAD");
+  await assert.rejects(rollback({ repo: ci, env: "testing", push: true }), (e: unknown) =>
+    e instanceof BatonError && e.code === "ROLLBACK_CONFLICT" && /later commit [0-9a-f]{7} "Hand-tag the testing image"/.test(e.message) && e.file === "environments/testing/web.yaml");
+  assert.equal(await git(ci, "rev-parse", "HEAD"), head);
+  assert.equal(await git(ci, "status", "--porcelain"), "");
+  assert.equal(await git(ci, "rev-parse", "origin/main"), head);
+});
