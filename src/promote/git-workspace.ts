@@ -172,10 +172,10 @@ export class GitWorkspace {
   }
 
   /** Commits that touched `paths`, newest first. */
-  async log(paths: string[], options: { maxCount?: number; ref?: string } = {}): Promise<LogEntry[]> {
+  async log(paths: string[], options: { maxCount?: number; ref?: string; firstParent?: boolean } = {}): Promise<LogEntry[]> {
     const SEP = "\x1f";
     const END = "\x1e";
-    const out = await this.run(["log", `--format=%H${SEP}%P${SEP}%aI${SEP}%an${SEP}%ae${SEP}%s${SEP}%b${END}`, ...(options.maxCount ? [`--max-count=${options.maxCount}`] : []), options.ref ?? "HEAD", "--", ...paths], "log");
+    const out = await this.run(["log", `--format=%H${SEP}%P${SEP}%aI${SEP}%an${SEP}%ae${SEP}%s${SEP}%b${END}`, ...(options.maxCount ? [`--max-count=${options.maxCount}`] : []), ...(options.firstParent ? ["--first-parent"] : []), options.ref ?? "HEAD", "--", ...paths], "log");
     return out.split(END).map((r) => r.replace(/^\n/, "")).filter((r) => r.trim()).map((record) => {
       const [sha = "", parents = "", date = "", author = "", email = "", subject = "", body = ""] = record.split(SEP);
       return { sha, parents: parents.split(" ").filter(Boolean), date, author, email, subject, body };
@@ -189,6 +189,16 @@ export class GitWorkspace {
     } catch {
       return undefined;
     }
+  }
+
+  /** The full message of one commit. */
+  async message(sha: string): Promise<string> {
+    return this.run(["log", "-1", "--format=%B", sha], "log");
+  }
+
+  /** Files under `dir` at a commit. */
+  async listFiles(sha: string, dir: string): Promise<string[]> {
+    return (await this.run(["ls-tree", "-r", "--name-only", sha, "--", dir], "ls-tree")).split("\n").filter(Boolean);
   }
 
   /** Files a commit changed. */

@@ -10,6 +10,8 @@ import { pin } from "../../src/promote/pin.js";
 import { promote } from "../../src/promote/promote.js";
 import { rollback } from "../../src/promote/rollback.js";
 import { unreject } from "../../src/promote/unreject.js";
+import { history } from "../../src/promote/history.js";
+import { status } from "../../src/promote/status.js";
 import { connectGitHub } from "../../src/github/connect.js";
 import { parseRejected } from "../../src/promote/rejected.js";
 import { parseBatonCommit } from "../../src/promote/trailers.js";
@@ -76,9 +78,12 @@ test("rollback of a merged promotion opens a rollback PR; promote then refuses t
   await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${D1}`], mode: "commit" });
   const dev = await cloneConfigRepo(server, "acme/rb2", "Dev");
   const promoted = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+  const open = await status(dev, async () => gh(await git(dev, "remote", "get-url", "origin")));
+  assert.deepEqual(open.environments.find((e) => e.name === "staging")?.openPulls.map((p) => p.number), [promoted.pull?.number]);
   // Merge the PR the way GitHub does (a real merge commit on main).
   await git(dev, "merge", "--no-ff", "--quiet", "-m", `Merge pull request #${promoted.pull?.number} from acme/${promoted.branch}`, `origin/${promoted.branch}`);
   await git(dev, "push", "--quiet", "origin", "main");
+  github.markMerged(promoted.pull?.number ?? 0);
 
   await assert.rejects(rollback({ repo: dev, env: "staging", push: true }), isCode("PROMOTE_DIRECT_PUSH"));
   const rb = await rollback({ repo: dev, env: "staging", github: gh });
@@ -95,6 +100,25 @@ test("rollback of a merged promotion opens a rollback PR; promote then refuses t
   await git(dev, "merge", "--no-ff", "--quiet", "-m", `Merge pull request #${rb.pull?.number} from acme/${rb.branch}`, `origin/${rb.branch}`);
   await git(dev, "push", "--quiet", "origin", "main");
   await assert.rejects(promote({ repo: dev, from: "testing", to: "staging", github: gh }), isCode("PROMOTE_REJECTED_DIGEST"));
+
+  // history: newest first, merges attributed to their PR, digests from trailers (or files for the seed commit).
+  const entries = await history(dev, "staging");
+  assert.deepEqual(entries.map((e) => [e.kind, e.pr, e.digests.map((d) => d.digest), e.digestSource]), [
+    ["rollback", rb.pull?.number, [OLD_STAGING], "trailers"],
+    ["promotion", promoted.pull?.number, [D1], "trailers"],
+    ["commit", undefined, [OLD_STAGING], "files"],
+  ]);
+  assert.equal(entries[1]?.from, "testing");
+  assert.equal(entries[1]?.author, "Dev");
+
+  // status: pins per environment, the rejected flag and no open PRs once merged.
+  const report = await status(dev, async () => gh(await git(dev, "remote", "get-url", "origin")));
+  assert.equal(report.github, "ok");
+  assert.deepEqual(report.environments.map((e) => [e.name, e.images.map((i) => i.digest), e.openPulls.length]), [
+    ["testing", [D1], 0], ["staging", [OLD_STAGING], 0], ["production", [OLD_STAGING], 0],
+  ]);
+  // Without a token the GitHub part is skipped silently.
+  assert.equal((await status(dev)).github, "skipped");
 });
 
 test("a rollback that conflicts names the later commit in the way and leaves the clone untouched", async () => {

@@ -50,6 +50,13 @@ export class GitHubDouble {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
+  /** What GitHub does to a PR when the tests merge its branch with git. */
+  markMerged(number: number): void {
+    const p = this.pulls.find((x) => x.number === number);
+    if (!p) throw new Error(`no pull #${number}`);
+    p.state = "closed";
+  }
+
   private pullJson(p: DoublePull): Record<string, unknown> {
     return {
       number: p.number, id: p.number, title: p.title, body: p.body, state: p.state,

@@ -1,0 +1,58 @@
+/**
+ * `baton status`: environment × image → digest (short) and tag from the repo, the rejected digests, and —
+ * when a GitHub token is available — the open promotion PRs per environment.
+ */
+import { loadPipeline } from "../config/pipeline.js";
+import { environmentPins } from "../config/repo.js";
+import { BatonError, BatonErrors } from "../errors.js";
+import type { GitHubApi } from "../github/api.js";
+import { LABELS } from "./naming.js";
+import { readRejectedFile } from "./promote.js";
+
+export interface EnvironmentStatus {
+  name: string;
+  images: Array<{ repository: string; digest?: string; tag?: string; rejected: boolean }>;
+  openPulls: Array<{ number: number; url: string; title: string }>;
+  error?: string;
+}
+
+export interface StatusReport {
+  environments: EnvironmentStatus[];
+  github: "ok" | "skipped" | "failed";
+  githubError?: string;
+}
+
+export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>): Promise<StatusReport> {
+  const pipeline = await loadPipeline(repo);
+  const rejected = await readRejectedFile(repo);
+  const environments: EnvironmentStatus[] = [];
+  for (const env of pipeline.environments) {
+    const row: EnvironmentStatus = { name: env.name, images: [], openPulls: [] };
+    try {
+      const { pins } = await environmentPins(repo, env);
+      row.images = [...pins.values()].sort((a, b) => a.repository.localeCompare(b.repository)).map((p) => ({
+        repository: p.repository, ...(p.digest ? { digest: p.digest } : {}), ...(p.tag ? { tag: p.tag } : {}),
+        rejected: (rejected[env.name] ?? []).some((r) => r.repository === p.repository && r.digest === p.digest),
+      }));
+    } catch (e) {
+      // One broken environment must not hide the others' status.
+      if (!(e instanceof BatonError) && !(e instanceof BatonErrors)) throw e;
+      row.error = e.message.split("\n")[0] ?? "cannot render";
+    }
+    environments.push(row);
+  }
+  const report: StatusReport = { environments, github: "skipped" };
+  const api = await github?.();
+  if (!api) return report;
+  try {
+    const pulls = await api.listOpenPulls(LABELS.promotion);
+    for (const env of environments) {
+      env.openPulls = pulls.filter((p) => p.labels.includes(LABELS.env(env.name))).map((p) => ({ number: p.number, url: p.url, title: p.title }));
+    }
+    report.github = "ok";
+  } catch (e) {
+    report.github = "failed";
+    report.githubError = e instanceof Error ? e.message : String(e);
+  }
+  return report;
+}
