@@ -49,10 +49,15 @@ export async function pin(req: PinRequest): Promise<PinResult> {
   if (pins.length === 0) throw new BatonError("USAGE", "name at least one image", { hint: "baton pin <env> web=ghcr.io/acme/web@sha256:…" });
   let ws: GitWorkspace | undefined;
   let base: string | undefined;
+  let github: GitHubApi | undefined;
   if (!req.dryRun) {
     ws = await GitWorkspace.open(req.repo);
     base = await ws.currentBranch();
     await ws.ensureClean();
+    if (req.mode === "pr") {
+      github = req.github?.(await ws.remoteUrl());
+      if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "pin --pr opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, use --commit, or --dry-run" });
+    }
     progress(`fetching ${base}`);
     await ws.syncBase(base);
   }
@@ -74,8 +79,7 @@ export async function pin(req: PinRequest): Promise<PinResult> {
     const { attempts } = await ws.push(base);
     return { ...result, action: "pushed", commit: await ws.head(), pushAttempts: attempts };
   }
-  const github = req.github?.(await ws.remoteUrl());
-  if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "pin --pr opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, use --commit, or --dry-run" });
+  if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "pin --pr needs GitHub", { hint: "set GITHUB_TOKEN" });
   const branch = pinBranch(req.env, moving);
   await ws.createBranch(branch);
   try {

@@ -74,10 +74,14 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   const progress = req.progress ?? (() => undefined);
   let ws: GitWorkspace | undefined;
   let base: string | undefined;
+  let github: GitHubApi | undefined;
   if (!req.dryRun) {
     ws = await GitWorkspace.open(req.repo);
     base = await ws.currentBranch();
     await ws.ensureClean();
+    // Fail on a missing token before any network call or branch is made.
+    github = req.github?.(await ws.remoteUrl());
+    if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "promote opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, or use --dry-run" });
     progress(`fetching ${base}`);
     await ws.syncBase(base);
   }
@@ -91,8 +95,6 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   const diff = unifiedDiff(plan.edits);
   const result: PromoteResult = { action: "noop", from: req.from, to: req.to, branch, title, body: "", diff, changes: plan.changes, superseded: [] };
   if (plan.noop) return result;
-  const github = req.dryRun || !ws ? undefined : req.github?.(await ws.remoteUrl());
-  if (!req.dryRun && !github) throw new BatonError("GITHUB_TOKEN_MISSING", "promote opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, or use --dry-run" });
   const source = findEnvironment(pipeline, req.from);
   result.body = pullBody({
     kind: "promotion", from: req.from, to: req.to, changes: plan.changes, diff,

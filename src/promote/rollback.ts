@@ -69,6 +69,8 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const ws = await GitWorkspace.open(req.repo);
   const base = await ws.currentBranch();
   await ws.ensureClean();
+  const github = req.dryRun || req.push ? undefined : req.github?.(await ws.remoteUrl());
+  if (!req.dryRun && !req.push && !github) throw new BatonError("GITHUB_TOKEN_MISSING", "rollback opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, use --push where allowDirectPush is set, or --dry-run" });
   if (!req.dryRun) {
     progress(`fetching ${base}`);
     await ws.syncBase(base);
@@ -126,8 +128,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
       await ws.checkout(base).catch(() => undefined);
     }
   }
-  const github = req.github?.(await ws.remoteUrl());
-  if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", `branch ${branch} is pushed, but opening the rollback PR needs GitHub`, { hint: "set GITHUB_TOKEN and rerun, or use --push where allowDirectPush is set" });
+  if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "rollback needs GitHub", { hint: "set GITHUB_TOKEN" });
   const published = await publishPull(github, {
     head: branch, base, title,
     body: `Baton rolls back **${req.env}** by reverting:\n\n${reverted.map((r) => `- ${r.sha.slice(0, 7)} ${r.subject}`).join("\n")}\n\nThe reverted digests are recorded as rejected in \`${REJECTED_FILE}\`; \`baton promote\` refuses them until \`baton unreject\`.\n\n\`\`\`diff\n${result.diff.slice(0, 50_000)}\`\`\`\n`,
