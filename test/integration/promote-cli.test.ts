@@ -18,6 +18,8 @@ before(async () => {
   await seedConfigRepo(server, "acme/cli");
 });
 after(async () => {
+  // Every request Baton sent and every response it got matched GitHub's OpenAPI description.
+  assert.deepEqual(github.violations, []);
   await github.stop();
   await server.destroy();
 });

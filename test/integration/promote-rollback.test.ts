@@ -28,6 +28,8 @@ before(async () => {
   github = await GitHubDouble.start();
 });
 after(async () => {
+  // Every request Baton sent and every response it got matched GitHub's OpenAPI description.
+  assert.deepEqual(github.violations, []);
   await github.stop();
   await server.destroy();
 });

@@ -4,6 +4,7 @@
  * baseUrl, exactly as it reaches GitHub Enterprise. Records every request for assertions.
  */
 import http from "node:http";
+import { validateExchange } from "./openapi.js";
 
 export interface DoublePull {
   number: number;
@@ -23,6 +24,8 @@ export class GitHubDouble {
   readonly statuses: Array<{ sha: string; state: string; context: string; description: string }> = [];
   readonly deployments: DoubleDeployment[] = [];
   readonly requests: string[] = [];
+  /** Every mismatch with GitHub's OpenAPI description, in requests Baton sent or responses the double gave. */
+  readonly violations: string[] = [];
   /** owner/name of every repository addressed. */
   readonly repositories = new Set<string>();
   /** Set to make every request fail with this HTTP status (outage / permission tests). */
@@ -69,11 +72,15 @@ export class GitHubDouble {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
-    const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>) : {};
+    const rawBody = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as unknown) : undefined;
+    const body = (rawBody ?? {}) as Record<string, unknown>;
     const url = new URL(req.url ?? "/", "http://x");
     const method = req.method ?? "GET";
     this.requests.push(`${method} ${url.pathname}${url.search}`);
     const send = (status: number, value: unknown): void => {
+      if (status !== 401 && status !== this.failWith) {
+        this.violations.push(...validateExchange({ method, path: url.pathname.replace(/^\/api\/v3/, ""), query: url.searchParams, body: rawBody, status, response: value }));
+      }
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
     };
     if (req.headers.authorization !== `token ${this.token}`) return send(401, { message: "Bad credentials" });
