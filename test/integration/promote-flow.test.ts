@@ -5,7 +5,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
-import { cloneConfigRepo, git, seedConfigRepo } from "../support/config-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/promote-repo.js";
 import { promote } from "../../src/promote/promote.js";
 import { pin } from "../../src/promote/pin.js";
 import { connectGitHub } from "../../src/github/connect.js";
@@ -104,6 +104,20 @@ test("policy and safety errors come before any git or GitHub change", async () =
   assert.equal(skipped.action, "opened");
   assert.match(github.pulls.find((p) => p.number === skipped.pull?.number)?.body ?? "", /Reason given: hotfix for incident 42/);
   assert.equal(parseBatonCommit(await git(dev, "log", "-1", "--format=%B", `origin/${skipped.branch}`)).skipStageReason, "hotfix for incident 42");
+});
+
+test("pin --pr opens a pin PR labelled for the environment and leaves main alone", async () => {
+  const ci = await cloneConfigRepo(server, "acme/config", "CI");
+  const main = await git(ci, "rev-parse", "origin/main");
+  const D3 = `sha256:${"3".repeat(64)}`;
+  const r = await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${D3}`], mode: "pr", github: gh });
+  assert.equal(r.action, "opened");
+  assert.equal(r.branch, "baton/pin/testing/3333333");
+  const pr = github.pulls.find((p) => p.number === r.pull?.number);
+  assert.equal(pr?.title, "Pin web@sha256:3333333 in testing");
+  assert.deepEqual(pr?.labels.sort(), ["baton", "env:testing", "pin"]);
+  assert.equal(await git(ci, "ls-remote", "origin", "refs/heads/main"), `${main}\trefs/heads/main`);
+  assert.match(await git(ci, "show", `origin/${r.branch}:environments/testing/web.yaml`), new RegExp(`web@${D3}\n`));
 });
 
 test("the GitHub repository is derived from the origin remote", () => {

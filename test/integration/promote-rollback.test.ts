@@ -5,7 +5,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
-import { cloneConfigRepo, git, seedConfigRepo } from "../support/config-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/promote-repo.js";
 import { pin } from "../../src/promote/pin.js";
 import { promote } from "../../src/promote/promote.js";
 import { rollback } from "../../src/promote/rollback.js";
@@ -50,6 +50,11 @@ test("rollback --push reverts the last pin, rejects its digest until unreject", 
   assert.match(dry.diff, new RegExp(`^\\+.*@${D1}$`, "m"));
   const head = await git(ops, "rev-parse", "HEAD");
   assert.equal(await git(ops, "rev-parse", "origin/main"), head, "dry run pushes nothing");
+  // --to reverts every promotion after the revision; --steps counts back.
+  const seed = await git(ops, "rev-list", "--max-parents=0", "HEAD");
+  assert.deepEqual((await rollback({ repo: ops, env: "testing", dryRun: true, to: seed })).reverted.map((r) => r.subject), ["Pin web@sha256:2222222 in testing", "Pin web@sha256:1111111 in testing"]);
+  assert.equal((await rollback({ repo: ops, env: "testing", dryRun: true, steps: 2 })).reverted.length, 2);
+  await assert.rejects(rollback({ repo: ops, env: "testing", dryRun: true, to: head }), isCode("ROLLBACK_NOTHING"));
 
   const done = await rollback({ repo: ops, env: "testing", push: true, now: () => new Date("2026-01-02T03:04:05Z") });
   assert.equal(done.action, "pushed");
