@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerValidate } from "./validate.js";
 import { registerRender } from "./render.js";
+import { registerAgent } from "./agent.js";
+import { registerDiff } from "./diff.js";
 
 export function batonVersion(): string {
   // src/cli/ and dist/cli/ are both two levels below package.json.
@@ -20,5 +22,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerRender(program);
+  registerDiff(program);
+  registerAgent(program);
   return program;
 }
