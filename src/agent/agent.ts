@@ -38,7 +38,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
     log,
   );
   const leader = config.leaderElect
-    ? new LeaderElector(client, { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity }, log, (leading) => {
+    ? new LeaderElector(client, { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, leaseDurationSeconds: config.leaseDurationSeconds, renewMs: Math.max(500, (config.leaseDurationSeconds * 1000) / 5) }, log, (leading) => {
       if (leading) controller.start();
       else void controller.stop();
     })

@@ -14,6 +14,7 @@ export const AgentConfigSchema = z.object({
   leaderElect: z.boolean().default(true),
   leaseNamespace: z.string().default("default"),
   leaseName: z.string().default("baton-agent"),
+  leaseDurationSeconds: z.coerce.number().int().min(1).max(300).default(15),
   identity: z.string().default(`${os.hostname()}-${process.pid}`),
   resyncMs: z.coerce.number().int().min(100).default(5000),
   webhookSecret: z.string().optional(),
