@@ -60,8 +60,10 @@ export class ResourceManager {
 
   /**
    * Applies the plan's changed objects: stage 0 (CRDs, Namespaces) first and waited for, then the rest.
-   * Each stage is validated with a server-side dry-run of every changed object before any is written,
-   * so a bad object stops the apply before anything of its stage changes.
+   * Nothing is applied half-way within a stage: changes to existing objects are validated with a
+   * server-side dry-run before anything is written, and if creating a new object fails, the objects this
+   * stage just created are deleted again. (Creates skip the dry-run because they can be undone; that
+   * keeps a first apply at one request per object.)
    */
   async apply(plan: Plan): Promise<ChangeSetEntry[]> {
     const entries: ChangeSetEntry[] = plan.objects
@@ -71,9 +73,11 @@ export class ResourceManager {
     for (const stage of [0, 1]) {
       const batch = changed.filter((o) => applyStage(o.desired.object) === stage);
       if (batch.length === 0) continue;
-      await mapLimit(batch, this.concurrency, (o) => this.applyOne(o, true));
-      const applied = await mapLimit(batch, this.concurrency, (o) => this.applyOne(o, false));
-      entries.push(...applied);
+      const updates = batch.filter((o) => o.live);
+      const creates = batch.filter((o) => !o.live);
+      await mapLimit(updates, this.concurrency, (o) => this.applyOne(o, true));
+      entries.push(...(await this.createAll(creates)));
+      entries.push(...(await mapLimit(updates, this.concurrency, (o) => this.applyOne(o, false))));
       if (stage === 0 && batch.some((o) => o.desired.object.kind === "CustomResourceDefinition")) {
         await this.waitEstablished(batch.filter((o) => o.desired.object.kind === "CustomResourceDefinition").map((o) => o.desired));
         await this.client.discover(true);
@@ -82,12 +86,36 @@ export class ResourceManager {
     return entries;
   }
 
-  private async applyOne(o: PlannedObject, dryRun: boolean): Promise<ChangeSetEntry> {
+  /** Creates objects concurrently; on the first failure, deletes the ones this call created and rethrows. */
+  private async createAll(creates: PlannedObject[]): Promise<ChangeSetEntry[]> {
+    const created: ObjectId[] = [];
+    let failure: unknown;
+    const results = await mapLimit(creates, this.concurrency, async (o) => {
+      if (failure) return undefined;
+      try {
+        const entry = await this.applyOne(o, false, (result) => {
+          if (createdByThisApply(result)) created.push(o.desired.id);
+        });
+        return entry;
+      } catch (e) {
+        failure ??= e;
+        return undefined;
+      }
+    });
+    if (failure) {
+      await mapLimit(created, this.concurrency, (id) => this.client.delete(id).catch(() => false));
+      throw failure;
+    }
+    return results.filter((r): r is ChangeSetEntry => r !== undefined);
+  }
+
+  private async applyOne(o: PlannedObject, dryRun: boolean, onResult?: (result: KubeObject) => void): Promise<ChangeSetEntry> {
     const object = formatId(o.desired.id);
     let force = this.force;
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.client.apply(o.desired.object, { fieldManager: FIELD_MANAGER, force, dryRun });
+        onResult?.(result);
         const before = o.live?.metadata.resourceVersion;
         const after = result.metadata.resourceVersion;
         // Without a live object (none, or one not yet labelled as ours) the apply created or adopted it.
@@ -170,4 +198,14 @@ function needsHealthRead(id: ObjectId): boolean {
   if (id.group === "" && id.kind === "PersistentVolumeClaim") return true;
   if (id.group === "apps" || id.group === "batch" || id.group === "apiextensions.k8s.io") return true;
   return !READY_ON_CREATION_GROUPS.has(id.group); // custom resources may carry a Ready condition
+}
+
+/**
+ * True when the server created the object in this very apply: Baton is its only manager and its one
+ * managedFields entry was written at creation time. Pre-existing objects that Baton adopts fail this
+ * check, so a rollback of a failed create never deletes something Baton did not create.
+ */
+function createdByThisApply(result: KubeObject): boolean {
+  const fields = (result.metadata.managedFields ?? []) as Array<{ manager?: string; operation?: string; time?: string }>;
+  return fields.length === 1 && fields[0]?.manager === FIELD_MANAGER && fields[0].operation === "Apply" && fields[0].time === result.metadata.creationTimestamp;
 }

@@ -49,3 +49,29 @@ test("prune removes what left git, and never runs after a failed or empty render
     await f.cleanup();
   }
 });
+
+test("an object the API server rejects stops the apply with nothing applied half-way", async () => {
+  const f = await agentFixture("atomic", underPath(P, webApp(IMAGE)));
+  try {
+    await f.createEnvironment("testing", { path: P, interval: "1h" });
+    const agent = await f.startAgent();
+    const first = await f.repo.git("rev-parse", "HEAD");
+    await f.waitForEnvironment("testing", "Ready", (e) => isReady(e, first));
+    const bad = await f.repo.commit({
+      [`${P}/new-a.yaml`]: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new-a\ndata: {a: \"1\"}\n",
+      [`${P}/new-b.yaml`]: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new-b\ndata: {b: \"1\"}\n",
+      [`${P}/bad-svc.yaml`]: "apiVersion: v1\nkind: Service\nmetadata:\n  name: bad\nspec:\n  ports:\n    - port: 99999\n",
+      [`${P}/config.yaml`]: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\ndata:\n  MODE: \"changed\"\n",
+    }, "add objects, one invalid");
+    agent.controller.trigger(`${f.namespace}/testing`, "test");
+    const env = await f.waitForEnvironment("testing", "apply failure reported", (e) => e.status?.lastAttemptedRevision === bad && readyCondition(e)?.status === "False");
+    assert.match(readyCondition(env)?.message ?? "", /Service .*bad/);
+    assert.equal(await f.client.get("v1", "ConfigMap", f.namespace, "new-a"), undefined, "created objects are rolled back");
+    assert.equal(await f.client.get("v1", "ConfigMap", f.namespace, "new-b"), undefined);
+    const config = await f.client.get("v1", "ConfigMap", f.namespace, "web-config");
+    assert.equal((config?.data as Record<string, string>).MODE, "test", "updates wait until every create succeeded");
+    assert.equal(env.status?.lastAppliedRevision, first);
+  } finally {
+    await f.cleanup();
+  }
+});
