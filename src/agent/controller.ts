@@ -22,8 +22,8 @@ interface Loop {
 }
 
 export interface ControllerOptions {
-  /** Namespace to watch; undefined = all namespaces. */
-  namespace?: string;
+  /** Namespaces to watch; undefined = all namespaces. */
+  namespaces?: string[];
   /** How often the Environment list is refreshed. */
   resyncMs?: number;
 }
@@ -64,7 +64,8 @@ export class Controller {
   private async resync(): Promise<void> {
     if (!this.active) return;
     try {
-      const items = (await this.deps.client.list(ENV_API_VERSION, ENV_KIND, this.options.namespace)) as EnvironmentObject[];
+      const scopes = this.options.namespaces ?? [undefined];
+      const items = (await Promise.all(scopes.map((ns) => this.deps.client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
       const seen = new Set<string>();
       for (const env of items) {
         const key = envKey(env);

@@ -8,7 +8,7 @@ export function registerAgent(program: Command): void {
     .command("agent")
     .description("run the in-cluster agent: reconcile every Environment in scope from git (fetch, render, apply, prune, health)")
     .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
-    .option("--namespace <ns>", "watch Environments in one namespace only (default: all)", process.env.BATON_NAMESPACE)
+    .option("--namespace <ns>", "watch Environments only in these namespaces, comma-separated (default: all)", process.env.BATON_NAMESPACE)
     .option("--port <port>", "HTTP port for /healthz /readyz /metrics /webhook", process.env.BATON_PORT ?? "8080")
     .option("--bind-address <addr>", "HTTP bind address", "0.0.0.0")
     .option("--cache-dir <dir>", "where git checkouts are kept", process.env.BATON_CACHE_DIR)
