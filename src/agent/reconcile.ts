@@ -8,7 +8,8 @@ import { BatonError, BatonErrors } from "../errors.js";
 import type { Logger } from "../log.js";
 import { parseDuration } from "../config/duration.js";
 import { readPins, pinsToRecord } from "../config/pins.js";
-import { loadPipeline, type EnvironmentSpec as PipelineEnvironment } from "../config/pipeline.js";
+import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type NotifierSpec } from "../config/pipeline.js";
+import { notify } from "../notify/send.js";
 import { renderEnvironment } from "../config/render.js";
 import { syncCheckout, type GitAuth } from "../git/fetch.js";
 import type { KubeClient } from "../kube/client.js";
@@ -58,14 +59,15 @@ async function readAuth(client: KubeClient, namespace: string, spec: Environment
 }
 
 /** Policy for this folder from the repo's baton.yaml, when it has one that lists the path. */
-async function pipelineEnvironment(dir: string, spec: EnvironmentSpec, name: string): Promise<PipelineEnvironment> {
+async function pipelineEnvironment(dir: string, spec: EnvironmentSpec, name: string): Promise<{ env: PipelineEnvironment; notifiers?: NotifierSpec[] }> {
   const fallback: PipelineEnvironment = { name, path: spec.path, autoPromote: false, prune: spec.prune, requireDigests: true, allowDirectPush: false, ...(spec.targetNamespace ? { namespace: spec.targetNamespace } : {}) };
   try {
     const pipeline = await loadPipeline(dir);
     const match = pipeline.environments.find((e) => path.posix.normalize(e.path) === path.posix.normalize(spec.path));
-    return match ? { ...match, ...(spec.targetNamespace ? { namespace: spec.targetNamespace } : {}) } : fallback;
+    const env = match ? { ...match, ...(spec.targetNamespace ? { namespace: spec.targetNamespace } : {}) } : fallback;
+    return pipeline.notifications ? { env, notifiers: pipeline.notifications } : { env };
   } catch (e) {
-    if (e instanceof BatonError && e.code === "PIPELINE_NOT_FOUND") return fallback;
+    if (e instanceof BatonError && e.code === "PIPELINE_NOT_FOUND") return { env: fallback };
     throw e;
   }
 }
@@ -132,7 +134,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
 
     // 2. Render and check pins; nothing is applied from a repo that does not validate.
     await deps.client.discover();
-    const envSpec = await pipelineEnvironment(fetched.dir, spec, name);
+    const { env: envSpec, notifiers } = await pipelineEnvironment(fetched.dir, spec, name);
     const rendered = await renderEnvironment(fetched.dir, envSpec, {
       clusterScoped: (kind, group) => deps.client.isClusterScoped(kind, group),
       ...(spec.targetNamespace ? { defaultNamespace: spec.targetNamespace } : {}),
@@ -197,6 +199,10 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     status.lastAppliedRevision = revision;
     if (ready) deps.metrics.lastApplied.set({ environment: envKey(env) }, Math.floor(t.getTime() / 1000));
     const newRevision = env.status?.lastAppliedRevision !== revision || env.status?.history?.at(-1)?.result !== (ready ? "Ready" : "Failed");
+    if (newRevision) {
+      // Fire and forget: a notification outage never delays or fails a deploy.
+      void notify(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: status.pins, at: t.toISOString() }, log);
+    }
     if (newRevision) status.history = appendHistory(status.history, { revision, appliedAt: t.toISOString(), result: ready ? "Ready" : "Failed", message: ready ? "healthy" : notReady.slice(0, 300), pins: status.pins });
     if (previousHealth !== health.status) {
       await deps.events.record(env, ready ? "Normal" : "Warning", "HealthChanged", ready ? `revision ${revision.slice(0, 12)} is healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`);
