@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerValidate } from "./validate.js";
 import { registerRender } from "./render.js";
+import { registerAgent } from "./agent.js";
+import { registerDiff } from "./diff.js";
 import { registerPromotionCommands } from "./promotion-commands.js";
 
 export function batonVersion(): string {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerRender(program);
+  registerDiff(program);
+  registerAgent(program);
   registerPromotionCommands(program);
   return program;
 }

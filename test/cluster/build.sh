@@ -40,7 +40,7 @@ build_k8s() {
   local minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
   (cd "$here/k8s" && go build -tags selinux,notest -o "$1/" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
 }
 build_etcd() { (cd "$here/etcd" && go build -ldflags "-s -w" -o "$1/etcd" .); }
 build_kwok() {
@@ -58,5 +58,5 @@ want etcd && ensure etcd "$ETCD_VERSION-$(key_of "$here/etcd")" build_etcd etcd
 want kwok && ensure kwok "$KWOK_VERSION" build_kwok kwok kwok-stages
 want kustomize && ensure kustomize "$KUSTOMIZE_VERSION" build_kustomize kustomize
 want helm && ensure helm "$HELM_VERSION" build_helm helm
-want k8s && ensure k8s "$K8S_VERSION-$(key_of "$here/k8s")" build_k8s kube-apiserver kube-controller-manager kube-scheduler
+want k8s && ensure k8s "$K8S_VERSION-$(key_of "$here/k8s")" build_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl
 echo "$bin"

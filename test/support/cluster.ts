@@ -68,7 +68,7 @@ export async function startCluster(bin: string): Promise<Cluster> {
     const certDir = path.join(dir, "certs");
     processes.push(startProcess("kube-apiserver", path.join(bin, "kube-apiserver"), [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`, `--cert-dir=${certDir}`, "--bind-address=127.0.0.1", `--advertise-address=127.0.0.1`,
-      `--secure-port=${apiPort}`, "--service-cluster-ip-range=10.0.0.0/24", "--service-account-issuer=https://kubernetes.default.svc",
+      `--secure-port=${apiPort}`, "--service-cluster-ip-range=10.96.0.0/16", "--service-account-issuer=https://kubernetes.default.svc",
       `--service-account-key-file=${dir}/sa.pub`, `--service-account-signing-key-file=${dir}/sa.key`, "--authorization-mode=RBAC",
       `--token-auth-file=${dir}/tokens.csv`, "--allow-privileged=true", "--endpoint-reconciler-type=none", "--enable-priority-and-fairness=false",
       "--v=0",

@@ -33,3 +33,9 @@ test("unknown environment lookups list the valid names", async () => {
   const p = await loadPipeline(repoRoot);
   assert.throws(() => findEnvironment(p, "prod"), (e: Error & { code?: string; hint?: string }) => e.code === "PIPELINE_UNKNOWN_ENV" && /testing, staging, production/.test(e.hint ?? ""));
 });
+
+test("schema/baton.schema.json is generated from the same zod schema (npm run schema)", async () => {
+  const { pipelineJsonSchema } = await import("../../scripts/gen-schema.js");
+  const { readFile } = await import("node:fs/promises");
+  assert.equal(await readFile(path.join(repoRoot, "schema/baton.schema.json"), "utf8"), pipelineJsonSchema());
+});

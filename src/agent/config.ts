@@ -1,0 +1,33 @@
+/** Agent settings from flags and environment variables, validated at the boundary. */
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { BatonError } from "../errors.js";
+
+export const AgentConfigSchema = z.object({
+  kubeconfig: z.string().optional(),
+  namespace: z.string().optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  bindAddress: z.string().default("0.0.0.0"),
+  cacheDir: z.string().default(path.join(os.tmpdir(), "baton-cache")),
+  concurrency: z.coerce.number().int().min(1).max(64).default(8),
+  leaderElect: z.boolean().default(true),
+  leaseNamespace: z.string().default("default"),
+  leaseName: z.string().default("baton-agent"),
+  leaseDurationSeconds: z.coerce.number().int().min(1).max(300).default(15),
+  identity: z.string().default(`${os.hostname()}-${process.pid}`),
+  resyncMs: z.coerce.number().int().min(100).default(5000),
+  webhookSecret: z.string().optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export function parseAgentConfig(raw: Record<string, unknown>): AgentConfig {
+  const result = AgentConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new BatonError("USAGE", `--${issue?.path.join(".") ?? "?"} ${issue?.message ?? "is invalid"}`, { field: issue?.path.join("."), hint: "see baton agent --help" });
+  }
+  return result.data;
+}

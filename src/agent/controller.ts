@@ -1,0 +1,155 @@
+/**
+ * The agent's scheduler: discovers Environments in its watch scope, runs one independent reconcile loop
+ * per Environment (interval with jitter, exponential backoff after failures, immediate runs on webhook or
+ * spec change), and only while it holds leadership. One reconcile per Environment at a time.
+ */
+import { parseDuration } from "../config/duration.js";
+import type { KubeClient } from "../kube/client.js";
+import type { Logger } from "../log.js";
+import { nextDelay } from "./backoff.js";
+import { envKey, parseEnvironmentSpec, ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
+import { reconcileEnvironment, type ReconcileDeps, type ReconcileResult } from "./reconcile.js";
+import { pushMatches, type PushEvent } from "./webhook.js";
+
+interface Loop {
+  env: EnvironmentObject;
+  timer?: NodeJS.Timeout;
+  running?: Promise<void>;
+  /** A trigger arrived while a reconcile was running: run again right after. */
+  again: boolean;
+  failures: number;
+  lastResult?: ReconcileResult;
+}
+
+export interface ControllerOptions {
+  /** Namespaces to watch; undefined = all namespaces. */
+  namespaces?: string[];
+  /** How often the Environment list is refreshed. */
+  resyncMs?: number;
+}
+
+export class Controller {
+  private loops = new Map<string, Loop>();
+  private resyncTimer?: NodeJS.Timeout;
+  private active = false;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
+
+  get client(): KubeClient {
+    return this.deps.client;
+  }
+
+  /** Starts reconciling (call when leadership is acquired). */
+  start(): void {
+    if (this.active) return;
+    this.active = true;
+    void this.resync();
+  }
+
+  /** Stops scheduling; waits for in-flight reconciles to finish or abandon at their next object. */
+  async stop(): Promise<void> {
+    this.active = false;
+    this.abort.abort();
+    clearTimeout(this.resyncTimer);
+    for (const loop of this.loops.values()) clearTimeout(loop.timer);
+    await Promise.all([...this.loops.values()].map((l) => l.running));
+    this.loops.clear();
+  }
+
+  environments(): Array<{ key: string; lastResult?: ReconcileResult }> {
+    return [...this.loops.entries()].map(([key, l]) => ({ key, ...(l.lastResult ? { lastResult: l.lastResult } : {}) }));
+  }
+
+  private async resync(): Promise<void> {
+    if (!this.active) return;
+    try {
+      const scopes = this.options.namespaces ?? [undefined];
+      const items = (await Promise.all(scopes.map((ns) => this.deps.client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
+      const seen = new Set<string>();
+      for (const env of items) {
+        const key = envKey(env);
+        seen.add(key);
+        const loop = this.loops.get(key);
+        if (!loop) {
+          this.loops.set(key, { env, again: false, failures: 0 });
+          this.trigger(key, "new environment");
+        } else {
+          const changed = env.metadata.generation !== loop.env.metadata.generation;
+          loop.env = env;
+          if (changed) this.trigger(key, "spec changed");
+        }
+      }
+      for (const [key, loop] of this.loops) {
+        if (!seen.has(key)) {
+          clearTimeout(loop.timer);
+          this.loops.delete(key);
+          this.log.info({ env: key }, "environment removed; its objects stay in place");
+        }
+      }
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, "listing Environments failed");
+    }
+    if (this.active) this.resyncTimer = setTimeout(() => void this.resync(), this.options.resyncMs ?? 5000);
+  }
+
+  /** Reconciles an Environment now (or right after the run in progress). */
+  trigger(key: string, reason: string): boolean {
+    const loop = this.loops.get(key);
+    if (!loop || !this.active) return false;
+    this.log.debug({ env: key, reason }, "reconcile triggered");
+    clearTimeout(loop.timer);
+    if (loop.running) {
+      loop.again = true;
+      return true;
+    }
+    loop.running = this.run(key, loop).finally(() => {
+      loop.running = undefined;
+      if (loop.again && this.active) {
+        loop.again = false;
+        this.trigger(key, "queued trigger");
+      }
+    });
+    return true;
+  }
+
+  /** Triggers every Environment that follows the pushed repository and branch; returns their keys. */
+  triggerPush(event: PushEvent): string[] {
+    const matched: string[] = [];
+    for (const [key, loop] of this.loops) {
+      try {
+        const spec = parseEnvironmentSpec(loop.env);
+        if (pushMatches(event, spec) && this.trigger(key, "webhook push")) matched.push(key);
+      } catch {
+        // an invalid spec is reported by its own reconcile
+      }
+    }
+    return matched;
+  }
+
+  private async run(key: string, loop: Loop): Promise<void> {
+    let intervalMs = 60_000;
+    try {
+      // Read the latest object so status patches build on the current status.
+      const fresh = (await this.deps.client.get(ENV_API_VERSION, ENV_KIND, loop.env.metadata.namespace, loop.env.metadata.name)) as EnvironmentObject | undefined;
+      if (!fresh) return;
+      loop.env = fresh;
+      const spec = (fresh.spec ?? {}) as { interval?: string; suspend?: boolean };
+      intervalMs = parseDuration(spec.interval ?? "1m") ?? 60_000;
+      if (spec.suspend === true) {
+        this.log.info({ env: key }, "suspended; skipping");
+        return;
+      }
+      const result = await reconcileEnvironment({ ...this.deps, signal: this.abort.signal }, fresh);
+      loop.lastResult = result;
+      loop.failures = result.ok ? 0 : result.stalled ? 0 : loop.failures + 1;
+    } catch (e) {
+      loop.failures++;
+      this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed");
+    } finally {
+      if (this.active && this.loops.get(key) === loop) {
+        loop.timer = setTimeout(() => this.trigger(key, "interval"), nextDelay(intervalMs, loop.failures));
+      }
+    }
+  }
+}

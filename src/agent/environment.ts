@@ -1,0 +1,110 @@
+/**
+ * The `Environment` custom resource (environments.baton.dev/v1alpha1): what one agent reconciles.
+ * The spec is user input, so it is validated with a schema; a bad spec stalls that Environment only.
+ */
+import { z } from "zod";
+import { BatonError } from "../errors.js";
+import { parseDuration } from "../config/duration.js";
+import type { KubeObject } from "../config/objects.js";
+import type { InventoryEntry } from "../kube/inventory.js";
+
+export const ENV_GROUP = "baton.dev";
+export const ENV_VERSION = "v1alpha1";
+export const ENV_API_VERSION = `${ENV_GROUP}/${ENV_VERSION}`;
+export const ENV_KIND = "Environment";
+
+const duration = (fallback: string) => z.string().default(fallback).refine((s) => parseDuration(s) !== undefined, "is not a duration (e.g. 30s, 5m, 1h)");
+
+export const EnvironmentSpecSchema = z.object({
+  url: z.string().url("must be the config repo's http(s) clone URL"),
+  branch: z.string().min(1).default("main"),
+  path: z.string().min(1, "must name the environment's folder in the repo, e.g. environments/staging"),
+  secretRef: z.object({ name: z.string().min(1) }).optional(),
+  interval: duration("1m"),
+  timeout: duration("2m"),
+  prune: z.boolean().default(true),
+  /** Allow a render of zero objects to prune everything (off: an empty render is treated as a mistake). */
+  allowEmpty: z.boolean().default(false),
+  targetNamespace: z.string().optional(),
+  suspend: z.boolean().default(false),
+  /** Take over fields that another applier owns (server-side apply force). */
+  force: z.boolean().default(false),
+  /** Report each applied revision as a GitHub Deployment (token from the secret's `githubToken`). */
+  github: z.object({
+    repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be owner/name"),
+    environment: z.string().optional(),
+    apiUrl: z.string().url().optional(),
+  }).optional(),
+});
+
+export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
+
+export interface Condition {
+  type: "Ready" | "Reconciling" | "Stalled";
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface HistoryEntry {
+  revision: string;
+  appliedAt: string;
+  result: "Ready" | "Failed" | "Progressing";
+  message: string;
+  pins?: Record<string, string>;
+}
+
+export interface EnvironmentStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  lastAppliedRevision?: string;
+  lastAttemptedRevision?: string;
+  lastReconcileTime?: string;
+  health?: string;
+  pins?: Record<string, string>;
+  inventory?: { entries: InventoryEntry[] };
+  history?: HistoryEntry[];
+  lastDrift?: { detectedAt: string; objects: string[] };
+}
+
+export interface EnvironmentObject extends KubeObject {
+  spec: unknown;
+  status?: EnvironmentStatus;
+}
+
+export function parseEnvironmentSpec(env: EnvironmentObject): EnvironmentSpec {
+  const result = EnvironmentSpecSchema.safeParse(env.spec);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = `spec.${issue?.path.join(".") ?? ""}`;
+    throw new BatonError("PIPELINE_SCHEMA", `${field} ${issue?.message ?? "is invalid"}`, {
+      object: `${ENV_KIND} ${env.metadata.namespace}/${env.metadata.name}`, field, hint: "fix the Environment spec (kubectl explain environments.spec)",
+    });
+  }
+  return result.data;
+}
+
+export const envKey = (env: { metadata: { namespace?: string; name: string } }): string => `${env.metadata.namespace ?? ""}/${env.metadata.name}`;
+
+/** Sets one condition, keeping lastTransitionTime when the status did not change. */
+export function setCondition(conditions: Condition[] | undefined, next: Omit<Condition, "lastTransitionTime">, now: Date): Condition[] {
+  const list = [...(conditions ?? [])];
+  const i = list.findIndex((c) => c.type === next.type);
+  const prev = i === -1 ? undefined : list[i];
+  const cond: Condition = { ...next, lastTransitionTime: prev && prev.status === next.status ? prev.lastTransitionTime : now.toISOString() };
+  if (i === -1) list.push(cond);
+  else list[i] = cond;
+  return list;
+}
+
+export const HISTORY_LIMIT = 10;
+
+export function appendHistory(history: HistoryEntry[] | undefined, entry: HistoryEntry): HistoryEntry[] {
+  const list = [...(history ?? [])];
+  const last = list[list.length - 1];
+  if (last && last.revision === entry.revision) list[list.length - 1] = { ...last, ...entry, appliedAt: last.appliedAt };
+  else list.push(entry);
+  return list.slice(-HISTORY_LIMIT);
+}

@@ -1,0 +1,215 @@
+/**
+ * One reconcile of one Environment: fetch → render → plan → apply → prune → health → status.
+ * Errors before apply leave the cluster untouched (the last applied state stays in place); the
+ * Environment reports them as Stalled (user must fix git) or not Ready (transient, retried).
+ */
+import path from "node:path";
+import { BatonError, BatonErrors } from "../errors.js";
+import type { Logger } from "../log.js";
+import { parseDuration } from "../config/duration.js";
+import { readPins, pinsToRecord } from "../config/pins.js";
+import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type NotifierSpec } from "../config/pipeline.js";
+import { notify } from "../notify/send.js";
+import { renderEnvironment } from "../config/render.js";
+import { syncCheckout, type GitAuth } from "../git/fetch.js";
+import type { KubeClient } from "../kube/client.js";
+import { desiredObjects } from "../kube/desired.js";
+import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
+import { ResourceManager, type ChangeSetEntry } from "../kube/manager.js";
+import { describePlan, planChanges } from "../kube/plan.js";
+import { sleep } from "../util/pool.js";
+import { appendHistory, envKey, parseEnvironmentSpec, setCondition, ENV_API_VERSION, ENV_KIND, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
+import type { EventRecorder } from "./events.js";
+import type { Metrics } from "./metrics.js";
+
+export interface ReconcileDeps {
+  client: KubeClient;
+  log: Logger;
+  events: EventRecorder;
+  metrics: Metrics;
+  cacheDir: string;
+  concurrency: number;
+  now?: () => Date;
+  /** Polling period while waiting for health. */
+  healthPollMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ReconcileResult {
+  ok: boolean;
+  revision?: string;
+  changes: ChangeSetEntry[];
+  /** Stalled errors need a git change; others are retried with backoff. */
+  stalled: boolean;
+  error?: BatonError;
+}
+
+async function readAuth(client: KubeClient, namespace: string, spec: EnvironmentSpec): Promise<GitAuth | undefined> {
+  if (!spec.secretRef) return undefined;
+  const secret = await client.get("v1", "Secret", namespace, spec.secretRef.name);
+  if (!secret) throw new BatonError("GIT_FAILED", `secret ${namespace}/${spec.secretRef.name} not found`, { field: "spec.secretRef.name", hint: "create the secret with keys username/password or token" });
+  const data = (secret.data ?? {}) as Record<string, string>;
+  const field = (k: string) => (data[k] ? Buffer.from(data[k], "base64").toString("utf8") : undefined);
+  const auth: GitAuth = {};
+  const username = field("username"), password = field("password"), token = field("token");
+  if (username) auth.username = username;
+  if (password) auth.password = password;
+  if (token) auth.token = token;
+  return auth;
+}
+
+/** Policy for this folder from the repo's baton.yaml, when it has one that lists the path. */
+async function pipelineEnvironment(dir: string, spec: EnvironmentSpec, name: string): Promise<{ env: PipelineEnvironment; notifiers?: NotifierSpec[] }> {
+  const fallback: PipelineEnvironment = { name, path: spec.path, autoPromote: false, prune: spec.prune, requireDigests: true, allowDirectPush: false, ...(spec.targetNamespace ? { namespace: spec.targetNamespace } : {}) };
+  try {
+    const pipeline = await loadPipeline(dir);
+    const match = pipeline.environments.find((e) => path.posix.normalize(e.path) === path.posix.normalize(spec.path));
+    const env = match ? { ...match, ...(spec.targetNamespace ? { namespace: spec.targetNamespace } : {}) } : fallback;
+    return pipeline.notifications ? { env, notifiers: pipeline.notifications } : { env };
+  } catch (e) {
+    if (e instanceof BatonError && e.code === "PIPELINE_NOT_FOUND") return { env: fallback };
+    throw e;
+  }
+}
+
+const STALLING_CODES = new Set(["PIPELINE_SCHEMA", "PIPELINE_UNKNOWN_ENV", "PIPELINE_CYCLE", "PIPELINE_BAD_CRON", "PIPELINE_BAD_DURATION", "PIPELINE_DUPLICATE_ENV",
+  "PATH_TRAVERSAL", "SYMLINK_ESCAPE", "FILE_TOO_LARGE", "TOO_MANY_FILES", "YAML_SYNTAX", "YAML_ALIAS_LIMIT", "ENV_DIR_NOT_FOUND", "OBJECT_NOT_A_MAP",
+  "OBJECT_MISSING_FIELD", "OBJECT_INVALID_NAME", "OBJECT_DUPLICATE", "KUSTOMIZE_FAILED", "PIN_NO_DIGEST", "PIN_LATEST", "PIN_BAD_DIGEST",
+  "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND"]);
+
+export async function reconcileEnvironment(deps: ReconcileDeps, env: EnvironmentObject): Promise<ReconcileResult> {
+  const now = deps.now ?? (() => new Date());
+  const started = Date.now();
+  const namespace = env.metadata.namespace ?? "default";
+  const name = env.metadata.name;
+  const log = deps.log.child({ env: envKey(env) });
+  const status: EnvironmentStatus = { ...env.status };
+  const generation = typeof env.metadata.generation === "number" ? env.metadata.generation : 0;
+  const previous = status.inventory?.entries ?? [];
+  let revision: string | undefined;
+  let changes: ChangeSetEntry[] = [];
+  const manager = new ResourceManager(deps.client, { concurrency: deps.concurrency });
+
+  const finish = async (result: ReconcileResult): Promise<ReconcileResult> => {
+    status.observedGeneration = generation;
+    status.lastReconcileTime = now().toISOString();
+    const seconds = (Date.now() - started) / 1000;
+    deps.metrics.reconcileSeconds.inc({ environment: envKey(env) }, seconds);
+    deps.metrics.reconcileCount.inc({ environment: envKey(env) });
+    deps.metrics.reconcileTotal.inc({ environment: envKey(env), result: result.ok ? "success" : "failure" });
+    deps.metrics.ready.set({ environment: envKey(env) }, result.ok ? 1 : 0);
+    await deps.client.mergePatch(ENV_API_VERSION, ENV_KIND, namespace, name, { status }, "status").catch((e: unknown) => {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, "could not update Environment status");
+    });
+    return result;
+  };
+
+  const fail = async (e: unknown): Promise<ReconcileResult> => {
+    const errors = e instanceof BatonErrors ? e.errors : [e instanceof BatonError ? e : new BatonError("KUBE_FAILED", e instanceof Error ? e.message : String(e))];
+    const first = errors[0] as BatonError;
+    const stalled = errors.every((x) => STALLING_CODES.has(x.code));
+    const message = errors.map((x) => x.oneLine()).join("; ").slice(0, 2000);
+    const t = now();
+    status.conditions = setCondition(status.conditions, { type: "Ready", status: "False", reason: stalled ? "ValidationFailed" : first.code === "GIT_FAILED" ? "GitOperationFailed" : "ReconciliationFailed", message, observedGeneration: generation }, t);
+    status.conditions = setCondition(status.conditions, { type: "Stalled", status: stalled ? "True" : "False", reason: stalled ? first.code : "Retrying", message: stalled ? message : "", observedGeneration: generation }, t);
+    status.conditions = setCondition(status.conditions, { type: "Reconciling", status: "False", reason: "Failed", message: "", observedGeneration: generation }, t);
+    deps.metrics.errors.inc({ environment: envKey(env), code: first.code });
+    log.error({ revision, code: first.code, action: "reconcile", err: message }, "reconcile failed");
+    await deps.events.record(env, "Warning", stalled ? "Stalled" : "ReconcileFailed", message);
+    return finish({ ok: false, ...(revision ? { revision } : {}), changes, stalled, error: first });
+  };
+
+  let spec: EnvironmentSpec;
+  try {
+    spec = parseEnvironmentSpec(env);
+  } catch (e) {
+    return fail(e);
+  }
+  try {
+    // 1. Fetch (one request when nothing moved).
+    const fetched = await syncCheckout(spec.url, spec.branch, path.join(deps.cacheDir, namespace, name), await readAuth(deps.client, namespace, spec));
+    revision = fetched.revision;
+    status.lastAttemptedRevision = revision;
+    log.debug({ revision, fetched: fetched.fetched }, "fetched");
+
+    // 2. Render and check pins; nothing is applied from a repo that does not validate.
+    await deps.client.discover();
+    const { env: envSpec, notifiers } = await pipelineEnvironment(fetched.dir, spec, name);
+    const rendered = await renderEnvironment(fetched.dir, envSpec, {
+      clusterScoped: (kind, group) => deps.client.isClusterScoped(kind, group),
+      ...(spec.targetNamespace ? { defaultNamespace: spec.targetNamespace } : {}),
+    });
+    const { pins, problems } = readPins(rendered.objects, envSpec);
+    if (problems.length > 0) throw new BatonErrors(problems);
+    if (rendered.objects.length === 0 && previous.length > 0 && !spec.allowEmpty) {
+      throw new BatonError("OBJECT_MISSING_FIELD", `${spec.path} rendered zero objects; refusing to prune the ${previous.length} applied objects`, {
+        file: spec.path, hint: "restore the manifests, or set spec.allowEmpty: true to really delete everything",
+      });
+    }
+
+    // 3. Plan against live state.
+    const desired = desiredObjects(rendered.objects, name);
+    const live = await manager.fetchLive(name, desired.map((d) => d.id));
+    const plan = planChanges(desired, live, previous);
+    log.info({ revision, action: "plan" }, describePlan(plan));
+
+    // 4. Apply, 5. prune (only after every apply succeeded).
+    changes = await manager.apply(plan);
+    const hashes = new Map(plan.objects.map((o) => [inventoryKey(o.desired.id), o.hash]));
+    const inventory: InventoryEntry[] = desired.map((d) => ({ id: inventoryKey(d.id), v: d.id.version, h: hashes.get(inventoryKey(d.id)) as string }));
+    status.inventory = { entries: inventory };
+    if (spec.prune && envSpec.prune) changes.push(...(await manager.prune(name, plan.prune)));
+
+    for (const c of changes.filter((c) => c.action !== "unchanged" && c.action !== "skipped")) log.info({ revision, object: c.object, action: c.action }, c.message ?? c.action);
+    const count = (a: ChangeSetEntry["action"]) => changes.filter((c) => c.action === a).length;
+    const applied = count("created") + count("configured") + count("drift-corrected");
+    deps.metrics.objectsApplied.inc({ environment: envKey(env) }, applied);
+    deps.metrics.objectsPruned.inc({ environment: envKey(env) }, count("deleted"));
+    deps.metrics.driftCorrected.inc({ environment: envKey(env) }, count("drift-corrected"));
+    if (applied > 0) await deps.events.record(env, "Normal", "Applied", `revision ${revision.slice(0, 12)}: ${count("created")} created, ${count("configured")} configured, ${count("drift-corrected")} drift corrected`);
+    if (count("deleted") > 0) await deps.events.record(env, "Normal", "Pruned", `pruned ${changes.filter((c) => c.action === "deleted").map((c) => c.object).join(", ")}`.slice(0, 1000));
+    const drifted = changes.filter((c) => c.action === "drift-corrected").map((c) => c.object);
+    if (drifted.length > 0) {
+      status.lastDrift = { detectedAt: now().toISOString(), objects: drifted };
+      log.warn({ revision, action: "drift", objects: drifted }, "reverted manual changes");
+      await deps.events.record(env, "Warning", "DriftCorrected", `reverted manual changes to ${drifted.join(", ")}`.slice(0, 1000));
+    }
+
+    // 6. Health, waited for up to spec.timeout.
+    status.pins = pinsToRecord(pins);
+    const timeoutMs = parseDuration(spec.timeout) ?? 120_000;
+    const deadline = Date.now() + timeoutMs;
+    let health = await manager.health(desired);
+    while (health.status === "InProgress" && Date.now() < deadline && !deps.signal?.aborted) {
+      status.conditions = setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: `waiting for ${health.results.filter((r) => r.health.status !== "Current").map((r) => `${r.object}: ${r.health.message}`).join("; ")}`.slice(0, 1000), observedGeneration: generation }, now());
+      await sleep(deps.healthPollMs ?? 1000, deps.signal);
+      health = await manager.health(desired);
+    }
+    const t = now();
+    const notReady = health.results.filter((r) => r.health.status !== "Current").map((r) => `${r.object}: ${r.health.message}`).join("; ");
+    const ready = health.status === "Current";
+    const previousHealth = status.health;
+    status.health = health.status;
+    status.conditions = setCondition(status.conditions, { type: "Reconciling", status: "False", reason: ready ? "Succeeded" : "HealthCheckFailed", message: "", observedGeneration: generation }, t);
+    status.conditions = setCondition(status.conditions, { type: "Stalled", status: "False", reason: "Succeeded", message: "", observedGeneration: generation }, t);
+    status.conditions = setCondition(status.conditions, {
+      type: "Ready", status: ready ? "True" : "False", reason: ready ? "ReconciliationSucceeded" : health.status === "Failed" ? "HealthCheckFailed" : "HealthCheckTimeout",
+      message: ready ? `Applied revision ${revision}` : `health check ${health.status === "Failed" ? "failed" : `timed out after ${spec.timeout}`}: ${notReady}`.slice(0, 1000), observedGeneration: generation,
+    }, t);
+    status.lastAppliedRevision = revision;
+    if (ready) deps.metrics.lastApplied.set({ environment: envKey(env) }, Math.floor(t.getTime() / 1000));
+    const newRevision = env.status?.lastAppliedRevision !== revision || env.status?.history?.at(-1)?.result !== (ready ? "Ready" : "Failed");
+    if (newRevision) {
+      // Fire and forget: a notification outage never delays or fails a deploy.
+      void notify(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: status.pins, at: t.toISOString() }, log);
+    }
+    if (newRevision) status.history = appendHistory(status.history, { revision, appliedAt: t.toISOString(), result: ready ? "Ready" : "Failed", message: ready ? "healthy" : notReady.slice(0, 300), pins: status.pins });
+    if (previousHealth !== health.status) {
+      await deps.events.record(env, ready ? "Normal" : "Warning", "HealthChanged", ready ? `revision ${revision.slice(0, 12)} is healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`);
+    }
+    log.info({ revision, action: "health", health: health.status }, ready ? "environment ready" : "environment not healthy");
+    return finish({ ok: ready, revision, changes, stalled: false, ...(ready ? {} : { error: new BatonError("HEALTH_TIMEOUT", notReady, { hint: "kubectl describe the objects listed" }) }) });
+  } catch (e) {
+    return fail(e);
+  }
+}

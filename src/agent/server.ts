@@ -1,0 +1,56 @@
+/** The agent's HTTP endpoints: /healthz, /readyz, /metrics and the GitHub /webhook. */
+import http from "node:http";
+import type { Logger } from "../log.js";
+import type { Metrics } from "./metrics.js";
+import { PushEventSchema, verifySignature, type PushEvent } from "./webhook.js";
+
+export interface ServerDeps {
+  metrics: Metrics;
+  log: Logger;
+  webhookSecret?: string;
+  /** Ready to serve: connected to the API server (a standby replica is ready too). */
+  ready: () => boolean;
+  onPush: (event: PushEvent) => string[];
+}
+
+const MAX_BODY = 5 * 1024 * 1024;
+
+export function createAgentServer(deps: ServerDeps): http.Server {
+  return http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const send = (status: number, body: string, type = "text/plain") => res.writeHead(status, { "Content-Type": type }).end(body);
+    if (req.method === "GET" && url.pathname === "/healthz") return send(200, "ok\n");
+    if (req.method === "GET" && url.pathname === "/readyz") return deps.ready() ? send(200, "ok\n") : send(503, "not ready\n");
+    if (req.method === "GET" && url.pathname === "/metrics") return send(200, deps.metrics.render(), "text/plain; version=0.0.4");
+    if (url.pathname !== "/webhook") return send(404, "not found\n");
+    if (req.method !== "POST") return send(405, "use POST\n");
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) req.destroy();
+      else chunks.push(c);
+    });
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (!deps.webhookSecret || !verifySignature(deps.webhookSecret, body, req.headers["x-hub-signature-256"] as string | undefined)) {
+        deps.log.warn({ action: "webhook" }, "rejected webhook with a missing or wrong signature");
+        return send(401, "invalid signature\n");
+      }
+      const event = req.headers["x-github-event"];
+      if (event === "ping") return send(200, "pong\n");
+      if (event !== "push") return send(202, `ignored event ${String(event)}\n`);
+      let parsed: PushEvent;
+      try {
+        const result = PushEventSchema.safeParse(JSON.parse(body.toString("utf8")));
+        if (!result.success) return send(400, "not a push event payload\n");
+        parsed = result.data;
+      } catch {
+        return send(400, "body is not JSON\n");
+      }
+      const triggered = deps.onPush(parsed);
+      deps.log.info({ action: "webhook", ref: parsed.ref, triggered }, "push received");
+      return send(202, JSON.stringify({ triggered }), "application/json");
+    });
+  });
+}

@@ -1,0 +1,34 @@
+import type { Command } from "commander";
+import { startAgent } from "../agent/agent.js";
+import { parseAgentConfig } from "../agent/config.js";
+import { createLogger } from "../log.js";
+
+export function registerAgent(program: Command): void {
+  program
+    .command("agent")
+    .description("run the in-cluster agent: reconcile every Environment in scope from git (fetch, render, apply, prune, health)")
+    .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
+    .option("--namespace <ns>", "watch Environments only in these namespaces, comma-separated (default: all)", process.env.BATON_NAMESPACE)
+    .option("--port <port>", "HTTP port for /healthz /readyz /metrics /webhook", process.env.BATON_PORT ?? "8080")
+    .option("--bind-address <addr>", "HTTP bind address", "0.0.0.0")
+    .option("--cache-dir <dir>", "where git checkouts are kept", process.env.BATON_CACHE_DIR)
+    .option("--concurrency <n>", "objects applied in parallel", "8")
+    .option("--no-leader-elect", "run without leader election (single replica only)")
+    .option("--lease-namespace <ns>", "namespace of the leader-election Lease", process.env.POD_NAMESPACE ?? "default")
+    .option("--lease-name <name>", "name of the leader-election Lease", "baton-agent")
+    .option("--lease-duration-seconds <n>", "a standby takes over after this long without renewal", "15")
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace", process.env.BATON_LOG_LEVEL ?? "info")
+    .action(async (raw: Record<string, unknown>) => {
+      const config = parseAgentConfig({ ...raw, webhookSecret: process.env.BATON_WEBHOOK_SECRET, ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}) });
+      const log = createLogger(config.logLevel);
+      const agent = await startAgent(config, log);
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          log.info({ signal }, "shutting down");
+          void agent.stop().then(resolve);
+        };
+        process.once("SIGTERM", () => shutdown("SIGTERM"));
+        process.once("SIGINT", () => shutdown("SIGINT"));
+      });
+    });
+}

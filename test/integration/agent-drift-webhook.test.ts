@@ -1,0 +1,66 @@
+// Drift: a manual `kubectl set image`-style edit is reverted at the next interval and reported.
+// Webhook: a signed GitHub push reconciles at once; a bad signature gets 401 and triggers nothing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { agentFixture, isReady } from "../support/agent-fixture.js";
+import { digest, underPath, webApp } from "../support/config-repo.js";
+
+const IMAGE = `ghcr.io/acme/web@${digest("drift")}`;
+const P = "environments/staging";
+
+test("a manual edit of a managed field is reverted and reported as drift", async () => {
+  const f = await agentFixture("drift", underPath(P, webApp(IMAGE)));
+  try {
+    await f.createEnvironment("staging", { path: P, interval: "2s" });
+    await f.startAgent();
+    await f.waitForEnvironment("staging", "Ready", (e) => isReady(e));
+    // What `kubectl set image` does: a strategic-merge patch by another field manager.
+    await f.client.request("PATCH", `/apis/apps/v1/namespaces/${f.namespace}/deployments/web?fieldManager=kubectl-set`,
+      { spec: { template: { spec: { containers: [{ name: "web", image: "ghcr.io/acme/web:hotfix" }] } } } }, "application/strategic-merge-patch+json");
+    assert.equal(await f.deploymentImage("web"), "ghcr.io/acme/web:hotfix");
+    const env = await f.waitForEnvironment("staging", "drift reported", (e) => (e.status?.lastDrift?.objects ?? []).some((o) => o.includes("Deployment")), 30_000);
+    assert.equal(await f.deploymentImage("web"), IMAGE);
+    assert.ok(env.status?.lastDrift?.detectedAt);
+    const events = await f.client.list("v1", "Event", f.namespace);
+    assert.ok(events.some((e) => e.reason === "DriftCorrected"), "a DriftCorrected event is recorded");
+  } finally {
+    await f.cleanup();
+  }
+});
+
+test("a signed push webhook reconciles immediately; a bad signature is rejected", async () => {
+  const f = await agentFixture("webhook", underPath(P, webApp(IMAGE)));
+  try {
+    await f.createEnvironment("staging", { path: P, interval: "1h" });
+    const agent = await f.startAgent({ webhookSecret: "hook-secret" });
+    const first = await f.repo.git("rev-parse", "HEAD");
+    await f.waitForEnvironment("staging", "Ready", (e) => isReady(e, first));
+    const next = `ghcr.io/acme/web@${digest("webhook-next")}`;
+    const pushed = await f.repo.commit({ [`${P}/deploy.yaml`]: webApp(next)["deploy.yaml"] as string }, "promote");
+    const body = JSON.stringify({ ref: "refs/heads/main", after: pushed, repository: { clone_url: f.repo.url, full_name: "acme/config" } });
+    const post = (signature: string | undefined) => fetch(`http://127.0.0.1:${agent.port}/webhook`, {
+      method: "POST", body, headers: { "Content-Type": "application/json", "X-GitHub-Event": "push", ...(signature ? { "X-Hub-Signature-256": signature } : {}) },
+    });
+
+    const unsigned = await post(undefined);
+    assert.equal(unsigned.status, 401);
+    const wrong = await post(`sha256=${createHmac("sha256", "not-the-secret").update(body).digest("hex")}`);
+    assert.equal(wrong.status, 401);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await f.environment("staging"))?.status?.lastAttemptedRevision, first, "a rejected webhook triggers nothing");
+
+    const ok = await post(`sha256=${createHmac("sha256", "hook-secret").update(body).digest("hex")}`);
+    assert.equal(ok.status, 202);
+    assert.deepEqual(await ok.json(), { triggered: [`${f.namespace}/staging`] });
+    await f.waitForEnvironment("staging", "pushed revision Ready", (e) => isReady(e, pushed), 20_000);
+    assert.equal(await f.deploymentImage("web"), next);
+
+    const health = await fetch(`http://127.0.0.1:${agent.port}/healthz`);
+    assert.equal(health.status, 200);
+    const metrics = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
+    assert.match(metrics, /baton_last_applied_revision_timestamp_seconds\{environment="[^"]+"\} \d+/);
+  } finally {
+    await f.cleanup();
+  }
+});

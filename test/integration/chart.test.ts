@@ -1,0 +1,136 @@
+// The Helm chart: lint and template (default and non-default values, bad values rejected), applied to the
+// real control plane, and the agent running with only the chart's RBAC (a ServiceAccount token from the
+// TokenRequest API): it reconciles inside its namespaces and is refused outside them.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { parseAllDocuments } from "yaml";
+import { startAgent } from "../../src/agent/agent.js";
+import { parseAgentConfig } from "../../src/agent/config.js";
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
+import type { KubeObject } from "../../src/config/objects.js";
+import { KubeApiError, KubeClient } from "../../src/kube/client.js";
+import { createLogger } from "../../src/log.js";
+import { ConfigRepo, digest, underPath, webApp } from "../support/config-repo.js";
+import { GitServer } from "../support/git-server.js";
+import { waitFor } from "../support/processes.js";
+import { testKubeConfig } from "../support/testenv.js";
+
+const exec = promisify(execFile);
+const chart = path.resolve(import.meta.dirname, "../../charts/baton");
+// helm built with `go install` defaults to Kubernetes v1.20 for template; render for the test cluster's version.
+const kubeVersion = /K8S_VERSION=(\S+)/.exec(await fs.readFile(path.resolve(import.meta.dirname, "../cluster/versions.env"), "utf8"))?.[1] ?? "v1.34.0";
+
+async function helm(...args: string[]): Promise<string> {
+  return (await exec("helm", args, { maxBuffer: 16 << 20 })).stdout;
+}
+
+async function template(namespace: string, values: Record<string, unknown>): Promise<KubeObject[]> {
+  const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-values-")), "values.json");
+  await fs.writeFile(file, JSON.stringify(values));
+  const out = await helm("template", "baton", chart, "--namespace", namespace, "--include-crds", "--kube-version", kubeVersion, "-f", file);
+  return parseAllDocuments(out).map((d) => d.toJS() as KubeObject).filter((o) => o && o.kind);
+}
+
+function tokenKubeConfig(token: string): KubeConfig {
+  const admin = testKubeConfig().getCurrentCluster();
+  assert.ok(admin);
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "test", server: admin.server, caFile: admin.caFile, skipTLSVerify: false }],
+    users: [{ name: "sa", token }],
+    contexts: [{ name: "sa", cluster: "test", user: "sa" }],
+    currentContext: "sa",
+  });
+  return kc;
+}
+
+test("helm lint passes and templates render for default and non-default values; bad values are rejected", async () => {
+  await helm("lint", chart);
+  const defaults = await template("baton-system", {});
+  const kinds = defaults.map((o) => o.kind).sort();
+  assert.deepEqual(kinds, ["ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "Deployment", "PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount"]);
+  const deploy = defaults.find((o) => o.kind === "Deployment") as KubeObject & { spec: { replicas: number; template: { spec: { securityContext: Record<string, unknown>; containers: Array<Record<string, unknown> & { securityContext: Record<string, unknown> }> } } } };
+  assert.equal(deploy.spec.replicas, 2);
+  const pod = deploy.spec.template.spec;
+  assert.equal(pod.securityContext.runAsNonRoot, true);
+  assert.deepEqual(pod.securityContext.seccompProfile, { type: "RuntimeDefault" });
+  assert.equal(pod.containers[0]?.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(pod.containers[0]?.securityContext.allowPrivilegeEscalation, false);
+
+  const custom = await template("baton-system", {
+    replicaCount: 1, rbac: { mode: "namespaced", namespaces: ["team-a", "team-b"] }, webhook: { secret: "s", ingress: { enabled: true, host: "hooks.example.com" } },
+    serviceMonitor: { enabled: true }, image: { digest: `sha256:${"a".repeat(64)}` }, environments: [{ name: "staging", namespace: "team-a", spec: { url: "https://git.example.com/c.git", path: "environments/staging" } }],
+  });
+  const customKinds = custom.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}`).sort();
+  assert.ok(customKinds.includes("Role/team-a") && customKinds.includes("Role/team-b"));
+  assert.ok(!customKinds.some((k) => k.startsWith("ClusterRole")), "namespaced mode creates no ClusterRole");
+  assert.ok(customKinds.includes("Ingress/baton-system") && customKinds.includes("ServiceMonitor/baton-system") && customKinds.includes("Environment/team-a") && customKinds.includes("Secret/baton-system"));
+  assert.ok(!customKinds.some((k) => k.startsWith("PodDisruptionBudget")), "no PDB for a single replica");
+  const args = ((custom.find((o) => o.kind === "Deployment")?.spec as { template: { spec: { containers: Array<{ args: string[]; image: string }> } } }).template.spec.containers[0]);
+  assert.ok(args?.args.includes("--namespace=team-a,team-b"));
+  assert.match(args?.image ?? "", /@sha256:a{64}$/);
+
+  await assert.rejects(template("baton-system", { rbac: { mode: "everywhere" } }), /rbac\/mode/);
+  await assert.rejects(template("baton-system", { replicaCount: "two" }), /replicaCount/);
+});
+
+test("the chart applies to the real control plane and its RBAC is enough, and no more, for the agent", async () => {
+  const admin = new KubeClient(testKubeConfig());
+  const suffix = Date.now().toString(36);
+  const [system, teamA, teamB] = [`baton-system-${suffix}`, `team-a-${suffix}`, `team-b-${suffix}`];
+  for (const ns of [system, teamA, teamB]) await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  const server = await GitServer.create();
+  const repo = await ConfigRepo.create(server, "config", underPath("environments/a", webApp(`ghcr.io/acme/web@${digest("chart")}`)));
+  const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-chart-cache-"));
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  try {
+    // Every object of the rendered chart is accepted by the API server.
+    const objects = await template(system, { rbac: { mode: "namespaced", namespaces: [teamA] }, webhook: { secret: "s" } });
+    for (const obj of objects) await admin.apply(obj, { fieldManager: "helm-test", force: true });
+    await admin.discover(true);
+    const sa = objects.find((o) => o.kind === "ServiceAccount")?.metadata.name ?? "";
+    const tokenRequest = await admin.request<{ status: { token: string } }>("POST", `/api/v1/namespaces/${system}/serviceaccounts/${sa}/token`, { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } });
+    const kc = tokenKubeConfig(tokenRequest.status.token);
+
+    // Refused outside its namespaces.
+    const asAgent = new KubeClient(kc);
+    await assert.rejects(asAgent.list(ENV_API_VERSION, ENV_KIND, teamB), (e: unknown) => e instanceof KubeApiError && e.status === 403);
+    await assert.rejects(asAgent.list("v1", "ConfigMap", teamB), (e: unknown) => e instanceof KubeApiError && e.status === 403);
+    await assert.rejects(asAgent.list(ENV_API_VERSION, ENV_KIND, undefined), (e: unknown) => e instanceof KubeApiError && e.status === 403);
+    asAgent.close();
+
+    // Reconciles inside them with only the chart's RBAC.
+    const config = parseAgentConfig({ namespace: teamA, port: 0, bindAddress: "127.0.0.1", cacheDir, leaseNamespace: system, leaseName: "baton", identity: "chart-agent", resyncMs: 300, logLevel: "silent" });
+    agent = await startAgent(config, createLogger("silent"), kc);
+    await admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: "a", namespace: teamA }, spec: { url: repo.url, path: "environments/a", targetNamespace: teamA, interval: "1h", timeout: "60s" } });
+    const ready = await waitFor("Environment Ready under chart RBAC", async () => {
+      const env = (await admin.get(ENV_API_VERSION, ENV_KIND, teamA, "a")) as EnvironmentObject | undefined;
+      return env?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? env : undefined;
+    }, 60_000);
+    assert.equal(ready.status?.inventory?.entries.length, 3);
+    assert.ok(await admin.get("apps/v1", "Deployment", teamA, "web"));
+
+    // A manifest that targets a namespace outside the chart's list is refused and reported.
+    const outside = await repo.commit({ "environments/a/outside.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sneaky\n  namespace: ${teamB}\ndata: {a: "1"}\n` }, "reach into team-b");
+    agent.controller.trigger(`${teamA}/a`, "test");
+    const refused = await waitFor("apply outside the namespaces refused", async () => {
+      const env = (await admin.get(ENV_API_VERSION, ENV_KIND, teamA, "a")) as EnvironmentObject | undefined;
+      const cond = env?.status?.conditions?.find((c) => c.type === "Ready");
+      return env?.status?.lastAttemptedRevision === outside && cond?.status === "False" ? cond : undefined;
+    }, 30_000);
+    assert.match(refused.message, /forbidden|403/i);
+    assert.equal(await admin.get("v1", "ConfigMap", teamB, "sneaky"), undefined);
+  } finally {
+    await agent?.stop();
+    await server.destroy();
+    await repo.destroy();
+    for (const ns of [system, teamA, teamB]) await admin.delete({ group: "", version: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
+    admin.close();
+  }
+});

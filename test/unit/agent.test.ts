@@ -1,0 +1,63 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { normalizeRepoUrl, pushMatches, verifySignature } from "../../src/agent/webhook.js";
+import { nextDelay } from "../../src/agent/backoff.js";
+import { appendHistory, parseEnvironmentSpec, setCondition } from "../../src/agent/environment.js";
+import { redactUrl } from "../../src/log.js";
+
+test("webhook signatures: only the exact HMAC of the raw body passes", () => {
+  const body = Buffer.from('{"ref":"refs/heads/main"}');
+  const good = `sha256=${createHmac("sha256", "s").update(body).digest("hex")}`;
+  assert.equal(verifySignature("s", body, good), true);
+  assert.equal(verifySignature("s", Buffer.from('{"ref":"refs/heads/main" }'), good), false);
+  assert.equal(verifySignature("other", body, good), false);
+  assert.equal(verifySignature("s", body, undefined), false);
+  assert.equal(verifySignature("", body, good), false);
+  assert.equal(verifySignature("s", body, good.replace("sha256=", "sha1=")), false);
+});
+
+test("push events match environments by repository (any URL form) and branch", () => {
+  assert.equal(normalizeRepoUrl("https://GitHub.com/Acme/Config.git"), "github.com/acme/config");
+  assert.equal(normalizeRepoUrl("git@github.com:acme/config.git"), "github.com/acme/config");
+  const event = { ref: "refs/heads/main", repository: { clone_url: "https://github.com/acme/config.git" } };
+  assert.equal(pushMatches(event, { url: "https://github.com/acme/config", branch: "main" }), true);
+  assert.equal(pushMatches(event, { url: "https://github.com/acme/config", branch: "release" }), false);
+  assert.equal(pushMatches(event, { url: "https://github.com/acme/other", branch: "main" }), false);
+});
+
+test("backoff grows exponentially after failures, capped at the interval; success uses the jittered interval", () => {
+  const mid = () => 0.5;
+  assert.equal(nextDelay(60_000, 0, mid), 60_000);
+  assert.equal(nextDelay(60_000, 1, mid), 2000);
+  assert.equal(nextDelay(60_000, 3, mid), 8000);
+  assert.equal(nextDelay(60_000, 20, mid), 60_000);
+  assert.ok(nextDelay(60_000, 0, () => 0) >= 54_000 && nextDelay(60_000, 0, () => 1) <= 66_000);
+});
+
+test("conditions keep lastTransitionTime until the status flips; history keeps the last 10", () => {
+  const t1 = new Date("2026-01-01T00:00:00Z"), t2 = new Date("2026-01-01T00:05:00Z");
+  let c = setCondition(undefined, { type: "Ready", status: "True", reason: "A", message: "" }, t1);
+  c = setCondition(c, { type: "Ready", status: "True", reason: "B", message: "" }, t2);
+  assert.equal(c[0]?.lastTransitionTime, t1.toISOString());
+  c = setCondition(c, { type: "Ready", status: "False", reason: "C", message: "" }, t2);
+  assert.equal(c[0]?.lastTransitionTime, t2.toISOString());
+  let h = undefined as ReturnType<typeof appendHistory> | undefined;
+  for (let i = 0; i < 12; i++) h = appendHistory(h, { revision: `r${i}`, appliedAt: "t", result: "Ready", message: "" });
+  assert.equal(h?.length, 10);
+  assert.equal(h?.[0]?.revision, "r2");
+});
+
+test("Environment specs are validated with field paths; defaults applied", () => {
+  const env = { apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name: "e", namespace: "n" }, spec: { url: "https://git.example.com/c.git", path: "environments/staging" } };
+  const spec = parseEnvironmentSpec(env);
+  assert.equal(spec.branch, "main");
+  assert.equal(spec.prune, true);
+  assert.throws(() => parseEnvironmentSpec({ ...env, spec: { url: "not a url", path: "x" } }), (e: Error & { field?: string }) => e.field === "spec.url");
+  assert.throws(() => parseEnvironmentSpec({ ...env, spec: { ...env.spec, interval: "soon" } }), (e: Error & { field?: string }) => e.field === "spec.interval");
+});
+
+test("URLs lose their credentials before they are logged", () => {
+  assert.equal(redactUrl("https://user:tok3n@github.com/acme/c.git"), "https://redacted@github.com/acme/c.git");
+  assert.doesNotMatch(redactUrl("https://x:tok3n@h/c"), /tok3n/);
+});

@@ -1,0 +1,59 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { KubeObject, RenderedObject } from "../../src/config/objects.js";
+import { objectId, idKey } from "../../src/config/objects.js";
+import { contentHash, applyStage, withOwnershipLabels } from "../../src/kube/desired.js";
+import { inventoryKey, parseInventoryEntry } from "../../src/kube/inventory.js";
+import { comparable, firstDifference, planChanges, projectLike } from "../../src/kube/plan.js";
+
+const cm = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "apps" }, data });
+const rendered = (object: KubeObject): RenderedObject => ({ id: objectId(object), object, source: { file: "f.yaml", line: 1 } });
+
+test("firstDifference ignores what live adds and reports what desired sets differently", () => {
+  assert.equal(firstDifference({ a: 1, b: { c: "x" } }, { a: 1, b: { c: "x", d: 2 }, status: {} }), undefined);
+  assert.equal(firstDifference({ a: 1, b: { c: "x" } }, { a: 1, b: { c: "y" } }), "b.c");
+  assert.equal(firstDifference({ l: [1, 2] }, { l: [1] }), "l");
+  assert.equal(firstDifference({ port: 8080 }, { port: "8080" }), undefined);
+  assert.equal(firstDifference({ gone: null }, { gone: "x" }), undefined);
+});
+
+test("Secrets compare stringData against stored base64 data", () => {
+  const secret: KubeObject = { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, stringData: { token: "abc" } };
+  assert.deepEqual(comparable(secret).data, { token: Buffer.from("abc").toString("base64") });
+  assert.equal(firstDifference(comparable(secret), { ...secret, stringData: undefined, data: { token: "YWJj" } }), undefined);
+});
+
+test("planChanges: create, update (content changed since last apply), drift (live edited), unchanged, prune", () => {
+  const a = rendered(cm("a", { k: "1" }));
+  const b = rendered(cm("b", { k: "2" }));
+  const c = rendered(cm("c", { k: "3" }));
+  const d = rendered(cm("d", { k: "4" }));
+  const live = new Map<string, KubeObject>([
+    [idKey(b.id), cm("b", { k: "old" })],
+    [idKey(c.id), cm("c", { k: "edited by hand" })],
+    [idKey(d.id), cm("d", { k: "4" })],
+  ]);
+  const previous = [
+    { id: inventoryKey(b.id), v: "v1", h: "stale-hash" },
+    { id: inventoryKey(c.id), v: "v1", h: contentHash(c.object) },
+    { id: inventoryKey(d.id), v: "v1", h: contentHash(d.object) },
+    { id: "apps_gone__ConfigMap", v: "v1", h: "x" },
+  ];
+  const plan = planChanges([a, b, c, d], live, previous);
+  assert.deepEqual(plan.objects.map((o) => `${o.desired.id.name}:${o.action}`), ["a:create", "b:update", "c:drift", "d:unchanged"]);
+  assert.equal(plan.objects[2]?.reason, "data.k");
+  assert.deepEqual(plan.prune, [{ group: "", version: "v1", kind: "ConfigMap", namespace: "apps", name: "gone" }]);
+});
+
+test("inventory keys round-trip, hashes ignore key order, stages put CRDs and Namespaces first", () => {
+  const id = { group: "apps", version: "v1", kind: "Deployment", namespace: "web", name: "api" };
+  assert.deepEqual(parseInventoryEntry({ id: inventoryKey(id), v: "v1" }), id);
+  assert.equal(contentHash(cm("x", { a: "1", b: "2" })), contentHash({ data: { b: "2", a: "1" }, metadata: { namespace: "apps", name: "x" }, kind: "ConfigMap", apiVersion: "v1" }));
+  assert.equal(applyStage({ apiVersion: "v1", kind: "Namespace", metadata: { name: "n" } }), 0);
+  assert.equal(applyStage(cm("x", {})), 1);
+  assert.equal(withOwnershipLabels(cm("x", {}), "staging").metadata.labels?.["baton.dev/environment"], "staging");
+});
+
+test("projectLike keeps only the fields desired talks about", () => {
+  assert.deepEqual(projectLike({ spec: { replicas: 2 } }, { spec: { replicas: 3, paused: false }, status: { x: 1 } }), { spec: { replicas: 3 } });
+});

@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { cronMatches, nextWindowOpen, windowDecision } from "../../src/policy/windows.js";
+import { evaluatePolicy } from "../../src/policy/evaluate.js";
+import type { EnvironmentSpec } from "../../src/config/pipeline.js";
+
+const production: EnvironmentSpec = { name: "production", path: "environments/production", promoteFrom: "staging", soak: "1h", windows: ["* 9-16 * * 1-5"], autoPromote: false, prune: true, requireDigests: true, allowDirectPush: false };
+const wednesdayNoon = new Date("2026-11-25T12:00:00Z");
+const saturday = new Date("2026-11-28T12:00:00Z");
+
+test("cron windows match minutes in the configured time zone", () => {
+  assert.equal(cronMatches("* 9-16 * * 1-5", wednesdayNoon), true);
+  assert.equal(cronMatches("* 9-16 * * 1-5", saturday), false);
+  assert.equal(cronMatches("* 9-16 * * 1-5", new Date("2026-11-25T17:00:00Z")), false);
+  // 12:00 UTC is 21:00 in Tokyo.
+  assert.equal(cronMatches("* 9-16 * * 1-5", wednesdayNoon, "Asia/Tokyo"), false);
+  assert.equal(cronMatches("* * * * 0", new Date("2026-11-29T10:00:00Z")), true, "Sunday as 0");
+  assert.deepEqual(windowDecision(undefined, saturday), { open: true, reason: "no promotion windows configured" });
+  assert.equal(nextWindowOpen(["* 9-16 * * 1-5"], saturday)?.toISOString(), "2026-11-30T09:00:00.000Z");
+});
+
+test("policy: success when in order, soaked and inside the window", () => {
+  const r = evaluatePolicy({ target: production, source: "staging", sourceHealthySince: new Date(wednesdayNoon.getTime() - 2 * 3600_000), rejected: [], now: wednesdayNoon });
+  assert.equal(r.state, "success");
+  assert.ok(r.checks.every((c) => c.ok));
+});
+
+test("policy: pending while soaking or outside a window, with the reason", () => {
+  const soaking = evaluatePolicy({ target: production, source: "staging", sourceHealthySince: new Date(wednesdayNoon.getTime() - 10 * 60_000), rejected: [], now: wednesdayNoon });
+  assert.equal(soaking.state, "pending");
+  assert.match(soaking.description, /soak needs 1h \(50m left\)/);
+  const weekend = evaluatePolicy({ target: production, source: "staging", sourceHealthySince: new Date(0), rejected: [], now: saturday });
+  assert.equal(weekend.state, "pending");
+  assert.match(weekend.description, /outside promotion windows/);
+  assert.ok(weekend.description.length <= 140);
+  const unhealthy = evaluatePolicy({ target: production, source: "staging", rejected: [], now: wednesdayNoon });
+  assert.match(unhealthy.description, /not healthy/);
+});
+
+test("policy: out-of-order promotions and rejected digests fail unless the stage skip is recorded", () => {
+  const skipped = evaluatePolicy({ target: production, source: "testing", sourceHealthySince: new Date(0), rejected: [], now: wednesdayNoon });
+  assert.equal(skipped.state, "failure");
+  const withReason = evaluatePolicy({ target: production, source: "testing", sourceHealthySince: new Date(0), rejected: [], now: wednesdayNoon, skipStage: { reason: "hotfix CVE-2026-1" } });
+  assert.equal(withReason.state, "success");
+  const rejected = evaluatePolicy({ target: production, source: "staging", sourceHealthySince: new Date(0), rejected: ["ghcr.io/acme/web@sha256:abc"], now: wednesdayNoon });
+  assert.equal(rejected.state, "failure");
+  assert.match(rejected.description, /unreject/);
+});
