@@ -18,6 +18,10 @@ import { pullBody } from "./pr-body.js";
 import { publishPull, type Published } from "./publish.js";
 import { assertNotRejected, parseRejected, REJECTED_FILE, type RejectedList } from "./rejected.js";
 import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
+import { evaluatePolicy, type PolicyResult } from "../policy/evaluate.js";
+
+/** The commit status that branch protection requires: soak and windows gate the merge on GitHub's side. */
+export const POLICY_CONTEXT = "baton/policy";
 
 export type Progress = (message: string) => void;
 
@@ -32,6 +36,7 @@ export interface PromoteRequest {
   /** Needed unless dryRun; called with the origin URL, lazily, so --dry-run never asks for a token. */
   github?: (remoteUrl: string | undefined) => GitHubApi;
   progress?: Progress;
+  now?: () => Date;
 }
 
 export interface PromoteResult {
@@ -46,6 +51,18 @@ export interface PromoteResult {
   commit?: string;
   pull?: Published["pull"];
   superseded: number[];
+  policy?: Pick<PolicyResult, "state" | "description">;
+}
+
+/**
+ * When the source environment became healthy: the newest deployment GitHub records for it (created by the
+ * agent per applied revision), if its latest status is success. Undefined when unknown or not healthy.
+ */
+export async function sourceHealthySince(github: GitHubApi, env: string): Promise<Date | undefined> {
+  const deployment = (await github.listDeployments(env))[0];
+  if (!deployment) return undefined;
+  const latest = (await github.listDeploymentStatuses(deployment.id))[0];
+  return latest?.state === "success" ? new Date(latest.createdAt) : undefined;
 }
 
 export async function readRejectedFile(repoDir: string): Promise<RejectedList> {
@@ -121,5 +138,13 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     labels: [LABELS.baton, LABELS.promotion, LABELS.env(req.to)],
     supersedeLabels: [LABELS.env(req.to), LABELS.promotion], supersedesPrefix: `baton/promote/${req.to}/`,
   }, progress);
-  return { ...result, action: published.action, pull: published.pull, superseded: published.superseded };
+  // Order and rejected digests were enforced above; soak and windows may still make the merge wait.
+  const policy = evaluatePolicy({
+    target: findEnvironment(pipeline, req.to), source: req.from, rejected: [],
+    sourceHealthySince: await sourceHealthySince(github, req.from).catch(() => undefined),
+    ...(skipped && req.reason ? { skipStage: { reason: req.reason } } : {}),
+    now: (req.now ?? (() => new Date()))(),
+  });
+  if (result.commit) await github.setCommitStatus(result.commit, { state: policy.state, context: POLICY_CONTEXT, description: policy.description });
+  return { ...result, action: published.action, pull: published.pull, superseded: published.superseded, policy: { state: policy.state, description: policy.description } };
 }

@@ -57,6 +57,9 @@ test("pin, promote, rerun, supersede: real branches, one open PR per target", as
   assert.equal(pr1?.base, "main");
   assert.deepEqual(pr1?.labels.sort(), ["baton", "env:staging", "promotion"]);
   assert.match(pr1?.body ?? "", /\| web \(`ghcr.io\/acme\/web`\) \| `4c58c90` \| `1111111` \| 1\.6\.0 \|/);
+  // No deployment of testing is known yet, so staging's 10m soak keeps the required status pending.
+  assert.deepEqual(github.statuses.map((s) => [s.sha, s.state, s.context]), [[first.commit, "pending", "baton/policy"]]);
+  assert.match(github.statuses[0]?.description ?? "", /testing is not healthy/);
 
   // Read the pushed branch back from the server: one commit on main, touching only the digest line.
   const check = await cloneConfigRepo(server, "acme/config", "Check");
@@ -118,6 +121,23 @@ test("pin --pr opens a pin PR labelled for the environment and leaves main alone
   assert.deepEqual(pr?.labels.sort(), ["baton", "env:testing", "pin"]);
   assert.equal(await git(ci, "ls-remote", "origin", "refs/heads/main"), `${main}\trefs/heads/main`);
   assert.match(await git(ci, "show", `origin/${r.branch}:environments/testing/web.yaml`), new RegExp(`web@${D3}\n`));
+});
+
+test("the baton/policy status turns success once the source has soaked (GitHub deployments)", async () => {
+  const dev = await cloneConfigRepo(server, "acme/config", "Dev");
+  const api = gh(await git(dev, "remote", "get-url", "origin"));
+  // What the agent records after applying testing and seeing it healthy.
+  const deployment = await api.createDeployment({ ref: "main", environment: "testing", description: "applied" });
+  await api.createDeploymentStatus(deployment.id, { state: "success", description: "healthy" });
+  const early = await promote({ repo: dev, from: "testing", to: "staging", github: gh, now: () => new Date(Date.now() + 60_000) });
+  assert.equal(early.policy?.state, "pending");
+  assert.match(early.policy?.description ?? "", /soak needs 10m/);
+  const later = await promote({ repo: dev, from: "testing", to: "staging", github: gh, now: () => new Date(Date.now() + 11 * 60_000) });
+  assert.equal(later.action, "updated");
+  assert.equal(later.policy?.state, "success");
+  const last = github.statuses[github.statuses.length - 1];
+  assert.deepEqual([last?.sha, last?.state, last?.context], [later.commit, "success", "baton/policy"]);
+  assert.match(github.pulls.find((p) => p.number === later.pull?.number)?.body ?? "", /latest deployment of testing: .* is \*\*success\*\*/);
 });
 
 test("the GitHub repository is derived from the origin remote", () => {
