@@ -10,6 +10,7 @@ import { parseDuration } from "../config/duration.js";
 import { readPins, pinsToRecord } from "../config/pins.js";
 import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type NotifierSpec } from "../config/pipeline.js";
 import { notify } from "../notify/send.js";
+import { deploymentTracker } from "./deployments.js";
 import { renderEnvironment } from "../config/render.js";
 import { syncCheckout, type GitAuth } from "../git/fetch.js";
 import type { KubeClient } from "../kube/client.js";
@@ -44,8 +45,8 @@ export interface ReconcileResult {
   error?: BatonError;
 }
 
-async function readAuth(client: KubeClient, namespace: string, spec: EnvironmentSpec): Promise<GitAuth | undefined> {
-  if (!spec.secretRef) return undefined;
+async function readCredentials(client: KubeClient, namespace: string, spec: EnvironmentSpec): Promise<{ git?: GitAuth; githubToken?: string }> {
+  if (!spec.secretRef) return {};
   const secret = await client.get("v1", "Secret", namespace, spec.secretRef.name);
   if (!secret) throw new BatonError("GIT_FAILED", `secret ${namespace}/${spec.secretRef.name} not found`, { field: "spec.secretRef.name", hint: "create the secret with keys username/password or token" });
   const data = (secret.data ?? {}) as Record<string, string>;
@@ -55,7 +56,8 @@ async function readAuth(client: KubeClient, namespace: string, spec: Environment
   if (username) auth.username = username;
   if (password) auth.password = password;
   if (token) auth.token = token;
-  return auth;
+  const githubToken = field("githubToken");
+  return { ...(username || password || token ? { git: auth } : {}), ...(githubToken ? { githubToken } : {}) };
 }
 
 /** Policy for this folder from the repo's baton.yaml, when it has one that lists the path. */
@@ -127,7 +129,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   }
   try {
     // 1. Fetch (one request when nothing moved).
-    const fetched = await syncCheckout(spec.url, spec.branch, path.join(deps.cacheDir, namespace, name), await readAuth(deps.client, namespace, spec));
+    const credentials = await readCredentials(deps.client, namespace, spec);
+    const fetched = await syncCheckout(spec.url, spec.branch, path.join(deps.cacheDir, namespace, name), credentials.git);
     revision = fetched.revision;
     status.lastAttemptedRevision = revision;
     log.debug({ revision, fetched: fetched.fetched }, "fetched");
@@ -153,8 +156,16 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const plan = planChanges(desired, live, previous);
     log.info({ revision, action: "plan" }, describePlan(plan));
 
+    // A new revision becomes a GitHub Deployment (when configured); its status follows the health check.
+    const deploys = plan.objects.some((o) => o.action !== "unchanged") || plan.prune.length > 0 || !env.status?.lastAppliedRevision;
+    const tracker = deploys && env.status?.lastAppliedRevision !== revision ? deploymentTracker(spec, envSpec.name, credentials.githubToken, log) : undefined;
+    const deploymentId = await tracker?.started(revision, `baton applies ${revision.slice(0, 12)} to ${envSpec.name}`);
+
     // 4. Apply, 5. prune (only after every apply succeeded).
-    changes = await manager.apply(plan);
+    changes = await manager.apply(plan).catch(async (e: unknown) => {
+      if (tracker && deploymentId !== undefined) await tracker.finished(deploymentId, false, e instanceof Error ? e.message : String(e));
+      throw e;
+    });
     const hashes = new Map(plan.objects.map((o) => [inventoryKey(o.desired.id), o.hash]));
     const inventory: InventoryEntry[] = desired.map((d) => ({ id: inventoryKey(d.id), v: d.id.version, h: hashes.get(inventoryKey(d.id)) as string }));
     status.inventory = { entries: inventory };
@@ -198,7 +209,12 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     }, t);
     status.lastAppliedRevision = revision;
     if (ready) deps.metrics.lastApplied.set({ environment: envKey(env) }, Math.floor(t.getTime() / 1000));
-    const newRevision = env.status?.lastAppliedRevision !== revision || env.status?.history?.at(-1)?.result !== (ready ? "Ready" : "Failed");
+    // History and notifications record deployments: revisions that changed this environment's objects
+    // (a commit elsewhere in the repo moves lastAppliedRevision but deploys nothing here), or a new result.
+    const changedObjects = applied + count("deleted") > 0;
+    const lastEntry = env.status?.history?.at(-1);
+    const newRevision = !lastEntry || (env.status?.lastAppliedRevision !== revision && changedObjects) || lastEntry.result !== (ready ? "Ready" : "Failed");
+    if (tracker && deploymentId !== undefined) await tracker.finished(deploymentId, ready, ready ? "healthy" : notReady);
     if (newRevision) {
       // Fire and forget: a notification outage never delays or fails a deploy.
       void notify(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: status.pins, at: t.toISOString() }, log);

@@ -1,0 +1,161 @@
+/**
+ * `npm run demo`: the whole Baton loop on this machine, no cluster and no GitHub needed.
+ * Starts the test harness's control plane and git server (and a local GitHub stand-in for pull requests),
+ * pushes this repo's example config repo, installs the Environment CRD, runs the agent in-process, then:
+ * pin a new digest into testing → promote testing → staging as a PR → merge → rollback by git revert.
+ */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startAgent } from "../src/agent/agent.js";
+import { parseAgentConfig } from "../src/agent/config.js";
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../src/agent/environment.js";
+import { shortDigest } from "../src/config/image-ref.js";
+import { loadPipeline } from "../src/config/pipeline.js";
+import { table } from "../src/cli/output.js";
+import { connectGitHub } from "../src/github/connect.js";
+import { KubeClient } from "../src/kube/client.js";
+import { createLogger } from "../src/log.js";
+import { history } from "../src/promote/history.js";
+import { pin } from "../src/promote/pin.js";
+import { promote } from "../src/promote/promote.js";
+import { rollback } from "../src/promote/rollback.js";
+import { installCrd } from "../test/support/agent-fixture.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../test/support/promote-repo.js";
+import { GitServer } from "../test/support/git-server.js";
+import { GitHubDouble } from "../test/support/github-double.js";
+import { waitFor } from "../test/support/processes.js";
+import { startTestEnvironment } from "../test/support/testenv.js";
+import { KubeConfig } from "@kubernetes/client-node";
+
+const started = Date.now();
+const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const step = (n: number, text: string) => console.log(`\n${bold(`── ${n}. ${text}`)} (${((Date.now() - started) / 1000).toFixed(0)}s)`);
+const say = (text: string) => console.log(`   ${text}`);
+/** A progress line: rewritten in place on a terminal, printed only when it changes otherwise. */
+let lastProgress = "";
+function progress(text: string): void {
+  if (process.stdout.isTTY) process.stdout.write(`\r   ${text}   `);
+  else if (text !== lastProgress) console.log(`   ${text}`);
+  lastProgress = text;
+}
+function endProgress(): void {
+  if (process.stdout.isTTY) process.stdout.write("\n");
+  lastProgress = "";
+}
+const NEW_DIGEST = `sha256:${"5eed".repeat(16)}`;
+
+async function main(): Promise<void> {
+  step(1, "Starting a local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and a git server");
+  const testenv = await startTestEnvironment();
+  const cleanups: Array<() => Promise<unknown>> = [() => testenv.stop()];
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(testenv.cluster.kubeconfig);
+    const client = new KubeClient(kc);
+    cleanups.unshift(async () => client.close());
+    const server = await GitServer.create();
+    cleanups.unshift(() => server.destroy());
+    const github = await GitHubDouble.start();
+    cleanups.unshift(() => github.stop());
+    await seedConfigRepo(server, "acme/config");
+    const dev = await cloneConfigRepo(server, "acme/config", "Dev");
+    const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
+    say(`config repo: ${server.url("acme/config")} (baton.yaml + environments/ from this repository)`);
+
+    step(2, "Installing the Environment CRD and starting the agent");
+    await installCrd(client);
+    await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "baton-demo" } });
+    const pipeline = await loadPipeline(dev);
+    for (const env of pipeline.environments) {
+      await client.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: env.name, namespace: "baton-demo" }, spec: { url: server.url("acme/config"), path: env.path, interval: "2s", timeout: "60s" } });
+    }
+    const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-demo-cache-"));
+    const agent = await startAgent(parseAgentConfig({ namespace: "baton-demo", port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: "silent" }), createLogger("silent"), kc);
+    cleanups.unshift(() => agent.stop());
+    await waitReady(client, pipeline.environments.map((e) => e.name));
+    await printStatus(client);
+
+    step(3, `CI pins a freshly built image into testing: baton pin testing web=ghcr.io/acme/web:1.6.0@${shortDigest(NEW_DIGEST)}… --commit`);
+    const pinned = await pin({ repo: dev, env: "testing", images: [`web=ghcr.io/acme/web:1.6.0@${NEW_DIGEST}`], mode: "commit" });
+    say(`pushed ${pinned.commit?.slice(0, 7)} "${pinned.title}"`);
+    await waitRollout(client, "testing", "web-testing", pinned.commit ?? "");
+    await printStatus(client);
+
+    step(4, "Promote testing → staging: baton promote testing staging (opens a pull request)");
+    const pr = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+    say(`PR #${pr.pull?.number}: ${pr.title}   (branch ${pr.branch})`);
+    console.log(pr.body.split("\n").map((l) => `   │ ${l}`).join("\n"));
+    say("A reviewer from @acme/qa approves; merging the PR is the deploy:");
+    const merged = await mergePull(dev, pr.branch, pr.pull?.number ?? 0, pr.title, github);
+    await waitRollout(client, "staging", "web-staging", merged);
+    await printStatus(client);
+
+    step(5, "Something is wrong in staging. Roll back: baton rollback staging (git revert as a pull request)");
+    const rb = await rollback({ repo: dev, env: "staging", github: gh });
+    say(`PR #${rb.pull?.number}: ${rb.title}; reverts ${rb.reverted.map((c) => c.sha.slice(0, 7)).join(", ")}; rejected in staging: ${rb.rejected.map((r) => `${r.repository}@${shortDigest(r.digest)}`).join(", ")}`);
+    const reverted = await mergePull(dev, rb.branch ?? "", rb.pull?.number ?? 0, rb.title, github);
+    await waitRollout(client, "staging", "web-staging", reverted);
+    await printStatus(client);
+
+    step(6, "Deployment history of staging: baton history staging (git log of environments/staging)");
+    const rows = await history(dev, "staging", { limit: 5 });
+    console.log(indent(table(["WHEN", "COMMIT", "KIND", "PR", "DIGESTS", "SUBJECT"], rows.map((h) => [h.time.slice(0, 19), h.commit.slice(0, 7), h.kind, h.pr ? `#${h.pr}` : "-", h.digests.map((d) => shortDigest(d.digest)).join(","), h.subject.slice(0, 50)]))));
+    console.log(`\n${bold("Done")}: the previous digest runs in staging again, in ${((Date.now() - started) / 1000).toFixed(0)}s. Cleaning up.`);
+  } finally {
+    for (const c of cleanups) await c().catch(() => undefined);
+  }
+}
+
+const indent = (s: string) => s.split("\n").map((l) => `   ${l}`).join("\n");
+
+/** What GitHub's merge button does: a merge commit on main, pushed; the PR closes. */
+async function mergePull(dev: string, branch: string, number: number, title: string, github: GitHubDouble): Promise<string> {
+  await git(dev, "fetch", "--quiet", "origin");
+  await git(dev, "checkout", "--quiet", "main");
+  await git(dev, "merge", "--quiet", "--no-ff", `origin/${branch}`, "-m", `Merge pull request #${number} from ${branch}\n\n${title}`);
+  await git(dev, "push", "--quiet", "origin", "main");
+  github.markMerged(number);
+  const sha = await git(dev, "rev-parse", "HEAD");
+  say(`merged PR #${number} as ${sha.slice(0, 7)}`);
+  return sha;
+}
+
+async function environments(client: KubeClient): Promise<EnvironmentObject[]> {
+  return (await client.list(ENV_API_VERSION, ENV_KIND, "baton-demo")) as EnvironmentObject[];
+}
+
+async function waitReady(client: KubeClient, names: string[]): Promise<void> {
+  await waitFor("environments Ready", async () => {
+    const envs = await environments(client);
+    const ready = envs.filter((e) => e.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"));
+    progress(`waiting for the agent: ${ready.length}/${names.length} environments Ready`);
+    return ready.length === names.length ? true : undefined;
+  }, 120_000, 500);
+  endProgress();
+}
+
+async function waitRollout(client: KubeClient, env: string, namespace: string, revision: string): Promise<void> {
+  await waitFor(`${env} at ${revision.slice(0, 7)}`, async () => {
+    const e = (await environments(client)).find((x) => x.metadata.name === env);
+    const d = await client.get("apps/v1", "Deployment", namespace, "web");
+    const s = (d?.status ?? {}) as { updatedReplicas?: number; availableReplicas?: number };
+    const want = (d?.spec as { replicas?: number } | undefined)?.replicas ?? 0;
+    progress(`${env}: agent at ${(e?.status?.lastAppliedRevision ?? "-").slice(0, 7)}, rollout ${s.updatedReplicas ?? 0}/${want} updated, ${s.availableReplicas ?? 0}/${want} available`);
+    const ready = e?.status?.lastAppliedRevision === revision && e.status.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    return ready ? true : undefined;
+  }, 120_000, 300);
+  endProgress();
+}
+
+async function printStatus(client: KubeClient): Promise<void> {
+  const envs = await environments(client);
+  const order = ["testing", "staging", "production"];
+  envs.sort((a, b) => order.indexOf(a.metadata.name) - order.indexOf(b.metadata.name));
+  console.log(indent(table(["ENVIRONMENT", "IMAGE", "DIGEST", "REVISION", "READY", "HISTORY"], envs.flatMap((e) => Object.entries(e.status?.pins ?? {}).map(([repo, digest]) => [
+    e.metadata.name, repo, shortDigest(digest), (e.status?.lastAppliedRevision ?? "-").slice(0, 7),
+    e.status?.conditions?.find((c) => c.type === "Ready")?.status ?? "Unknown", String(e.status?.history?.length ?? 0),
+  ])))));
+}
+
+await main();
