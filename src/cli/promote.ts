@@ -23,6 +23,7 @@ function printText(r: PromoteResult): void {
   }
   console.log(`\n${r.action} pull request #${r.pull?.number}: ${r.pull?.url} (${r.title})`);
   for (const n of r.superseded) console.log(`closed #${n} (superseded)`);
+  if (r.policy) console.log(`baton/policy: ${r.policy.state} — ${r.policy.description}`);
 }
 
 export function registerPromote(program: Command): void {

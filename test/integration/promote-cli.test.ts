@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
-import { cloneConfigRepo, git, seedConfigRepo } from "../support/promote-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const D1 = `sha256:${"1".repeat(64)}`;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { GitServer } from "../support/git-server.js";
-import { cloneConfigRepo, git, seedConfigRepo } from "../support/promote-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 import { GitWorkspace } from "../../src/promote/git-workspace.js";
 import { pin } from "../../src/promote/pin.js";
 import { BatonError } from "../../src/errors.js";

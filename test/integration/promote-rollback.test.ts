@@ -5,7 +5,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
-import { cloneConfigRepo, git, seedConfigRepo } from "../support/promote-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 import { pin } from "../../src/promote/pin.js";
 import { promote } from "../../src/promote/promote.js";
 import { rollback } from "../../src/promote/rollback.js";
