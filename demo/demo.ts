@@ -21,7 +21,7 @@ import { pin } from "../src/promote/pin.js";
 import { promote } from "../src/promote/promote.js";
 import { rollback } from "../src/promote/rollback.js";
 import { installCrd } from "../test/support/agent-fixture.js";
-import { cloneConfigRepo, git, seedConfigRepo } from "../test/support/promote-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../test/support/example-repo.js";
 import { GitServer } from "../test/support/git-server.js";
 import { GitHubDouble } from "../test/support/github-double.js";
 import { waitFor } from "../test/support/processes.js";
