@@ -21,7 +21,7 @@ import { pin } from "../src/promote/pin.js";
 import { promote } from "../src/promote/promote.js";
 import { rollback } from "../src/promote/rollback.js";
 import { installCrd } from "../test/support/agent-fixture.js";
-import { cloneConfigRepo, git, seedConfigRepo } from "../test/support/example-repo.js";
+import { cloneConfigRepo, mergeBranch, seedConfigRepo } from "../test/support/example-repo.js";
 import { GitServer } from "../test/support/git-server.js";
 import { GitHubDouble } from "../test/support/github-double.js";
 import { waitFor } from "../test/support/processes.js";
@@ -109,14 +109,10 @@ async function main(): Promise<void> {
 
 const indent = (s: string) => s.split("\n").map((l) => `   ${l}`).join("\n");
 
-/** What GitHub's merge button does: a merge commit on main, pushed; the PR closes. */
+/** Merges a PR the way GitHub's merge button does, and closes it on the GitHub stand-in. */
 async function mergePull(dev: string, branch: string, number: number, title: string, github: GitHubDouble): Promise<string> {
-  await git(dev, "fetch", "--quiet", "origin");
-  await git(dev, "checkout", "--quiet", "main");
-  await git(dev, "merge", "--quiet", "--no-ff", `origin/${branch}`, "-m", `Merge pull request #${number} from ${branch}\n\n${title}`);
-  await git(dev, "push", "--quiet", "origin", "main");
+  const sha = await mergeBranch(dev, branch, number, title);
   github.markMerged(number);
-  const sha = await git(dev, "rev-parse", "HEAD");
   say(`merged PR #${number} as ${sha.slice(0, 7)}`);
   return sha;
 }

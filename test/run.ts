@@ -23,10 +23,11 @@ async function findTests(dir: string): Promise<string[]> {
 
 interface Counts { pass: number; fail: number }
 
-async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency: number): Promise<Counts> {
+async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency: number, timeoutMs: number): Promise<Counts> {
   if (files.length === 0) return { pass: 0, fail: 0 };
   const tap = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-tap-")), "out.tap");
-  const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`,
+  // A per-test timeout: a hung test fails alone instead of holding CI until its limit.
+  const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`,
     "--test-reporter=spec", "--test-reporter-destination=stdout",
     "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files];
   const code = await new Promise<number>((resolve) => {
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
   const total: Counts = { pass: 0, fail: 0 };
   const add = (c: Counts) => { total.pass += c.pass; total.fail += c.fail; };
   if (mode === "unit" || mode === "all") {
-    add(await runNodeTests(await findTests(path.join(root, "test/unit")), process.env, os.availableParallelism()));
+    add(await runNodeTests(await findTests(path.join(root, "test/unit")), process.env, os.availableParallelism(), 60_000));
   }
   if (mode === "integration" || mode === "all") {
     const files = await findTests(path.join(root, "test/integration"));
@@ -52,7 +53,7 @@ async function main(): Promise<number> {
       const { startTestEnvironment } = await import("./support/testenv.js");
       const testenv = await startTestEnvironment();
       try {
-        add(await runNodeTests(files, { ...process.env, ...testenv.env }, 2));
+        add(await runNodeTests(files, { ...process.env, ...testenv.env }, 2, 240_000));
       } finally {
         await testenv.stop();
       }

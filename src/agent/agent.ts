@@ -11,6 +11,7 @@ import { EventRecorder } from "./events.js";
 import { LeaderElector } from "./leader.js";
 import { Metrics } from "./metrics.js";
 import { createAgentServer } from "./server.js";
+import { startPromoter } from "./promoter.js";
 
 export interface RunningAgent {
   controller: Controller;
@@ -53,11 +54,13 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const port = typeof address === "object" && address ? address.port : config.port;
   if (leader) leader.start();
   else controller.start();
+  const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log) : undefined;
   log.info({ port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
   return {
     controller, client, metrics, port,
     isLeader: () => (leader ? leader.isLeader() : true),
     async stop() {
+      await promoter?.stop();
       server.close();
       server.closeAllConnections();
       await controller.stop();

@@ -2,6 +2,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { validate as validateCron } from "node-cron";
 import { BatonError } from "../errors.js";
 
 export const AgentConfigSchema = z.object({
@@ -18,6 +19,9 @@ export const AgentConfigSchema = z.object({
   identity: z.string().default(`${os.hostname()}-${process.pid}`),
   resyncMs: z.coerce.number().int().min(100).default(5000),
   webhookSecret: z.string().optional(),
+  /** A clone of the config repo (with push rights) for the scheduled promoter; unset = no promoter. */
+  promoterRepo: z.string().optional(),
+  promoterSchedule: z.string().default("*/5 * * * *").refine((s) => validateCron(s), "is not a cron expression"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

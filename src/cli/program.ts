@@ -5,6 +5,7 @@ import { registerValidate } from "./validate.js";
 import { registerRender } from "./render.js";
 import { registerAgent } from "./agent.js";
 import { registerDiff } from "./diff.js";
+import { registerPolicy } from "./policy.js";
 import { registerPromotionCommands } from "./promotion-commands.js";
 
 export function batonVersion(): string {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerValidate(program);
   registerRender(program);
   registerDiff(program);
+  registerPolicy(program);
   registerAgent(program);
   registerPromotionCommands(program);
   return program;

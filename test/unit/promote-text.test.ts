@@ -48,3 +48,11 @@ test("a huge diff is truncated at a line boundary with a marker and the body sta
   const short = truncateDiff(`${"x".repeat(50)}\n${"y".repeat(500)}\n`, 300);
   assert.ok(short.startsWith(`${"x".repeat(50)}\n…`), short);
 });
+
+test("the linear diff of a digest edit matches a general unified diff", async () => {
+  const { createTwoFilesPatch } = await import("diff");
+  const before = Array.from({ length: 40 }, (_, i) => `line ${i}`).join("\n") + "\n";
+  const after = before.replace("line 2\n", "LINE 2\n").replace("line 20\n", "LINE 20\n").replace("line 39\n", "LINE 39\n");
+  const general = createTwoFilesPatch("a/f.yaml", "b/f.yaml", before, after, "", "", { context: 3 }).replace(/^=+\n/, "").replace(/\t$/gm, "");
+  assert.equal(unifiedDiff([{ file: "f.yaml", before, after }]), general.slice(general.indexOf("--- ")));
+});
