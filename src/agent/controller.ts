@@ -32,7 +32,7 @@ export class Controller {
   private loops = new Map<string, Loop>();
   private resyncTimer?: NodeJS.Timeout;
   private active = false;
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
 
@@ -44,6 +44,8 @@ export class Controller {
   start(): void {
     if (this.active) return;
     this.active = true;
+    // A fresh signal per leadership term: stop() aborts the previous one for good.
+    this.abort = new AbortController();
     void this.resync();
   }
 
@@ -142,7 +144,8 @@ export class Controller {
       }
       const result = await reconcileEnvironment({ ...this.deps, signal: this.abort.signal }, fresh);
       loop.lastResult = result;
-      loop.failures = result.ok ? 0 : result.stalled ? 0 : loop.failures + 1;
+      loop.failures = result.ok || result.stalled || result.superseded ? 0 : loop.failures + 1;
+      if (result.superseded) loop.again = true;
     } catch (e) {
       loop.failures++;
       this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed");

@@ -12,7 +12,7 @@ import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type Notifie
 import { notify } from "../notify/send.js";
 import { deploymentTracker } from "./deployments.js";
 import { renderEnvironment } from "../config/render.js";
-import { syncCheckout, type GitAuth } from "../git/fetch.js";
+import { remoteHead, syncCheckout, type GitAuth } from "../git/fetch.js";
 import type { KubeClient } from "../kube/client.js";
 import { desiredObjects } from "../kube/desired.js";
 import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
@@ -42,6 +42,8 @@ export interface ReconcileResult {
   changes: ChangeSetEntry[];
   /** Stalled errors need a git change; others are retried with backoff. */
   stalled: boolean;
+  /** The health wait was cut short by a newer commit: reconcile again at once. */
+  superseded?: boolean;
   error?: BatonError;
 }
 
@@ -191,10 +193,22 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const timeoutMs = parseDuration(spec.timeout) ?? 120_000;
     const deadline = Date.now() + timeoutMs;
     let health = await manager.health(desired);
-    while (health.status === "InProgress" && Date.now() < deadline && !deps.signal?.aborted) {
+    let superseded = false;
+    for (let polls = 1; health.status === "InProgress" && Date.now() < deadline && !deps.signal?.aborted; polls++) {
+      // A newer commit must not wait behind this rollout: every few polls, one ls-remote-sized request.
+      if (polls % 5 === 0 && (await remoteHead(spec.url, spec.branch, credentials.git).catch(() => revision)) !== revision) {
+        superseded = true;
+        break;
+      }
       status.conditions = setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Progressing", message: `waiting for ${health.results.filter((r) => r.health.status !== "Current").map((r) => `${r.object}: ${r.health.message}`).join("; ")}`.slice(0, 1000), observedGeneration: generation }, now());
       await sleep(deps.healthPollMs ?? 1000, deps.signal);
       health = await manager.health(desired);
+    }
+    if (superseded) {
+      status.lastAppliedRevision = revision;
+      status.conditions = setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Superseded", message: `a newer commit arrived while ${revision.slice(0, 12)} was rolling out`, observedGeneration: generation }, now());
+      log.info({ revision, action: "health" }, "newer revision arrived; reconciling it now");
+      return finish({ ok: false, revision, changes, stalled: false, superseded: true });
     }
     const t = now();
     const notReady = health.results.filter((r) => r.health.status !== "Current").map((r) => `${r.object}: ${r.health.message}`).join("; ");
