@@ -3,30 +3,58 @@ import { status } from "../promote/status.js";
 import { imageShortName, shortDigest } from "../config/image-ref.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { commonOptions, printJson, table } from "./output.js";
+import { loadKubeConfig } from "../agent/agent.js";
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
+import { KubeClient } from "../kube/client.js";
+import type { ClusterEnvironment } from "../promote/status.js";
+
+/** The agent's status of every Environment the kubeconfig can see. */
+export async function clusterEnvironments(kubeconfig: string, namespace: string | undefined): Promise<ClusterEnvironment[]> {
+  const client = new KubeClient(loadKubeConfig(kubeconfig));
+  try {
+    const items = (await client.list(ENV_API_VERSION, ENV_KIND, namespace)) as EnvironmentObject[];
+    return items.map((e) => {
+      const ready = e.status?.conditions?.find((c) => c.type === "Ready");
+      const spec = e.spec as { path?: string };
+      return {
+        path: spec.path ?? "", ready: ready?.status ?? "Unknown",
+        ...(e.status?.lastAppliedRevision ? { revision: e.status.lastAppliedRevision } : {}),
+        ...(ready?.message ? { message: ready.message } : {}),
+        ...(e.status?.lastDrift ? { drift: e.status.lastDrift.objects } : {}),
+      };
+    });
+  } finally {
+    client.close();
+  }
+}
 import { addCommonFlags, GitHubFlagsSchema, optionalGitHub, parseFlags } from "./promotion-options.js";
 
 export function registerStatus(program: Command): void {
   addCommonFlags(program
     .command("status")
-    .description("environment × image → digest and tag from the repo, plus open promotion PRs when GITHUB_TOKEN is set"), { dryRun: false })
+    .description("environment × image → digest and tag from the repo; open promotion PRs and deployment health from GitHub when GITHUB_TOKEN is set; the agent's revision, readiness and drift with --kubeconfig")
+    .option("--kubeconfig <file>", "also read Environment objects from this cluster")
+    .option("--namespace <ns>", "namespace of the Environment objects (default: all)"), { dryRun: false })
     .action(async (raw: Record<string, unknown>) => {
       const opts = commonOptions(raw);
       const flags = parseFlags(GitHubFlagsSchema, raw);
       const report = await status(opts.repo, async () => {
         const remote = await GitWorkspace.open(opts.repo).then((ws) => ws.remoteUrl()).catch(() => undefined);
         return optionalGitHub(flags, remote);
-      });
+      }, typeof raw.kubeconfig === "string" ? () => clusterEnvironments(raw.kubeconfig as string, typeof raw.namespace === "string" ? raw.namespace : undefined) : undefined);
       if (opts.output === "json") {
         printJson({ ok: true, ...report });
         return;
       }
       const rows = report.environments.flatMap((env) => {
         const prs = env.openPulls.map((p) => `#${p.number}`).join(",") || "-";
-        if (env.error) return [[env.name, "-", "-", "-", prs, `error: ${env.error}`]];
-        if (env.images.length === 0) return [[env.name, "-", "-", "-", prs, ""]];
-        return env.images.map((i) => [env.name, imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", prs, i.rejected ? "REJECTED digest" : ""]);
+        const health = env.cluster ? `${env.cluster.ready === "True" ? "Ready" : "NotReady"}@${(env.cluster.revision ?? "-").slice(0, 7)}` : env.deployment ? `${env.deployment.state}@${env.deployment.sha.slice(0, 7)}` : "-";
+        const drift = env.cluster?.drift?.length ? `drift reverted: ${env.cluster.drift.length} object(s)` : "";
+        if (env.error) return [[env.name, "-", "-", "-", health, prs, `error: ${env.error}`]];
+        if (env.images.length === 0) return [[env.name, "-", "-", "-", health, prs, drift]];
+        return env.images.map((i) => [env.name, imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", health, prs, [i.rejected ? "REJECTED digest" : "", drift].filter(Boolean).join("; ")]);
       });
-      console.log(table(["ENVIRONMENT", "IMAGE", "DIGEST", "TAG", "OPEN PRS", "NOTE"], rows));
+      console.log(table(["ENVIRONMENT", "IMAGE", "DIGEST", "TAG", "HEALTH", "OPEN PRS", "NOTE"], rows));
       if (report.github === "failed") console.error(`warning: could not list open PRs: ${report.githubError}`);
     });
 }

@@ -11,6 +11,10 @@ import { readRejectedFile } from "./promote.js";
 
 export interface EnvironmentStatus {
   name: string;
+  /** Latest GitHub deployment of this environment (recorded by the agent). */
+  deployment?: { sha: string; state: string; since: string };
+  /** The agent's view, from the Environment object in the cluster (with --kubeconfig). */
+  cluster?: { ready: string; revision?: string; message?: string; drift?: string[] };
   images: Array<{ repository: string; digest?: string; tag?: string; rejected: boolean }>;
   openPulls: Array<{ number: number; url: string; title: string }>;
   error?: string;
@@ -22,7 +26,16 @@ export interface StatusReport {
   githubError?: string;
 }
 
-export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>): Promise<StatusReport> {
+/** Environment objects as the status command reads them; the agent's status fields only. */
+export interface ClusterEnvironment {
+  path: string;
+  ready: string;
+  revision?: string;
+  message?: string;
+  drift?: string[];
+}
+
+export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>, cluster?: () => Promise<ClusterEnvironment[]>): Promise<StatusReport> {
   const pipeline = await loadPipeline(repo);
   const rejected = await readRejectedFile(repo);
   const environments: EnvironmentStatus[] = [];
@@ -42,6 +55,14 @@ export async function status(repo: string, github?: () => Promise<GitHubApi | un
     environments.push(row);
   }
   const report: StatusReport = { environments, github: "skipped" };
+  if (cluster) {
+    const live = await cluster();
+    for (const env of environments) {
+      const spec = pipeline.environments.find((e) => e.name === env.name);
+      const match = live.find((l) => spec && l.path.replace(/\/$/, "") === spec.path.replace(/\/$/, ""));
+      if (match) env.cluster = { ready: match.ready, ...(match.revision ? { revision: match.revision } : {}), ...(match.message ? { message: match.message } : {}), ...(match.drift ? { drift: match.drift } : {}) };
+    }
+  }
   const api = await github?.();
   if (!api) return report;
   try {
@@ -49,6 +70,11 @@ export async function status(repo: string, github?: () => Promise<GitHubApi | un
     for (const env of environments) {
       env.openPulls = pulls.filter((p) => p.labels.includes(LABELS.env(env.name))).map((p) => ({ number: p.number, url: p.url, title: p.title }));
     }
+    await Promise.all(environments.map(async (env) => {
+      const latest = (await api.listDeployments(env.name))[0];
+      const state = latest ? (await api.listDeploymentStatuses(latest.id))[0] : undefined;
+      if (latest && state) env.deployment = { sha: latest.sha, state: state.state, since: state.createdAt };
+    }));
     report.github = "ok";
   } catch (e) {
     report.github = "failed";

@@ -17,6 +17,8 @@ import { pin } from "../../src/promote/pin.js";
 import { runPolicy } from "../../src/promote/policy-run.js";
 import { promote } from "../../src/promote/promote.js";
 import { rollback } from "../../src/promote/rollback.js";
+import { status } from "../../src/promote/status.js";
+import { clusterEnvironments } from "../../src/cli/status.js";
 import { installCrd } from "../support/agent-fixture.js";
 import { cloneConfigRepo, mergeBranch, seedConfigRepo } from "../support/example-repo.js";
 import { GitServer } from "../support/git-server.js";
@@ -96,6 +98,13 @@ test("pin, promote through staging to production with policy and deployments, th
     await envAt("production", rollbackMerge);
     assert.equal(await image("production"), previousProduction);
     await assert.rejects(promote({ repo: dev, from: "staging", to: "production", github: gh }), (e: Error & { code?: string }) => e.code === "PROMOTE_REJECTED_DIGEST");
+    // baton status: the repo's pins, the agent's view from the cluster, and GitHub's deployments.
+    const report = await status(dev, async () => gh(server.url("acme/config")), () => clusterEnvironments(process.env.BATON_TEST_KUBECONFIG ?? "", ns));
+    const production = report.environments.find((e) => e.name === "production");
+    assert.equal(production?.cluster?.ready, "True");
+    assert.equal(production?.cluster?.revision, rollbackMerge);
+    assert.equal(production?.deployment?.state, "success");
+    assert.equal(production?.images[0]?.rejected, false, "production runs the previous digest, which is not rejected");
     assert.deepEqual(github.violations, []);
   } finally {
     await agent?.stop();
