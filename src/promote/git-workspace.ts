@@ -237,3 +237,27 @@ function isRejection(e: unknown): boolean {
   const text = e instanceof Error ? e.message : String(e);
   return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(text) && !/protected|permission|denied|403/i.test(text);
 }
+
+/**
+ * Opens a clone for a change that will be pushed: on its current branch, clean, GitHub connected first
+ * when the change needs a PR (so a missing token fails before any network call), and the base branch
+ * fast-forwarded to the remote's so plans start from what is merged.
+ */
+export async function prepareClone<G>(repo: string, options: {
+  github?: (remoteUrl: string | undefined) => G;
+  /** When set, a PR is needed: the error to raise without GitHub. */
+  needGitHub?: BatonError;
+  progress: (message: string) => void;
+}): Promise<{ ws: GitWorkspace; base: string; github?: G }> {
+  const ws = await GitWorkspace.open(repo);
+  const base = await ws.currentBranch();
+  await ws.ensureClean();
+  let github: G | undefined;
+  if (options.needGitHub) {
+    github = options.github?.(await ws.remoteUrl());
+    if (!github) throw options.needGitHub;
+  }
+  options.progress(`fetching ${base}`);
+  await ws.syncBase(base);
+  return { ws, base, ...(github ? { github } : {}) };
+}

@@ -10,7 +10,8 @@ import type { PinChange } from "../config/edit.js";
 import { BatonError } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { unifiedDiff } from "./diff.js";
-import { GitWorkspace } from "./git-workspace.js";
+import type { GitWorkspace} from "./git-workspace.js";
+import { prepareClone } from "./git-workspace.js";
 import { LABELS, pinBranch, pinTitle } from "./naming.js";
 import { checkDirectPush } from "./policy.js";
 import { pullBody } from "./pr-body.js";
@@ -51,15 +52,10 @@ export async function pin(req: PinRequest): Promise<PinResult> {
   let base: string | undefined;
   let github: GitHubApi | undefined;
   if (!req.dryRun) {
-    ws = await GitWorkspace.open(req.repo);
-    base = await ws.currentBranch();
-    await ws.ensureClean();
-    if (req.mode === "pr") {
-      github = req.github?.(await ws.remoteUrl());
-      if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "pin --pr opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, use --commit, or --dry-run" });
-    }
-    progress(`fetching ${base}`);
-    await ws.syncBase(base);
+    ({ ws, base, github } = await prepareClone(req.repo, {
+      ...(req.github ? { github: req.github } : {}), progress,
+      ...(req.mode === "pr" ? { needGitHub: new BatonError("GITHUB_TOKEN_MISSING", "pin --pr opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, use --commit, or --dry-run" }) } : {}),
+    }));
   }
   const pipeline = await loadPipeline(req.repo);
   if (req.mode === "commit") checkDirectPush(pipeline, req.env, "--commit");

@@ -11,7 +11,7 @@ import { formatImageRef } from "../config/image-ref.js";
 import { BatonError } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { unifiedDiff } from "./diff.js";
-import { GitWorkspace } from "./git-workspace.js";
+import { GitWorkspace, prepareClone } from "./git-workspace.js";
 import { LABELS, promotionBranch, promotionTitle } from "./naming.js";
 import { checkOrder } from "./policy.js";
 import { pullBody } from "./pr-body.js";
@@ -93,14 +93,10 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   let base: string | undefined;
   let github: GitHubApi | undefined;
   if (!req.dryRun) {
-    ws = await GitWorkspace.open(req.repo);
-    base = await ws.currentBranch();
-    await ws.ensureClean();
-    // Fail on a missing token before any network call or branch is made.
-    github = req.github?.(await ws.remoteUrl());
-    if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "promote opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, or use --dry-run" });
-    progress(`fetching ${base}`);
-    await ws.syncBase(base);
+    ({ ws, base, github } = await prepareClone(req.repo, {
+      ...(req.github ? { github: req.github } : {}), progress,
+      needGitHub: new BatonError("GITHUB_TOKEN_MISSING", "promote opens a pull request and needs GitHub", { hint: "set GITHUB_TOKEN, or use --dry-run" }),
+    }));
   }
   const pipeline = await loadPipeline(req.repo);
   const { skipped } = checkOrder(pipeline, req.from, req.to, { skipStage: req.skipStage, reason: req.reason });
