@@ -24,7 +24,6 @@ export const ERROR_CODES = [
   "OBJECT_MISSING_FIELD",
   "OBJECT_INVALID_NAME",
   "OBJECT_DUPLICATE",
-  "OBJECT_SECRET_LEAK",
   // kustomize
   "KUSTOMIZE_NOT_FOUND",
   "KUSTOMIZE_FAILED",
@@ -39,9 +38,6 @@ export const ERROR_CODES = [
   // promotions and policy
   "PROMOTE_ORDER",
   "PROMOTE_REJECTED_DIGEST",
-  "PROMOTE_SOAK",
-  "PROMOTE_WINDOW",
-  "PROMOTE_NOTHING",
   "PROMOTE_DIRECT_PUSH",
   "ROLLBACK_NOTHING",
   "ROLLBACK_CONFLICT",
@@ -112,15 +108,4 @@ export class BatonErrors extends Error {
     super(errors.map((e) => e.oneLine()).join("\n"));
     this.name = "BatonErrors";
   }
-}
-
-export function isBatonError(e: unknown): e is BatonError {
-  return e instanceof BatonError;
-}
-
-/** Wraps an unknown thrown value so the CLI can always print one clear line. */
-export function toBatonError(e: unknown, code: ErrorCode, hint?: string): BatonError {
-  if (e instanceof BatonError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new BatonError(code, message, { cause: e, ...(hint ? { hint } : {}) });
 }

@@ -47,7 +47,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const server = createAgentServer({
     metrics, log, ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
     ready: () => true,
-    onPush: (event) => controller.triggerPush(event),
+    onPush: (event) => controller.handlePush(event),
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.bindAddress, resolve));
   const address = server.address();

@@ -4,12 +4,14 @@
  * spec change), and only while it holds leadership. One reconcile per Environment at a time.
  */
 import { parseDuration } from "../config/duration.js";
-import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
 import { nextDelay } from "./backoff.js";
 import { envKey, parseEnvironmentSpec, ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 import { reconcileEnvironment, type ReconcileDeps, type ReconcileResult } from "./reconcile.js";
 import { pushMatches, type PushEvent } from "./webhook.js";
+
+/** Set by a replica that is not the leader to ask the leader for a reconcile (webhook on a standby). */
+export const REQUEST_ANNOTATION = "baton.dev/reconcile-requested-at";
 
 interface Loop {
   env: EnvironmentObject;
@@ -35,10 +37,6 @@ export class Controller {
   private abort = new AbortController();
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
-
-  get client(): KubeClient {
-    return this.deps.client;
-  }
 
   /** Starts reconciling (call when leadership is acquired). */
   start(): void {
@@ -78,8 +76,10 @@ export class Controller {
           this.trigger(key, "new environment");
         } else {
           const changed = env.metadata.generation !== loop.env.metadata.generation;
+          const requested = env.metadata.annotations?.[REQUEST_ANNOTATION] !== loop.env.metadata.annotations?.[REQUEST_ANNOTATION];
           loop.env = env;
           if (changed) this.trigger(key, "spec changed");
+          else if (requested) this.trigger(key, "reconcile requested");
         }
       }
       for (const [key, loop] of this.loops) {
@@ -113,6 +113,27 @@ export class Controller {
       }
     });
     return true;
+  }
+
+  /**
+   * A push received by any replica: the leader reconciles the matching Environments at once; a standby
+   * (its Service gets webhooks too) annotates them, and the leader's next resync picks that up.
+   */
+  async handlePush(event: PushEvent): Promise<string[]> {
+    if (this.active) return this.triggerPush(event);
+    const scopes = this.options.namespaces ?? [undefined];
+    const items = (await Promise.all(scopes.map((ns) => this.deps.client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
+    const matched: string[] = [];
+    for (const env of items) {
+      try {
+        if (!pushMatches(event, parseEnvironmentSpec(env))) continue;
+      } catch {
+        continue;
+      }
+      await this.deps.client.mergePatch(ENV_API_VERSION, ENV_KIND, env.metadata.namespace, env.metadata.name, { metadata: { annotations: { [REQUEST_ANNOTATION]: new Date().toISOString() } } });
+      matched.push(envKey(env));
+    }
+    return matched;
   }
 
   /** Triggers every Environment that follows the pushed repository and branch; returns their keys. */

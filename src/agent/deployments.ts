@@ -12,7 +12,7 @@ import type { EnvironmentSpec } from "./environment.js";
 
 export interface DeploymentTracker {
   started(revision: string, description: string): Promise<number | undefined>;
-  finished(id: number, ok: boolean, description: string): Promise<void>;
+  finished(id: number, state: "success" | "failure" | "inactive", description: string): Promise<void>;
 }
 
 export function githubDeployments(github: GitHubApi, environment: string, log: Logger): DeploymentTracker {
@@ -27,9 +27,9 @@ export function githubDeployments(github: GitHubApi, environment: string, log: L
         return undefined;
       }
     },
-    async finished(id, ok, description) {
+    async finished(id, state, description) {
       try {
-        await github.createDeploymentStatus(id, { state: ok ? "success" : "failure", description: description.slice(0, 140) });
+        await github.createDeploymentStatus(id, { state, description: description.slice(0, 140) });
       } catch (e) {
         log.warn({ action: "github-deployment", id, err: e instanceof Error ? e.message : String(e) }, "could not update GitHub deployment (ignored)");
       }

@@ -3,7 +3,7 @@ import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 
-export type EventReason = "Applied" | "Pruned" | "DriftCorrected" | "HealthChanged" | "ReconcileFailed" | "Stalled" | "Ready";
+export type EventReason = "Applied" | "Pruned" | "DriftCorrected" | "HealthChanged" | "ReconcileFailed" | "Stalled";
 
 export class EventRecorder {
   constructor(private readonly client: KubeClient, private readonly log: Logger) {}

@@ -93,6 +93,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   let revision: string | undefined;
   let changes: ChangeSetEntry[] = [];
   const manager = new ResourceManager(deps.client, { concurrency: deps.concurrency });
+  let finishDeployment: ((state: "success" | "failure" | "inactive", description: string) => Promise<void>) | undefined;
 
   const finish = async (result: ReconcileResult): Promise<ReconcileResult> => {
     status.observedGeneration = generation;
@@ -113,6 +114,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const first = errors[0] as BatonError;
     const stalled = errors.every((x) => STALLING_CODES.has(x.code));
     const message = errors.map((x) => x.oneLine()).join("; ").slice(0, 2000);
+    await finishDeployment?.("failure", message);
     const t = now();
     status.conditions = setCondition(status.conditions, { type: "Ready", status: "False", reason: stalled ? "ValidationFailed" : first.code === "GIT_FAILED" ? "GitOperationFailed" : "ReconciliationFailed", message, observedGeneration: generation }, t);
     status.conditions = setCondition(status.conditions, { type: "Stalled", status: stalled ? "True" : "False", reason: stalled ? first.code : "Retrying", message: stalled ? message : "", observedGeneration: generation }, t);
@@ -162,16 +164,23 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const deploys = plan.objects.some((o) => o.action !== "unchanged") || plan.prune.length > 0 || !env.status?.lastAppliedRevision;
     const tracker = deploys && env.status?.lastAppliedRevision !== revision ? deploymentTracker(spec, envSpec.name, credentials.githubToken, log) : undefined;
     const deploymentId = await tracker?.started(revision, `baton applies ${revision.slice(0, 12)} to ${envSpec.name}`);
+    // Every way out of this reconcile settles the deployment, so none stays in_progress (which would block soak).
+    finishDeployment = async (state, description) => {
+      finishDeployment = undefined;
+      if (tracker && deploymentId !== undefined) await tracker.finished(deploymentId, state, description);
+    };
 
     // 4. Apply, 5. prune (only after every apply succeeded).
-    changes = await manager.apply(plan).catch(async (e: unknown) => {
-      if (tracker && deploymentId !== undefined) await tracker.finished(deploymentId, false, e instanceof Error ? e.message : String(e));
-      throw e;
-    });
+    changes = await manager.apply(plan);
     const hashes = new Map(plan.objects.map((o) => [inventoryKey(o.desired.id), o.hash]));
     const inventory: InventoryEntry[] = desired.map((d) => ({ id: inventoryKey(d.id), v: d.id.version, h: hashes.get(inventoryKey(d.id)) as string }));
-    status.inventory = { entries: inventory };
-    if (spec.prune && envSpec.prune) changes.push(...(await manager.prune(name, plan.prune)));
+    // Until the prune succeeded, the objects it must delete stay in the inventory, so a failed prune is retried.
+    const pending = new Set(plan.prune.map(inventoryKey));
+    status.inventory = { entries: [...inventory, ...previous.filter((e) => pending.has(e.id))] };
+    if (spec.prune && envSpec.prune) {
+      changes.push(...(await manager.prune(name, plan.prune)));
+      status.inventory = { entries: inventory };
+    }
 
     for (const c of changes.filter((c) => c.action !== "unchanged" && c.action !== "skipped")) log.info({ revision, object: c.object, action: c.action }, c.message ?? c.action);
     const count = (a: ChangeSetEntry["action"]) => changes.filter((c) => c.action === a).length;
@@ -205,6 +214,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
       health = await manager.health(desired);
     }
     if (superseded) {
+      await finishDeployment?.("inactive", "superseded by a newer commit");
       status.lastAppliedRevision = revision;
       status.conditions = setCondition(status.conditions, { type: "Reconciling", status: "True", reason: "Superseded", message: `a newer commit arrived while ${revision.slice(0, 12)} was rolling out`, observedGeneration: generation }, now());
       log.info({ revision, action: "health" }, "newer revision arrived; reconciling it now");
@@ -228,7 +238,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const changedObjects = applied + count("deleted") > 0;
     const lastEntry = env.status?.history?.at(-1);
     const newRevision = !lastEntry || (env.status?.lastAppliedRevision !== revision && changedObjects) || lastEntry.result !== (ready ? "Ready" : "Failed");
-    if (tracker && deploymentId !== undefined) await tracker.finished(deploymentId, ready, ready ? "healthy" : notReady);
+    await finishDeployment?.(ready ? "success" : "failure", ready ? "healthy" : notReady);
     if (newRevision) {
       // Fire and forget: a notification outage never delays or fails a deploy.
       void notify(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: status.pins, at: t.toISOString() }, log);

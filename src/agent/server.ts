@@ -10,7 +10,7 @@ export interface ServerDeps {
   webhookSecret?: string;
   /** Ready to serve: connected to the API server (a standby replica is ready too). */
   ready: () => boolean;
-  onPush: (event: PushEvent) => string[];
+  onPush: (event: PushEvent) => Promise<string[]>;
 }
 
 const MAX_BODY = 5 * 1024 * 1024;
@@ -48,9 +48,13 @@ export function createAgentServer(deps: ServerDeps): http.Server {
       } catch {
         return send(400, "body is not JSON\n");
       }
-      const triggered = deps.onPush(parsed);
-      deps.log.info({ action: "webhook", ref: parsed.ref, triggered }, "push received");
-      return send(202, JSON.stringify({ triggered }), "application/json");
+      deps.onPush(parsed).then((triggered) => {
+        deps.log.info({ action: "webhook", ref: parsed.ref, triggered }, "push received");
+        send(202, JSON.stringify({ triggered }), "application/json");
+      }, (e: unknown) => {
+        deps.log.error({ action: "webhook", err: e instanceof Error ? e.message : String(e) }, "push could not be handled");
+        send(503, "could not trigger a reconcile; it will happen at the next interval\n");
+      });
     });
   });
 }

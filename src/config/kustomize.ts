@@ -50,11 +50,14 @@ export async function checkKustomizationTree(repoDir: string, kustomizationFile:
         });
       }
       const target = path.resolve(dir, entry);
-      let real = target;
+      let real: string;
       try {
         real = await fs.realpath(target);
       } catch {
-        // kustomize reports missing files itself, with its own message
+        // Not a local path: kustomize would try to clone it (git::…, user@host:org/repo, …).
+        throw new BatonError("PATH_TRAVERSAL", `"${entry}" is not a file or folder in the config repo`, {
+          ...where, hint: "fix the path; remote bases are not allowed, vendor them into the repo",
+        });
       }
       if (real !== realRepo && !real.startsWith(realRepo + path.sep)) {
         throw new BatonError("PATH_TRAVERSAL", `"${entry}" resolves outside the config repo`, {

@@ -6,7 +6,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { validate as validateCron } from "node-cron";
+import { parse as parseCron, validate as validateCron } from "node-cron";
 import { BatonError, BatonErrors } from "../errors.js";
 import { parseDuration } from "./duration.js";
 import { resolveInRepo, readLimited } from "./files.js";
@@ -22,7 +22,17 @@ const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: "is not a duration; write e.g. 30s, 10m, 1h30m or 2d",
   params: { code: "PIPELINE_BAD_DURATION" },
 });
-const cron = z.string().refine((s) => validateCron(s), {
+/** node-cron validates `L` and `1#2` but parses them to strings that window matching cannot evaluate. */
+const numericCron = (s: string): boolean => Object.values(parseCron(s) as unknown as Record<string, unknown[]>).every((f) => f.every((v) => typeof v === "number"));
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, "is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)");
+const cron = z.string().refine((s) => validateCron(s) && numericCron(s), {
   message: "is not a cron expression (node-cron syntax, e.g. \"* 9-16 * * 1-5\" = weekdays 09:00-16:59)",
   params: { code: "PIPELINE_BAD_CRON" },
 });
@@ -36,7 +46,7 @@ export const EnvironmentSpecSchema = z
     namespace: z.string().regex(DNS_LABEL, "must be a valid namespace name").optional(),
     soak: duration.optional(),
     windows: z.array(cron).optional(),
-    timezone: z.string().optional(),
+    timezone: timeZone.optional(),
     autoPromote: z.boolean().default(false),
     prune: z.boolean().default(true),
     requireDigests: z.boolean().default(true),

@@ -41,8 +41,9 @@ export class KubeClient {
   readonly stats: RequestStats = { reads: 0, writes: 0, dryRuns: 0 };
   private readonly server: string;
   private readonly agent: https.Agent | http.Agent;
-  private readonly baseOptions: https.RequestOptions = {};
+  private baseOptions: https.RequestOptions = {};
   private ready?: Promise<void>;
+  private authLoadedAt = 0;
   private resources = new Map<string, ResourceInfo>();
   private discovered?: Promise<void>;
 
@@ -54,8 +55,21 @@ export class KubeClient {
     this.agent = this.server.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
 
+  /**
+   * TLS material and credentials from the KubeConfig, reloaded every minute: projected service-account
+   * tokens rotate and exec credential plugins (EKS, GKE) hand out tokens that expire.
+   */
   private async init(): Promise<void> {
-    this.ready ??= this.kc.applyToHTTPSOptions(this.baseOptions);
+    if (!this.ready || Date.now() - this.authLoadedAt > 60_000) {
+      this.authLoadedAt = Date.now();
+      const options: https.RequestOptions = {};
+      this.ready = this.kc.applyToHTTPSOptions(options).then(() => {
+        this.baseOptions = options;
+      }, (e: unknown) => {
+        this.ready = undefined;
+        throw e;
+      });
+    }
     await this.ready;
   }
 

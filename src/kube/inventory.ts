@@ -19,7 +19,12 @@ export function inventoryKey(id: ObjectId): string {
 }
 
 export function parseInventoryEntry(entry: InventoryEntry): ObjectId {
-  const [namespace = "", name = "", group = "", kind = ""] = entry.id.split("_");
+  // Names of RBAC objects may contain '_': namespace is the first field, group and kind the last two.
+  const parts = entry.id.split("_");
+  const namespace = parts[0] ?? "";
+  const kind = parts[parts.length - 1] ?? "";
+  const group = parts[parts.length - 2] ?? "";
+  const name = parts.slice(1, -2).join("_");
   const id: ObjectId = { group, version: entry.v, kind, name };
   if (namespace) id.namespace = namespace;
   return id;

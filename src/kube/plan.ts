@@ -2,7 +2,7 @@
  * Planning, pure: desired objects + live objects + the previous inventory → actions.
  * `unchanged` costs no request at all; `update` and `drift` are server-side applies; `prune` deletes.
  */
-import { formatId, idKey, type KubeObject, type ObjectId, type RenderedObject } from "../config/objects.js";
+import { idKey, type KubeObject, type ObjectId, type RenderedObject } from "../config/objects.js";
 import { contentHash } from "./desired.js";
 import { inventoryKey, parseInventoryEntry, type InventoryEntry } from "./inventory.js";
 
@@ -83,7 +83,6 @@ export function describePlan(plan: Plan): string {
   return `${count("create")} to create, ${count("update")} to update, ${count("drift")} drifted, ${count("unchanged")} unchanged, ${plan.prune.length} to prune`;
 }
 
-export const describeObject = (o: PlannedObject): string => formatId(o.desired.id);
 
 /** The part of `live` that `desired` talks about, for readable diffs (no defaults, status or managedFields). */
 export function projectLike(desired: unknown, live: unknown): unknown {

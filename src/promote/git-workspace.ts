@@ -129,12 +129,6 @@ export class GitWorkspace {
     return this.head();
   }
 
-  async amend(message: string, files: string[]): Promise<string> {
-    if (files.length > 0) await this.run(["add", "--all", "--", ...files], "add");
-    await this.run(["commit", "--quiet", "--no-verify", "--amend", "-m", message], "commit --amend");
-    return this.head();
-  }
-
   /**
    * Pushes HEAD to `branch` on origin. `force` is for Baton's own promotion branches (a rerun replaces
    * them). Otherwise a rejected push (someone else pushed first) is fetched, rebased and retried, so two
@@ -166,11 +160,6 @@ export class GitWorkspace {
     });
   }
 
-  /** Does `branch` exist on origin? (ls-remote, so it works without fetching.) */
-  async remoteBranchExists(branch: string): Promise<boolean> {
-    return (await this.run(["ls-remote", "--heads", REMOTE, branch], "ls-remote")).trim().length > 0;
-  }
-
   /** Commits that touched `paths`, newest first. */
   async log(paths: string[], options: { maxCount?: number; ref?: string; firstParent?: boolean } = {}): Promise<LogEntry[]> {
     const SEP = "\x1f";
@@ -191,6 +180,11 @@ export class GitWorkspace {
     }
   }
 
+  /** True when `ancestor` is `commit` or one of its ancestors (false also when either is unknown here). */
+  async isAncestor(ancestor: string, commit: string): Promise<boolean> {
+    return this.run(["merge-base", "--is-ancestor", ancestor, commit], "merge-base").then(() => true, () => false);
+  }
+
   /** The full message of one commit. */
   async message(sha: string): Promise<string> {
     return this.run(["log", "-1", "--format=%B", sha], "log");
@@ -199,11 +193,6 @@ export class GitWorkspace {
   /** Files under `dir` at a commit. */
   async listFiles(sha: string, dir: string): Promise<string[]> {
     return (await this.run(["ls-tree", "-r", "--name-only", sha, "--", dir], "ls-tree")).split("\n").filter(Boolean);
-  }
-
-  /** Files a commit changed. */
-  async changedFiles(sha: string): Promise<string[]> {
-    return (await this.run(["diff-tree", "--no-commit-id", "--name-only", "-r", "-m", "--first-parent", sha], "diff-tree")).split("\n").filter(Boolean);
   }
 
   /** `git revert --no-edit --no-commit`; on conflict aborts and returns the conflicting files. */
@@ -228,9 +217,6 @@ export class GitWorkspace {
     return this.run(["diff", a, b, "--", ...paths], "diff");
   }
 
-  async deleteLocalBranch(name: string): Promise<void> {
-    await this.git.raw(["branch", "-D", name]).catch(() => undefined);
-  }
 }
 
 function isRejection(e: unknown): boolean {
@@ -257,6 +243,7 @@ export async function prepareClone<G>(repo: string, options: {
     github = options.github?.(await ws.remoteUrl());
     if (!github) throw options.needGitHub;
   }
+
   options.progress(`fetching ${base}`);
   await ws.syncBase(base);
   return { ws, base, ...(github ? { github } : {}) };

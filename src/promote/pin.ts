@@ -69,19 +69,30 @@ export async function pin(req: PinRequest): Promise<PinResult> {
 
   const message = formatCommitMessage(title, [[TRAILER.pin, req.env], ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])]);
   if (req.mode === "commit") {
-    const files = await ws.writeEdits(plan.edits);
-    await ws.commit(message, files);
-    progress(`pushing to ${base}`);
-    const { attempts } = await ws.push(base);
-    return { ...result, action: "pushed", commit: await ws.head(), pushAttempts: attempts };
+    const start = await ws.head();
+    try {
+      const files = await ws.writeEdits(plan.edits);
+      await ws.commit(message, files);
+      progress(`pushing to ${base}`);
+      const { attempts } = await ws.push(base);
+      return { ...result, action: "pushed", commit: await ws.head(), pushAttempts: attempts };
+    } catch (e) {
+      // An unpushed local pin would make the next run see "nothing to pin": leave the clone as it was.
+      await ws.resetHard(start).catch(() => undefined);
+      throw e;
+    }
   }
   if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "pin --pr needs GitHub", { hint: "set GITHUB_TOKEN" });
   const branch = pinBranch(req.env, moving);
+  const start = await ws.head();
   await ws.createBranch(branch);
   try {
     result.commit = await ws.commit(message, await ws.writeEdits(plan.edits));
     progress(`pushing ${branch}`);
     await ws.push(branch, { force: true });
+  } catch (e) {
+    await ws.resetHard(start).catch(() => undefined); // no half-written edits left in the work tree
+    throw e;
   } finally {
     await ws.checkout(base);
   }

@@ -40,13 +40,15 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
   const progress = req.progress ?? (() => undefined);
   const now = (req.now ?? (() => new Date()))();
   const ws = await GitWorkspace.open(req.repo);
+  // Judge PRs against what is merged (baton.yaml, rejected digests), not a stale checkout.
+  await ws.syncBase(await ws.currentBranch());
   await ws.fetch();
   const pipeline = await loadPipeline(req.repo);
   const rejected = await readRejectedFile(req.repo);
   const result: PolicyRunResult = { evaluated: [], autoPromoted: [], skipped: [] };
   const healthy = new Map<string, Promise<Date | undefined>>();
   const healthySince = (env: string) => {
-    if (!healthy.has(env)) healthy.set(env, sourceHealthySince(req.github, env).catch(() => undefined));
+    if (!healthy.has(env)) healthy.set(env, sourceHealthySince(req.github, env, ws, findEnvironment(pipeline, env).path).catch(() => undefined));
     return healthy.get(env) as Promise<Date | undefined>;
   };
 

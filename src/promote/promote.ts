@@ -55,14 +55,21 @@ export interface PromoteResult {
 }
 
 /**
- * When the source environment became healthy: the newest deployment GitHub records for it (created by the
- * agent per applied revision), if its latest status is success. Undefined when unknown or not healthy.
+ * Since when the source environment has been healthy with what it pins now: the agent records a GitHub
+ * deployment per applied revision. Only deployments of a revision that contains `lastChange` (the newest
+ * commit touching the source folder) count, so a digest that was pinned but not yet applied has no soak.
+ * Consecutive successful deployments of such revisions extend the healthy period back in time.
  */
-export async function sourceHealthySince(github: GitHubApi, env: string): Promise<Date | undefined> {
-  const deployment = (await github.listDeployments(env))[0];
-  if (!deployment) return undefined;
-  const latest = (await github.listDeploymentStatuses(deployment.id))[0];
-  return latest?.state === "success" ? new Date(latest.createdAt) : undefined;
+export async function sourceHealthySince(github: GitHubApi, env: string, ws?: GitWorkspace, sourcePath?: string): Promise<Date | undefined> {
+  const lastChange = ws && sourcePath ? (await ws.log([sourcePath], { maxCount: 1 }))[0]?.sha : undefined;
+  let since: Date | undefined;
+  for (const deployment of await github.listDeployments(env)) {
+    if (lastChange && !(await ws?.isAncestor(lastChange, deployment.sha))) break;
+    const latest = (await github.listDeploymentStatuses(deployment.id))[0];
+    if (latest?.state !== "success") break;
+    since = new Date(latest.createdAt);
+  }
+  return since;
 }
 
 export async function readRejectedFile(repoDir: string): Promise<RejectedList> {
@@ -119,6 +126,7 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
   if (skipped && req.reason) trailers.push([TRAILER.skipStage, req.reason]);
   progress(`committing on ${branch}`);
+  const start = await ws.head();
   await ws.createBranch(branch);
   try {
     const files = await ws.writeEdits(plan.edits);
@@ -126,18 +134,22 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     progress(`pushing ${branch}`);
     // Baton owns promotion branches: a rerun replaces the branch with a fresh commit on the current base.
     await ws.push(branch, { force: true });
+  } catch (e) {
+    await ws.resetHard(start).catch(() => undefined); // no half-written edits left in the work tree
+    throw e;
   } finally {
     await ws.checkout(base);
   }
   const published = await publishPull(github, {
     head: branch, base, title, body: result.body,
     labels: [LABELS.baton, LABELS.promotion, LABELS.env(req.to)],
-    supersedeLabels: [LABELS.env(req.to), LABELS.promotion], supersedesPrefix: `baton/promote/${req.to}/`,
+    // A promotion of selected images (--image) moves only part of the source: it supersedes nothing.
+    ...(req.images?.length ? {} : { supersedeLabels: [LABELS.env(req.to), LABELS.promotion], supersedesPrefix: `baton/promote/${req.to}/` }),
   }, progress);
   // Order and rejected digests were enforced above; soak and windows may still make the merge wait.
   const policy = evaluatePolicy({
     target: findEnvironment(pipeline, req.to), source: req.from, rejected: [],
-    sourceHealthySince: await sourceHealthySince(github, req.from).catch(() => undefined),
+    sourceHealthySince: await sourceHealthySince(github, req.from, ws, findEnvironment(pipeline, req.from).path).catch(() => undefined),
     ...(skipped && req.reason ? { skipStage: { reason: req.reason } } : {}),
     now: (req.now ?? (() => new Date()))(),
   });

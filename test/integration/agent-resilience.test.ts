@@ -2,6 +2,7 @@
 // Two agents with leader election: only the leader applies; when it dies, the other takes over.
 import { test } from "node:test";
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import path from "node:path";
 import assert from "node:assert/strict";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";
@@ -49,12 +50,19 @@ test("with leader election only one agent applies, and the standby takes over wh
   try {
     await f.createEnvironment("production", { path: P, interval: "1s" });
     await waitFor("agent-a leads", async () => ((await holder()) === "agent-a" ? true : undefined), 30_000);
-    const b = await f.startAgent({ leaderElect: true, leaseName: "baton-test", leaseDurationSeconds: 3, identity: "agent-b" });
+    const b = await f.startAgent({ leaderElect: true, leaseName: "baton-test", leaseDurationSeconds: 3, identity: "agent-b", webhookSecret: "s" });
     await f.waitForEnvironment("production", "Ready (applied by agent-a)", (e) => isReady(e), 30_000);
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(b.isLeader(), false);
     assert.equal(b.client.stats.writes, 0, "the standby wrote nothing");
     assert.equal(b.controller.environments().length, 0, "the standby runs no reconcile loop");
+
+    // A webhook that reaches the standby is handed to the leader through an annotation, not dropped.
+    const body = JSON.stringify({ ref: "refs/heads/main", repository: { clone_url: f.repo.url } });
+    const hook = await fetch(`http://127.0.0.1:${b.port}/webhook`, { method: "POST", body, headers: { "X-GitHub-Event": "push", "X-Hub-Signature-256": `sha256=${createHmac("sha256", "s").update(body).digest("hex")}` } });
+    assert.deepEqual(await hook.json(), { triggered: [`${f.namespace}/production`] });
+    assert.ok((await f.environment("production"))?.metadata.annotations?.["baton.dev/reconcile-requested-at"]);
+    assert.equal(b.client.stats.writes, 1, "the standby's only write is that annotation");
 
     a.kill("SIGKILL");
     await waitFor("agent-b takes over", async () => (b.isLeader() && (await holder()) === "agent-b" ? true : undefined), 30_000);

@@ -31,7 +31,8 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "baton.environmentRules" -}}
 - apiGroups: [baton.dev]
   resources: [environments]
-  verbs: [get, list, watch]
+  # patch: a standby replica that receives a webhook annotates the Environment for the leader.
+  verbs: [get, list, watch, patch]
 - apiGroups: [baton.dev]
   resources: [environments/status]
   verbs: [get, patch, update]
