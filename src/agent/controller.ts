@@ -35,6 +35,10 @@ export class Controller {
   private resyncTimer?: NodeJS.Timeout;
   private active = false;
   private abort = new AbortController();
+  /** Leadership term: a resync chain of an earlier term stops itself instead of running twice. */
+  private term = 0;
+  /** In-flight reconciles of the last term, which a new term waits for (never two runs of one Environment). */
+  private draining: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
 
@@ -42,30 +46,35 @@ export class Controller {
   start(): void {
     if (this.active) return;
     this.active = true;
+    const term = ++this.term;
     // A fresh signal per leadership term: stop() aborts the previous one for good.
     this.abort = new AbortController();
-    void this.resync();
+    void this.draining.then(() => this.resync(term));
   }
 
   /** Stops scheduling; waits for in-flight reconciles to finish or abandon at their next object. */
   async stop(): Promise<void> {
     this.active = false;
+    this.term++;
     this.abort.abort();
     clearTimeout(this.resyncTimer);
-    for (const loop of this.loops.values()) clearTimeout(loop.timer);
-    await Promise.all([...this.loops.values()].map((l) => l.running));
-    this.loops.clear();
+    const loops = [...this.loops.values()];
+    this.loops = new Map();
+    for (const loop of loops) clearTimeout(loop.timer);
+    this.draining = Promise.all(loops.map((l) => l.running));
+    await this.draining;
   }
 
   environments(): Array<{ key: string; lastResult?: ReconcileResult }> {
     return [...this.loops.entries()].map(([key, l]) => ({ key, ...(l.lastResult ? { lastResult: l.lastResult } : {}) }));
   }
 
-  private async resync(): Promise<void> {
-    if (!this.active) return;
+  private async resync(term: number): Promise<void> {
+    if (!this.active || term !== this.term) return;
     try {
       const scopes = this.options.namespaces ?? [undefined];
       const items = (await Promise.all(scopes.map((ns) => this.deps.client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
+      if (term !== this.term) return; // leadership changed while listing
       const seen = new Set<string>();
       for (const env of items) {
         const key = envKey(env);
@@ -92,7 +101,7 @@ export class Controller {
     } catch (e) {
       this.log.warn({ err: e instanceof Error ? e.message : String(e) }, "listing Environments failed");
     }
-    if (this.active) this.resyncTimer = setTimeout(() => void this.resync(), this.options.resyncMs ?? 5000);
+    if (this.active && term === this.term) this.resyncTimer = setTimeout(() => void this.resync(term), this.options.resyncMs ?? 5000);
   }
 
   /** Reconciles an Environment now (or right after the run in progress). */

@@ -12,7 +12,7 @@ import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type Notifie
 import { notify } from "../notify/send.js";
 import { deploymentTracker } from "./deployments.js";
 import { renderEnvironment } from "../config/render.js";
-import { remoteHead, syncCheckout, type GitAuth } from "../git/fetch.js";
+import { commitMessage, remoteHead, syncCheckout, type GitAuth } from "../git/fetch.js";
 import type { KubeClient } from "../kube/client.js";
 import { desiredObjects } from "../kube/desired.js";
 import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
@@ -241,6 +241,10 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     await finishDeployment?.(ready ? "success" : "failure", ready ? "healthy" : notReady);
     if (newRevision) {
       // Fire and forget: a notification outage never delays or fails a deploy.
+      // A merged promotion PR that is now live is announced as such, in addition to the deploy result.
+      if (ready && /baton\/promote\/|Baton-Promotion:/.test(await commitMessage(fetched.dir, revision).catch(() => ""))) {
+        void notify(notifiers, { type: "promotion.merged", environment: envSpec.name, summary: `promotion to ${envSpec.name} merged and live at ${revision.slice(0, 12)}`, revision, images: status.pins, at: t.toISOString() }, log);
+      }
       void notify(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: status.pins, at: t.toISOString() }, log);
     }
     if (newRevision) status.history = appendHistory(status.history, { revision, appliedAt: t.toISOString(), result: ready ? "Ready" : "Failed", message: ready ? "healthy" : notReady.slice(0, 300), pins: status.pins });

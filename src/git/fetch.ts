@@ -73,3 +73,9 @@ export async function syncCheckout(url: string, branch: string, dir: string, aut
   const revision = await git.resolveRef({ fs: nodeFs, dir, ref: "HEAD" });
   return { dir, revision, fetched: true };
 }
+
+/** The message of a fetched commit (the checkout is shallow, but its head commit is always there). */
+export async function commitMessage(dir: string, oid: string): Promise<string> {
+  const { commit } = await git.readCommit({ fs: nodeFs, dir, oid });
+  return commit.message;
+}

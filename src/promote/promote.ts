@@ -12,6 +12,7 @@ import { BatonError } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { unifiedDiff } from "./diff.js";
 import { GitWorkspace, prepareClone } from "./git-workspace.js";
+import { announce } from "../notify/announce.js";
 import { LABELS, promotionBranch, promotionTitle } from "./naming.js";
 import { checkOrder } from "./policy.js";
 import { pullBody } from "./pr-body.js";
@@ -154,5 +155,6 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     now: (req.now ?? (() => new Date()))(),
   });
   if (result.commit) await github.setCommitStatus(result.commit, { state: policy.state, context: POLICY_CONTEXT, description: policy.description });
+  await announce(pipeline, { type: "promotion.opened", environment: req.to, summary: `${title} (#${published.pull.number})`, url: published.pull.url, ...(result.commit ? { revision: result.commit } : {}) }, progress);
   return { ...result, action: published.action, pull: published.pull, superseded: published.superseded, policy: { state: policy.state, description: policy.description } };
 }

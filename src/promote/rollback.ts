@@ -17,6 +17,7 @@ import { publishPull, type Published } from "./publish.js";
 import { addRejected, formatRejected, parseRejected, REJECTED_FILE, type RejectedEntry } from "./rejected.js";
 import { formatCommitMessage, parseBatonCommit, TRAILER, type Trailer } from "./trailers.js";
 import type { Progress } from "./promote.js";
+import { announce } from "../notify/announce.js";
 
 export interface RollbackRequest {
   repo: string;
@@ -134,6 +135,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     body: `Baton rolls back **${req.env}** by reverting:\n\n${reverted.map((r) => `- ${r.sha.slice(0, 7)} ${r.subject}`).join("\n")}\n\nThe reverted digests are recorded as rejected in \`${REJECTED_FILE}\`; \`baton promote\` refuses them until \`baton unreject\`.\n\n\`\`\`diff\n${result.diff.slice(0, 50_000)}\`\`\`\n`,
     labels: [LABELS.baton, LABELS.rollback, LABELS.env(req.env)],
   }, progress);
+  await announce(pipeline, { type: "rollback.opened", environment: req.env, summary: `${title} (#${published.pull.number})`, url: published.pull.url }, progress);
   return { ...result, action: published.action, branch, pull: published.pull };
 }
 

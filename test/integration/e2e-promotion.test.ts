@@ -4,6 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { startAgent } from "../../src/agent/agent.js";
@@ -20,7 +21,7 @@ import { rollback } from "../../src/promote/rollback.js";
 import { status } from "../../src/promote/status.js";
 import { clusterEnvironments } from "../../src/cli/status.js";
 import { installCrd } from "../support/agent-fixture.js";
-import { cloneConfigRepo, mergeBranch, seedConfigRepo } from "../support/example-repo.js";
+import { cloneConfigRepo, git, mergeBranch, seedConfigRepo } from "../support/example-repo.js";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
 import { waitFor } from "../support/processes.js";
@@ -35,10 +36,26 @@ test("pin, promote through staging to production with policy and deployments, th
   const ns = `e2e-${Date.now().toString(36)}`;
   const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-e2e-"));
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  const cleanups: Array<() => Promise<void>> = [];
   try {
     await installCrd(client);
     await seedConfigRepo(server, "acme/config");
     const dev = await cloneConfigRepo(server, "acme/config", "Dev");
+    // Notifications go to a local receiver, configured in baton.yaml like a team's chat webhook.
+    const received: Array<{ type: string; environment: string }> = [];
+    const receiver = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        received.push(JSON.parse(body) as { type: string; environment: string });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise<void>((r) => receiver.close(() => r())));
+    await fs.appendFile(path.join(dev, "baton.yaml"), `notifications:\n  - name: chat\n    type: webhook\n    url: http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook\n`);
+    await git(dev, "commit", "--quiet", "-am", "Notify the team");
+    await git(dev, "push", "--quiet", "origin", "main");
     const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
     await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, stringData: { githubToken: github.token } });
@@ -106,8 +123,14 @@ test("pin, promote through staging to production with policy and deployments, th
     assert.equal(production?.deployment?.state, "success");
     assert.equal(production?.images[0]?.rejected, false, "production runs the previous digest, which is not rejected");
     assert.deepEqual(github.violations, []);
+    const events = await waitFor("notifications", async () => (received.some((e) => e.type === "promotion.merged" && e.environment === "production") ? received : undefined), 10_000);
+    const seen = new Set(events.map((e) => `${e.type}:${e.environment}`));
+    for (const want of ["deploy.succeeded:testing", "promotion.opened:staging", "promotion.merged:staging", "deploy.succeeded:staging", "promotion.opened:production", "rollback.opened:production"]) {
+      assert.ok(seen.has(want), `missing notification ${want}; got ${[...seen].join(", ")}`);
+    }
   } finally {
     await agent?.stop();
+    for (const c of cleanups) await c();
     await github.stop();
     await server.destroy();
     for (const n of [ns, "web-testing", "web-staging", "web-production"]) await client.delete({ group: "", version: "v1", kind: "Namespace", name: n }).catch(() => undefined);
