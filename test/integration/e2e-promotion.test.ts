@@ -12,7 +12,6 @@ import { parseAgentConfig } from "../../src/agent/config.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
 import { connectGitHub } from "../../src/github/connect.js";
 import { KubeClient } from "../../src/kube/client.js";
-import { createLogger } from "../../src/log.js";
 import { nextWindowOpen } from "../../src/policy/windows.js";
 import { pin } from "../../src/promote/pin.js";
 import { runPolicy } from "../../src/promote/policy-run.js";
@@ -25,7 +24,7 @@ import { cloneConfigRepo, git, mergeBranch, seedConfigRepo } from "../support/ex
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
 import { waitFor } from "../support/processes.js";
-import { testKubeConfig } from "../support/testenv.js";
+import { testKubeConfig, testLogger } from "../support/testenv.js";
 
 const NEW = `sha256:${"e2e0".repeat(16)}`;
 
@@ -61,15 +60,15 @@ test("pin, promote through staging to production with policy and deployments, th
     await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, stringData: { githubToken: github.token } });
     for (const env of ["testing", "staging", "production"]) {
       await client.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: env, namespace: ns }, spec: {
-        url: server.url("acme/config"), path: `environments/${env}`, interval: "1s", timeout: "60s", secretRef: { name: "creds" },
+        url: server.url("acme/config"), path: `environments/${env}`, interval: "1s", timeout: "120s", secretRef: { name: "creds" },
         github: { repository: "acme/config", apiUrl: github.baseUrl },
       } });
     }
-    agent = await startAgent(parseAgentConfig({ namespace: ns, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: "silent" }), createLogger("silent"), testKubeConfig());
+    agent = await startAgent(parseAgentConfig({ namespace: ns, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: "debug" }), testLogger("e2e"), testKubeConfig());
     const envAt = (name: string, revision: string) => waitFor(`${name} Ready at ${revision.slice(0, 7)}`, async () => {
       const e = (await client.get(ENV_API_VERSION, ENV_KIND, ns, name)) as EnvironmentObject | undefined;
       return e?.status?.lastAppliedRevision === revision && e.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? e : undefined;
-    }, 60_000);
+    }, 120_000); // generous: a new namespace's ServiceAccount can lag on a loaded 2-core machine
     const image = async (env: string) => ((await client.get("apps/v1", "Deployment", `web-${env}`, "web"))?.spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]?.image;
     const deployed = (env: string) => waitFor(`GitHub deployment success for ${env}`, async () => {
       const d = github.deployments.filter((x) => x.environment === env).at(-1);

@@ -11,11 +11,10 @@ import { parseAgentConfig, type AgentConfig } from "../../src/agent/config.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
 import type { KubeObject } from "../../src/config/objects.js";
 import { KubeClient } from "../../src/kube/client.js";
-import { createLogger } from "../../src/log.js";
 import { ConfigRepo } from "./config-repo.js";
 import { GitServer } from "./git-server.js";
 import { waitFor } from "./processes.js";
-import { testKubeConfig } from "./testenv.js";
+import { testKubeConfig, testLogger } from "./testenv.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -57,7 +56,7 @@ export async function agentFixture(prefix: string, files: Record<string, string>
     client, namespace, server, repo,
     async startAgent(overrides = {}) {
       const config = parseAgentConfig({ namespace, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: process.env.BATON_TEST_LOG ?? "silent", leaseNamespace: namespace, ...overrides });
-      const agent = await startAgent(config, createLogger(config.logLevel), testKubeConfig());
+      const agent = await startAgent(config, testLogger(`${namespace}-${agents.length}`), testKubeConfig());
       agents.push(agent);
       fixture.agent ??= agent;
       return agent;
