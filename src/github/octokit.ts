@@ -3,12 +3,22 @@
  * https://ghe.example.com/api/v3) — the tests use the same path with a local double's URL.
  */
 import { Octokit } from "@octokit/rest";
+import { createAppAuth } from "@octokit/auth-app";
 import { BatonError } from "../errors.js";
 import type { Deployment, DeploymentState, DeploymentStatus, GitHubApi, PullRequest } from "./api.js";
 import type { RepoId } from "./remote.js";
 
+/** A GitHub App installation: Baton signs a JWT with the app's key and uses short-lived installation tokens. */
+export interface GitHubAppCredentials {
+  appId: number;
+  privateKey: string;
+  installationId: number;
+}
+
 export interface OctokitOptions {
-  token: string;
+  /** A personal or fine-grained token; or `app` instead. */
+  token?: string;
+  app?: GitHubAppCredentials;
   repo: RepoId;
   /** API root; default https://api.github.com. */
   baseUrl?: string;
@@ -52,7 +62,8 @@ export class OctokitGitHub implements GitHubApi {
   constructor(options: OctokitOptions) {
     this.id = options.repo;
     this.repository = `${options.repo.owner}/${options.repo.repo}`;
-    this.octokit = new Octokit({ auth: options.token, userAgent: "baton", ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, "") } : {}), log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
+    const auth = options.app ? { authStrategy: createAppAuth, auth: { ...options.app } } : { auth: options.token };
+    this.octokit = new Octokit({ ...auth, userAgent: "baton", ...(options.baseUrl ? { baseUrl: options.baseUrl.replace(/\/+$/, "") } : {}), log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
   }
 
   async findOpenPull(head: string): Promise<PullRequest | undefined> {

@@ -221,7 +221,9 @@ export class GitWorkspace {
 
 function isRejection(e: unknown): boolean {
   const text = e instanceof Error ? e.message : String(e);
-  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/i.test(text) && !/protected|permission|denied|403/i.test(text);
+  // "cannot lock ref … but expected …": another push updated the branch between our ref check and the
+  // server's update; the same race as a non-fast-forward rejection, reported by the server side.
+  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs|cannot lock ref|failed to update ref/i.test(text) && !/protected|permission|denied|403/i.test(text);
 }
 
 /**

@@ -1,6 +1,8 @@
 // Pushing a digest change rolls the Deployment out and the Environment reports the new revision Ready;
 // `git revert` of that commit brings the old image back (rollback needs no special code path).
 import { test } from "node:test";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import assert from "node:assert/strict";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
@@ -55,6 +57,12 @@ test("digest change rolls out, status and events report it, git revert rolls bac
     assert.equal(await f.deploymentImage("web"), OLD);
     assert.equal(env.status?.history?.length, 3);
     assert.deepEqual(env.status?.pins, { "ghcr.io/acme/web": digest("old") });
+
+    // kubectl shows the printer columns from the CRD.
+    const { stdout } = await promisify(execFile)("kubectl", ["--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "", "get", "environments", "-n", f.namespace]);
+    const [header, row] = stdout.trim().split("\n");
+    assert.deepEqual(header?.split(/\s{2,}/), ["NAME", "REVISION", "READY", "STATUS", "AGE"]);
+    assert.match(row ?? "", new RegExp(`^staging\\s+${reverted}\\s+True\\s+Applied revision`));
 
     // Events were recorded on the Environment.
     const events = await f.client.list("v1", "Event", f.namespace);

@@ -3,6 +3,7 @@
  * commit statuses, deployments), on a loopback port. Baton reaches it through octokit with a custom
  * baseUrl, exactly as it reaches GitHub Enterprise. Records every request for assertions.
  */
+import { createVerify, randomBytes } from "node:crypto";
 import http from "node:http";
 import { validateExchange } from "./openapi.js";
 
@@ -69,6 +70,22 @@ export class GitHubDouble {
     };
   }
 
+  private app?: { appId: number; installationId: number; publicKey: string; installationToken: string };
+
+  /** Accept GitHub App authentication for this app (JWTs verified with `publicKey`). */
+  enableApp(appId: number, installationId: number, publicKey: string): void {
+    this.app = { appId, installationId, publicKey, installationToken: `ghs_${randomBytes(12).toString("hex")}` };
+  }
+
+  private validJwt(header: string | undefined): boolean {
+    const jwt = header?.replace(/^bearer /i, "") ?? "";
+    const [head, payload, signature] = jwt.split(".");
+    if (!this.app || !head || !payload || !signature) return false;
+    const ok = createVerify("RSA-SHA256").update(`${head}.${payload}`).verify(this.app.publicKey, Buffer.from(signature, "base64url"));
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as { iss?: number | string; exp?: number };
+    return ok && Number(claims.iss) === this.app.appId && (claims.exp ?? 0) * 1000 > Date.now();
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -83,7 +100,14 @@ export class GitHubDouble {
       }
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
     };
-    if (req.headers.authorization !== `token ${this.token}`) return send(401, { message: "Bad credentials" });
+    // GitHub App: a JWT signed with the app's private key buys an installation token.
+    const appRoute = /^\/api\/v3\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
+    if (appRoute && method === "POST") {
+      if (!this.app || Number(appRoute[1]) !== this.app.installationId || !this.validJwt(req.headers.authorization)) return send(401, { message: "A JSON web token could not be decoded" });
+      return send(201, { token: this.app.installationToken, expires_at: new Date(Date.now() + 3600_000).toISOString() });
+    }
+    const auth = req.headers.authorization;
+    if (auth !== `token ${this.token}` && !(this.app && auth === `token ${this.app.installationToken}`)) return send(401, { message: "Bad credentials" });
     if (this.failWith) return send(this.failWith, { message: "injected failure" });
     // One in-memory repository, whatever owner/name the client derived (each test seeds its own git repo).
     const prefix = /^\/api\/v3\/repos\/[\w.-]+\/[\w.-]+/.exec(url.pathname)?.[0];
