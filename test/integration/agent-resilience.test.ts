@@ -75,3 +75,23 @@ test("with leader election only one agent applies, and the standby takes over wh
     await f.cleanup();
   }
 });
+
+test("SIGTERM stops the agent cleanly: exit code 0 and the lease released for a standby", async () => {
+  const f = await agentFixture("sigterm", underPath(P, webApp(`ghcr.io/acme/web@${digest("sigterm")}`)));
+  const agent = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), "agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
+    "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-term", "--port", "0", "--bind-address", "127.0.0.1", "--log-level", "warn"],
+  { env: { ...process.env, POD_NAME: "agent-term" }, stdio: "ignore" });
+  const holder = async () => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, "baton-term"))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
+  try {
+    await f.createEnvironment("production", { path: P, interval: "1s" });
+    await waitFor("agent-term leads", async () => ((await holder()) === "agent-term" ? true : undefined), 30_000);
+    await f.waitForEnvironment("production", "Ready", (e) => isReady(e), 30_000);
+    const exited = new Promise<number | null>((resolve) => agent.once("exit", (code) => resolve(code)));
+    agent.kill("SIGTERM");
+    assert.equal(await exited, 0);
+    assert.equal(await holder(), undefined, "the lease is released so a standby takes over at once");
+  } finally {
+    agent.kill("SIGKILL");
+    await f.cleanup();
+  }
+});
