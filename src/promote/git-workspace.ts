@@ -180,6 +180,28 @@ export class GitWorkspace {
     }
   }
 
+  /**
+   * Commits `edits` on `branch` (created or reset at HEAD) and force-pushes it (Baton owns its PR branches:
+   * a rerun replaces the branch with a fresh commit on the current base). On failure the work tree is reset;
+   * either way the clone ends on `base` again. Returns the commit.
+   */
+  async commitOnBranch(branch: string, base: string, message: string, edits: FileEdit[], progress: (message: string) => void): Promise<string> {
+    const start = await this.head();
+    progress(`committing on ${branch}`);
+    await this.createBranch(branch);
+    try {
+      const commit = await this.commit(message, await this.writeEdits(edits));
+      progress(`pushing ${branch}`);
+      await this.push(branch, { force: true });
+      return commit;
+    } catch (e) {
+      await this.resetHard(start).catch(() => undefined); // no half-written edits left in the work tree
+      throw e;
+    } finally {
+      await this.checkout(base);
+    }
+  }
+
   /** True when `ancestor` is `commit` or one of its ancestors (false also when either is unknown here). */
   async isAncestor(ancestor: string, commit: string): Promise<boolean> {
     return this.run(["merge-base", "--is-ancestor", ancestor, commit], "merge-base").then(() => true, () => false);

@@ -84,18 +84,7 @@ export async function pin(req: PinRequest): Promise<PinResult> {
   }
   if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", "pin --pr needs GitHub", { hint: "set GITHUB_TOKEN" });
   const branch = pinBranch(req.env, moving);
-  const start = await ws.head();
-  await ws.createBranch(branch);
-  try {
-    result.commit = await ws.commit(message, await ws.writeEdits(plan.edits));
-    progress(`pushing ${branch}`);
-    await ws.push(branch, { force: true });
-  } catch (e) {
-    await ws.resetHard(start).catch(() => undefined); // no half-written edits left in the work tree
-    throw e;
-  } finally {
-    await ws.checkout(base);
-  }
+  result.commit = await ws.commitOnBranch(branch, base, message, plan.edits, progress);
   const published = await publishPull(github, {
     head: branch, base, title, body: pullBody({ kind: "pin", to: req.env, changes: plan.changes, diff: result.diff }),
     labels: [LABELS.baton, LABELS.pin, LABELS.env(req.env)],

@@ -126,21 +126,7 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
 
   const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
   if (skipped && req.reason) trailers.push([TRAILER.skipStage, req.reason]);
-  progress(`committing on ${branch}`);
-  const start = await ws.head();
-  await ws.createBranch(branch);
-  try {
-    const files = await ws.writeEdits(plan.edits);
-    result.commit = await ws.commit(formatCommitMessage(title, trailers), files);
-    progress(`pushing ${branch}`);
-    // Baton owns promotion branches: a rerun replaces the branch with a fresh commit on the current base.
-    await ws.push(branch, { force: true });
-  } catch (e) {
-    await ws.resetHard(start).catch(() => undefined); // no half-written edits left in the work tree
-    throw e;
-  } finally {
-    await ws.checkout(base);
-  }
+  result.commit = await ws.commitOnBranch(branch, base, formatCommitMessage(title, trailers), plan.edits, progress);
   const published = await publishPull(github, {
     head: branch, base, title, body: result.body,
     labels: [LABELS.baton, LABELS.promotion, LABELS.env(req.to)],
