@@ -251,7 +251,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     if (previousHealth !== health.status) {
       await deps.events.record(env, ready ? "Normal" : "Warning", "HealthChanged", ready ? `revision ${revision.slice(0, 12)} is healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`);
     }
-    log.info({ revision, action: "health", health: health.status }, ready ? "environment ready" : "environment not healthy");
+    log.info({ revision, action: "health", health: health.status, ...(ready ? {} : { waitingFor: notReady.slice(0, 500) }) }, ready ? "environment ready" : "environment not healthy");
     return finish({ ok: ready, revision, changes, stalled: false, ...(ready ? {} : { error: new BatonError("HEALTH_TIMEOUT", notReady, { hint: "kubectl describe the objects listed" }) }) });
   } catch (e) {
     return fail(e);

@@ -53,7 +53,14 @@ test("pin, promote through staging to production with policy and deployments, th
     await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
     cleanups.push(() => new Promise<void>((r) => receiver.close(() => r())));
     await fs.appendFile(path.join(dev, "baton.yaml"), `notifications:\n  - name: chat\n    type: webhook\n    url: http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook\n`);
-    await git(dev, "commit", "--quiet", "-am", "Notify the team");
+    // This test is about the promotion path, so its Deployments run no Pods: the fake kubelet (kwok) on a
+    // loaded 2-core machine once stalled a rolling update here. Rollouts with real Pods are covered by the
+    // agent tests and the foundation test.
+    for (const env of ["testing", "staging", "production"]) {
+      const file = path.join(dev, "environments", env, "web.yaml");
+      await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace(/replicas: \d+/, "replicas: 0"));
+    }
+    await git(dev, "commit", "--quiet", "-am", "Notify the team; no Pods in this test");
     await git(dev, "push", "--quiet", "origin", "main");
     const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
     await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
