@@ -98,7 +98,9 @@ export async function startCluster(bin: string): Promise<Cluster> {
     const stages = path.join(bin, "kwok-stages");
     processes.push(startProcess("kwok", path.join(bin, "kwok"), [
       `--kubeconfig=${kubeconfig}`, "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-      "--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", `--server-address=127.0.0.1:${await freePort()}`,
+      // kwok renews the fake Node's Lease; without it the node lifecycle controller marks the Node NotReady
+      // every ~50 s and Deployments briefly lose their available replicas.
+      "--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--node-lease-duration-seconds=40", `--server-address=127.0.0.1:${await freePort()}`,
       `--config=${stages}/node/fast/node-initialize.yaml`, `--config=${stages}/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml`,
       `--config=${stages}/pod/fast/pod-ready.yaml`, `--config=${stages}/pod/fast/pod-complete.yaml`, `--config=${stages}/pod/fast/pod-delete.yaml`,
     ], path.join(dir, "kwok.log")));
