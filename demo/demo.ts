@@ -13,7 +13,6 @@ import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../src/agent/
 import { shortDigest } from "../src/config/image-ref.js";
 import { loadPipeline } from "../src/config/pipeline.js";
 import { table } from "../src/cli/output.js";
-import { connectGitHub } from "../src/github/connect.js";
 import { KubeClient } from "../src/kube/client.js";
 import { createLogger } from "../src/log.js";
 import { history } from "../src/promote/history.js";
@@ -60,7 +59,7 @@ async function main(): Promise<void> {
     cleanups.unshift(() => github.stop());
     await seedConfigRepo(server, "acme/config");
     const dev = await cloneConfigRepo(server, "acme/config", "Dev");
-    const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
+    const gh = (remoteUrl: string | undefined) => github.connect(remoteUrl);
     say(`config repo: ${server.url("acme/config")} (baton.yaml + environments/ from this repository)`);
 
     step(2, "Installing the Environment CRD and starting the agent");

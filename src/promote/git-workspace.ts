@@ -245,7 +245,8 @@ function isRejection(e: unknown): boolean {
   const text = e instanceof Error ? e.message : String(e);
   // "cannot lock ref … but expected …": another push updated the branch between our ref check and the
   // server's update; the same race as a non-fast-forward rejection, reported by the server side.
-  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs|cannot lock ref|failed to update ref/i.test(text) && !/protected|permission|denied|403/i.test(text);
+  // Commit ids are removed before looking for "403": a sha like c4030ab is not an HTTP status.
+  return /\[rejected\]|non-fast-forward|fetch first|failed to push some refs|cannot lock ref|failed to update ref/i.test(text) && !/protected|permission|denied|\b403\b/i.test(text.replace(/\b[0-9a-f]{7,40}\b/g, ""));
 }
 
 /**

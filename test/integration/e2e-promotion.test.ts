@@ -10,7 +10,6 @@ import path from "node:path";
 import { startAgent } from "../../src/agent/agent.js";
 import { parseAgentConfig } from "../../src/agent/config.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
-import { connectGitHub } from "../../src/github/connect.js";
 import { KubeClient } from "../../src/kube/client.js";
 import { nextWindowOpen } from "../../src/policy/windows.js";
 import { pin } from "../../src/promote/pin.js";
@@ -62,7 +61,7 @@ test("pin, promote through staging to production with policy and deployments, th
     }
     await git(dev, "commit", "--quiet", "-am", "Notify the team; no Pods in this test");
     await git(dev, "push", "--quiet", "origin", "main");
-    const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
+    const gh = (remoteUrl: string | undefined) => github.connect(remoteUrl);
     await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, stringData: { githubToken: github.token } });
     for (const env of ["testing", "staging", "production"]) {

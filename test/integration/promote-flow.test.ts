@@ -8,7 +8,6 @@ import { GitHubDouble } from "../support/github-double.js";
 import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 import { promote } from "../../src/promote/promote.js";
 import { pin } from "../../src/promote/pin.js";
-import { connectGitHub } from "../../src/github/connect.js";
 import { parseBatonCommit } from "../../src/promote/trailers.js";
 import { BatonError } from "../../src/errors.js";
 
@@ -29,8 +28,7 @@ after(async () => {
   await server.destroy();
 });
 
-// The same wiring as the CLI: origin remote → owner/repo, token from the environment, Enterprise-style baseUrl.
-const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
+const gh = (remoteUrl: string | undefined) => github.connect(remoteUrl);
 const isCode = (code: string) => (e: unknown) => e instanceof BatonError && e.code === code;
 
 test("pin, promote, rerun, supersede: real branches, one open PR per target", async () => {

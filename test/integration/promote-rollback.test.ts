@@ -12,7 +12,6 @@ import { rollback } from "../../src/promote/rollback.js";
 import { unreject } from "../../src/promote/unreject.js";
 import { history } from "../../src/promote/history.js";
 import { status } from "../../src/promote/status.js";
-import { connectGitHub } from "../../src/github/connect.js";
 import { parseRejected } from "../../src/promote/rejected.js";
 import { parseBatonCommit } from "../../src/promote/trailers.js";
 import { BatonError } from "../../src/errors.js";
@@ -34,7 +33,7 @@ after(async () => {
   await server.destroy();
 });
 
-const gh = (remoteUrl: string | undefined) => connectGitHub({ url: github.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: github.token } });
+const gh = (remoteUrl: string | undefined) => github.connect(remoteUrl);
 const isCode = (code: string) => (e: unknown) => e instanceof BatonError && e.code === code;
 const read = (dir: string, file: string) => fs.readFile(path.join(dir, file), "utf8");
 

@@ -5,6 +5,8 @@
  */
 import { createVerify, randomBytes } from "node:crypto";
 import http from "node:http";
+import { connectGitHub } from "../../src/github/connect.js";
+import type { GitHubApi } from "../../src/github/api.js";
 import { validateExchange } from "./openapi.js";
 
 export interface DoublePull {
@@ -44,6 +46,13 @@ export class GitHubDouble {
     d.port = typeof a === "object" && a ? a.port : 0;
     return d;
   }
+
+  /**
+   * Baton's GitHub client for this stand-in, wired like the CLI: owner/repo from the clone's origin
+   * remote, the token from the environment, an Enterprise-style baseUrl.
+   */
+  readonly connect = (remoteUrl: string | undefined): GitHubApi =>
+    connectGitHub({ url: this.baseUrl, ...(remoteUrl ? { remoteUrl } : {}), env: { GITHUB_TOKEN: this.token } });
 
   get baseUrl(): string {
     return `http://127.0.0.1:${this.port}/api/v3`;
