@@ -43,6 +43,22 @@ async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency
   return counts;
 }
 
+/**
+ * Integration runs on one machine take turns: two control planes on 2 cores starve each other's fake kubelet
+ * until rollouts look like failures. `flock` holds the lock while its `cat` reads our stdin, so the lock goes
+ * when this process exits, however it exits. Without `flock` (not Linux) runs are not serialised.
+ */
+async function machineLock(file = "/tmp/baton-integration.lock"): Promise<() => void> {
+  const child = spawn("flock", [file, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "ignore"] });
+  const locked = await new Promise<boolean>((resolve) => {
+    child.on("error", () => resolve(false));
+    child.stdout.once("data", () => resolve(true));
+    child.on("exit", () => resolve(false));
+  });
+  if (!locked) process.stderr.write("[test] flock unavailable: integration runs on this machine are not serialised\n");
+  return () => { child.stdin.end(); };
+}
+
 async function main(): Promise<number> {
   const total: Counts = { pass: 0, fail: 0 };
   const add = (c: Counts) => { total.pass += c.pass; total.fail += c.fail; };
@@ -52,6 +68,9 @@ async function main(): Promise<number> {
   if (mode === "integration" || mode === "all") {
     const files = await findTests(path.join(root, "test/integration"));
     if (files.length > 0) {
+      const waitStart = Date.now();
+      const unlock = await machineLock();
+      if (Date.now() - waitStart > 1000) process.stderr.write(`[test] waited ${Math.round((Date.now() - waitStart) / 1000)}s for another integration run on this machine\n`);
       const { startTestEnvironment } = await import("./support/testenv.js");
       const testenv = await startTestEnvironment();
       try {
@@ -60,6 +79,7 @@ async function main(): Promise<number> {
         add(await runNodeTests(files, { ...process.env, ...testenv.env }, 1, 240_000));
       } finally {
         await testenv.stop();
+        unlock();
       }
     }
   }
