@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       await client.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: env.name, namespace: "baton-demo" }, spec: { url: server.url("acme/config"), path: env.path, interval: "2s", timeout: "60s" } });
     }
     const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-demo-cache-"));
-    const agent = await startAgent(parseAgentConfig({ namespace: "baton-demo", port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: "silent" }), createLogger("silent"), kc);
+    const agent = await startAgent(parseAgentConfig({ namespace: "baton-demo", port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: "silent", allowInsecureHttp: true /* the demo git server is http on loopback */ }), createLogger("silent"), kc);
     cleanups.unshift(() => agent.stop());
     await waitReady(client, pipeline.environments.map((e) => e.name));
     await printStatus(client);

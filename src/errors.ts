@@ -27,6 +27,9 @@ export const ERROR_CODES = [
   // kustomize
   "KUSTOMIZE_NOT_FOUND",
   "KUSTOMIZE_FAILED",
+  "KUSTOMIZE_REMOTE",
+  "KUSTOMIZE_UNSUPPORTED",
+  "KUSTOMIZE_TIMEOUT",
   // pins
   "PIN_NO_DIGEST",
   "PIN_LATEST",
@@ -43,6 +46,7 @@ export const ERROR_CODES = [
   "ROLLBACK_CONFLICT",
   // git / github / kube / agent
   "GIT_FAILED",
+  "GIT_URL_NOT_ALLOWED",
   "GIT_PUSH_REJECTED",
   "GIT_DIRTY",
   "GITHUB_FAILED",

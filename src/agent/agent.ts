@@ -34,7 +34,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   await client.discover();
   const metrics = new Metrics();
   const controller = new Controller(
-    { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency },
+    { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp },
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs },
     log,
   );

@@ -19,6 +19,8 @@ export const AgentConfigSchema = z.object({
   identity: z.string().default(`${os.hostname()}-${process.pid}`),
   resyncMs: z.coerce.number().int().min(100).default(5000),
   webhookSecret: z.string().optional(),
+  /** Accept http:// config repo URLs (local development and the test harness's git server). */
+  allowInsecureHttp: z.boolean().default(false),
   /** A clone of the config repo (with push rights) for the scheduled promoter; unset = no promoter. */
   promoterRepo: z.string().optional(),
   promoterSchedule: z.string().default("*/5 * * * *").refine((s) => validateCron(s), "is not a cron expression"),

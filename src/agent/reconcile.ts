@@ -12,7 +12,7 @@ import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type Notifie
 import { notify } from "../notify/send.js";
 import { deploymentTracker } from "./deployments.js";
 import { renderEnvironment } from "../config/render.js";
-import { commitMessage, remoteHead, syncCheckout, type GitAuth } from "../git/fetch.js";
+import { checkRemoteUrl, commitMessage, remoteHead, syncCheckout, type GitAuth } from "../git/fetch.js";
 import type { KubeClient } from "../kube/client.js";
 import { desiredObjects } from "../kube/desired.js";
 import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
@@ -34,6 +34,8 @@ export interface ReconcileDeps {
   /** Polling period while waiting for health. */
   healthPollMs?: number;
   signal?: AbortSignal;
+  /** Accept http:// config repo URLs (`--allow-insecure-http`). */
+  allowInsecureHttp?: boolean;
 }
 
 export interface ReconcileResult {
@@ -78,7 +80,7 @@ async function pipelineEnvironment(dir: string, spec: EnvironmentSpec, name: str
 
 const STALLING_CODES = new Set(["PIPELINE_SCHEMA", "PIPELINE_UNKNOWN_ENV", "PIPELINE_CYCLE", "PIPELINE_BAD_CRON", "PIPELINE_BAD_DURATION", "PIPELINE_DUPLICATE_ENV",
   "PATH_TRAVERSAL", "SYMLINK_ESCAPE", "FILE_TOO_LARGE", "TOO_MANY_FILES", "YAML_SYNTAX", "YAML_ALIAS_LIMIT", "ENV_DIR_NOT_FOUND", "OBJECT_NOT_A_MAP",
-  "OBJECT_MISSING_FIELD", "OBJECT_INVALID_NAME", "OBJECT_DUPLICATE", "KUSTOMIZE_FAILED", "PIN_NO_DIGEST", "PIN_LATEST", "PIN_BAD_DIGEST",
+  "OBJECT_MISSING_FIELD", "OBJECT_INVALID_NAME", "OBJECT_DUPLICATE", "GIT_URL_NOT_ALLOWED", "KUSTOMIZE_FAILED", "KUSTOMIZE_REMOTE", "KUSTOMIZE_UNSUPPORTED", "PIN_NO_DIGEST", "PIN_LATEST", "PIN_BAD_DIGEST",
   "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND"]);
 
 export async function reconcileEnvironment(deps: ReconcileDeps, env: EnvironmentObject): Promise<ReconcileResult> {
@@ -133,8 +135,10 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   }
   try {
     // 1. Fetch (one request when nothing moved).
+    const fetchOptions = { allowInsecureHttp: deps.allowInsecureHttp ?? false };
+    checkRemoteUrl(spec.url, fetchOptions);
     const credentials = await readCredentials(deps.client, namespace, spec);
-    const fetched = await syncCheckout(spec.url, spec.branch, path.join(deps.cacheDir, namespace, name), credentials.git);
+    const fetched = await syncCheckout(spec.url, spec.branch, path.join(deps.cacheDir, namespace, name), credentials.git, fetchOptions);
     revision = fetched.revision;
     status.lastAttemptedRevision = revision;
     log.debug({ revision, fetched: fetched.fetched }, "fetched");
@@ -205,7 +209,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     let superseded = false;
     for (let polls = 1; health.status === "InProgress" && Date.now() < deadline && !deps.signal?.aborted; polls++) {
       // A newer commit must not wait behind this rollout: every few polls, one ls-remote-sized request.
-      if (polls % 5 === 0 && (await remoteHead(spec.url, spec.branch, credentials.git).catch(() => revision)) !== revision) {
+      if (polls % 5 === 0 && (await remoteHead(spec.url, spec.branch, credentials.git, fetchOptions).catch(() => revision)) !== revision) {
         superseded = true;
         break;
       }

@@ -19,6 +19,7 @@ export function registerAgent(program: Command): void {
     .option("--lease-duration-seconds <n>", "a standby takes over after this long without renewal", "15")
     .option("--promoter-repo <dir>", "run the scheduled promoter (baton policy --auto-promote) on this config repo clone; needs GITHUB_TOKEN")
     .option("--promoter-schedule <cron>", "when the promoter runs (node-cron syntax)", "*/5 * * * *")
+    .option("--allow-insecure-http", "accept http:// config repo URLs (local development only; production repos must be https://)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", process.env.BATON_LOG_LEVEL ?? "info")
     .action(async (raw: Record<string, unknown>) => {
       const config = parseAgentConfig({ ...raw, webhookSecret: process.env.BATON_WEBHOOK_SECRET, ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}) });

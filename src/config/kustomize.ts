@@ -2,13 +2,14 @@
  * Kustomize support: detecting a kustomization, checking that it stays inside the repo, and running
  * the `kustomize` binary (or `kubectl kustomize`) found on PATH.
  */
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { BatonError } from "../errors.js";
 import { relativeToRepo, readLimited } from "./files.js";
 import { parseYamlDocs } from "./yaml-safe.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { isRemoteReference, kustomizationRefs, pluginConfigRefs, type KustomizeRef } from "./kustomize-refs.js";
 
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -24,89 +25,164 @@ export async function findKustomization(dir: string): Promise<string | undefined
   return undefined;
 }
 
-const PATH_FIELDS = ["resources", "bases", "components", "patchesStrategicMerge", "crds", "configurations"] as const;
-
 /**
- * Walks the kustomization tree and rejects references that leave the repo or fetch remote content:
- * the agent renders offline and only from the revision it fetched.
+ * Walks the kustomization tree (resources, bases, components, patches, generators, transformers,
+ * validators, generator files, replacements, openapi, crds, configurations; see kustomize-refs.ts) and
+ * rejects anything that leaves the repo or would be fetched: the agent renders offline and only from
+ * the revision it fetched. Generator/transformer config files are read too, since they name files.
  */
-export async function checkKustomizationTree(repoDir: string, kustomizationFile: string, limits: Limits = DEFAULT_LIMITS, seen = new Set<string>()): Promise<void> {
-  if (seen.has(kustomizationFile)) return;
-  seen.add(kustomizationFile);
-  const rel = relativeToRepo(repoDir, kustomizationFile);
-  const docs = parseYamlDocs(await readLimited(repoDir, kustomizationFile, limits), rel, limits);
-  const k = docs[0]?.value ?? {};
-  const dir = path.dirname(kustomizationFile);
+export async function checkKustomizationTree(repoDir: string, kustomizationFile: string, limits: Limits = DEFAULT_LIMITS): Promise<void> {
   const realRepo = await fs.realpath(repoDir);
-  for (const field of PATH_FIELDS) {
-    const entries = k[field];
-    if (!Array.isArray(entries)) continue;
-    for (const [i, entry] of entries.entries()) {
-      if (typeof entry !== "string") continue;
-      const where = { file: rel, field: `${field}[${i}]` };
-      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry) || /^(github\.com|gitlab\.com|bitbucket\.org)\//.test(entry) || entry.startsWith("git@")) {
-        throw new BatonError("PATH_TRAVERSAL", `remote resource "${entry}" is not allowed`, {
-          ...where, hint: "vendor the remote base into the config repo so every render is reproducible from one revision",
-        });
-      }
-      const target = path.resolve(dir, entry);
-      let real: string;
-      try {
-        real = await fs.realpath(target);
-      } catch {
-        // Not a local path: kustomize would try to clone it (git::…, user@host:org/repo, …).
-        throw new BatonError("PATH_TRAVERSAL", `"${entry}" is not a file or folder in the config repo`, {
-          ...where, hint: "fix the path; remote bases are not allowed, vendor them into the repo",
-        });
-      }
-      if (real !== realRepo && !real.startsWith(realRepo + path.sep)) {
-        throw new BatonError("PATH_TRAVERSAL", `"${entry}" resolves outside the config repo`, {
-          ...where, hint: "reference only files and folders inside the config repo",
-        });
-      }
-      const nested = await findKustomization(real).catch(() => undefined);
-      if (nested) await checkKustomizationTree(repoDir, nested, limits, seen);
+  const seen = new Set<string>();
+  const visit = async (file: string, asPlugin: boolean): Promise<void> => {
+    const key = `${asPlugin ? "plugin:" : ""}${file}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    if (seen.size > limits.maxFiles) {
+      throw new BatonError("TOO_MANY_FILES", `the kustomization tree names more than ${limits.maxFiles} files`, {
+        file: relativeToRepo(repoDir, kustomizationFile), hint: "split the environment or raise the limit",
+      });
     }
-  }
+    const rel = relativeToRepo(repoDir, file);
+    const docs = parseYamlDocs(await readLimited(repoDir, file, limits), rel, limits);
+    const dir = path.dirname(file);
+    const isKustomization = KUSTOMIZATION_FILES.includes(path.basename(file));
+    for (const doc of isKustomization ? docs.slice(0, 1) : docs) {
+      const { refs, unsupported } = isKustomization ? kustomizationRefs(doc.value) : pluginConfigRefs(doc.value);
+      const bad = unsupported[0];
+      if (bad) throw new BatonError("KUSTOMIZE_UNSUPPORTED", bad.message, { file: rel, field: bad.field, hint: bad.hint });
+      for (const ref of refs) {
+        const real = await resolveReference(realRepo, dir, ref, rel);
+        const stat = await fs.stat(real);
+        if (stat.isFile() && stat.size > limits.maxFileBytes) {
+          throw new BatonError("FILE_TOO_LARGE", `${relativeToRepo(realRepo, real)} is ${stat.size} bytes, over the ${limits.maxFileBytes}-byte limit`, {
+            file: rel, field: ref.field, hint: "split the file; very large manifests usually mean generated data that belongs elsewhere",
+          });
+        }
+        // Below a generator/transformer entry, every resource is a plugin config.
+        const plugin = asPlugin || ref.role === "plugin";
+        if (stat.isDirectory() && ref.role !== "file") {
+          const nested = await findKustomization(real);
+          if (nested) await visit(nested, plugin);
+        } else if (stat.isFile() && plugin && ref.role !== "file") {
+          await visit(real, true);
+        }
+      }
+    }
+  };
+  await visit(kustomizationFile, false);
 }
 
-/** The kustomize command: $BATON_KUSTOMIZE, else `kustomize` on PATH, else `kubectl kustomize`. */
+/** The real path of a reference, or an error naming the file and field when it is remote or leaves the repo. */
+async function resolveReference(realRepo: string, dir: string, ref: KustomizeRef, file: string): Promise<string> {
+  const where = { file, field: ref.field };
+  if (isRemoteReference(ref.value)) {
+    throw new BatonError("KUSTOMIZE_REMOTE", `remote reference "${ref.value}" is not allowed`, {
+      ...where, hint: "vendor the remote content into the config repo so every render is reproducible from one revision",
+    });
+  }
+  let real: string;
+  try {
+    real = await fs.realpath(path.resolve(dir, ref.value));
+  } catch {
+    // Not a local path: kustomize would try to fetch it (user@host:org/repo, a bare host name, …).
+    throw new BatonError("PATH_TRAVERSAL", `"${ref.value}" is not a file or folder in the config repo`, {
+      ...where, hint: "fix the path; remote references are not allowed, vendor them into the repo",
+    });
+  }
+  if (real !== realRepo && !real.startsWith(realRepo + path.sep)) {
+    throw new BatonError("PATH_TRAVERSAL", `"${ref.value}" resolves outside the config repo`, {
+      ...where, hint: "reference only files and folders inside the config repo",
+    });
+  }
+  return real;
+}
+
+/** The kustomize command, as an absolute path: $BATON_KUSTOMIZE, else `kustomize` on PATH, else `kubectl kustomize`. */
 async function kustomizeCommand(): Promise<[string, string[]]> {
-  if (process.env.BATON_KUSTOMIZE) return [process.env.BATON_KUSTOMIZE, ["build"]];
+  const configured = process.env.BATON_KUSTOMIZE;
+  if (configured) return [path.isAbsolute(configured) ? configured : (await onPath(configured)) ?? configured, ["build"]];
   for (const [bin, args] of [["kustomize", ["build"]], ["kubectl", ["kustomize"]]] as const) {
-    if (await onPath(bin)) return [bin, [...args]];
+    const found = await onPath(bin);
+    if (found) return [found, [...args]];
   }
   throw new BatonError("KUSTOMIZE_NOT_FOUND", "this environment has a kustomization.yaml but neither kustomize nor kubectl is on PATH", {
     hint: "install kustomize (go install sigs.k8s.io/kustomize/kustomize/v5@latest) or set BATON_KUSTOMIZE to its path",
   });
 }
 
-async function onPath(bin: string): Promise<boolean> {
+async function onPath(bin: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
     if (!dir) continue;
     try {
       await fs.access(path.join(dir, bin), fs.constants.X_OK);
-      return true;
+      return path.join(dir, bin);
     } catch {
       // keep looking
     }
   }
-  return false;
+  return undefined;
 }
 
-/** Runs `kustomize build DIR` and returns its YAML stream. */
+/** A proxy address nothing listens on: Go's HTTP client sends every non-loopback request there and fails. */
+export const DEAD_PROXY = "http://127.0.0.1:9";
+
+/**
+ * The environment kustomize runs in: the second wall behind checkKustomizationTree. None of the agent's
+ * variables (tokens, notification URLs) are passed on. HTTP(S) goes to a dead proxy (Go's client
+ * bypasses proxies only for localhost and loopback addresses, which the tree check refuses), PATH is
+ * empty so there is no `git` to clone remote bases with and no `helm`, and plugins are off.
+ */
+export function kustomizeEnv(): NodeJS.ProcessEnv {
+  return {
+    PATH: "/nonexistent",
+    HOME: "/nonexistent",
+    XDG_CONFIG_HOME: "/nonexistent",
+    KUSTOMIZE_PLUGIN_HOME: "/nonexistent",
+    HTTP_PROXY: DEAD_PROXY, HTTPS_PROXY: DEAD_PROXY, http_proxy: DEAD_PROXY, https_proxy: DEAD_PROXY,
+    ALL_PROXY: DEAD_PROXY, NO_PROXY: "", no_proxy: "",
+    GIT_ALLOW_PROTOCOL: "none",
+  };
+}
+
+/** Runs `kustomize build DIR` offline and returns its YAML stream, cut off at the render byte limit and the timeout. */
 export async function kustomizeBuild(repoDir: string, dir: string, limits: Limits = DEFAULT_LIMITS): Promise<string> {
   const [bin, args] = await kustomizeCommand();
+  const relDir = relativeToRepo(repoDir, dir);
+  const hint = `run \`kustomize build ${relDir}\` locally to see the full error`;
   return new Promise((resolve, reject) => {
-    execFile(bin, [...args, dir], { maxBuffer: limits.maxFileBytes * 16, timeout: 60_000, env: { ...process.env, KUSTOMIZE_PLUGIN_HOME: "/nonexistent" } }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new BatonError("KUSTOMIZE_FAILED", `kustomize build failed: ${(stderr || err.message).trim().split("\n").slice(-3).join(" ")}`, {
-          file: relativeToRepo(repoDir, dir),
-          hint: `run \`${bin} ${args.join(" ")} ${relativeToRepo(repoDir, dir)}\` locally to see the full error`,
+    const child = spawn(bin, [...args, dir], { env: kustomizeEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    let outBytes = 0;
+    let stderr = "";
+    let failure: BatonError | undefined;
+    const stop = (error: BatonError) => {
+      failure ??= error;
+      child.kill("SIGKILL");
+    };
+    const timer = setTimeout(() => stop(new BatonError("KUSTOMIZE_TIMEOUT", `kustomize build did not finish within ${Math.round(limits.kustomizeTimeoutMs / 1000)} s`, {
+      file: relDir, hint: "a build this slow usually means a very large or deeply generated tree; simplify it, and check it locally with `time kustomize build`",
+    })), limits.kustomizeTimeoutMs);
+    child.stdout.on("data", (chunk: Buffer) => {
+      outBytes += chunk.length;
+      if (outBytes > limits.maxRenderBytes) {
+        stop(new BatonError("FILE_TOO_LARGE", `kustomize build output exceeds the ${limits.maxRenderBytes}-byte limit for one environment`, {
+          file: relDir, hint: "an environment renders at most this much YAML; split it into several environments",
         }));
         return;
       }
-      resolve(stdout);
+      if (!failure) out.push(chunk);
+    });
+    // Only the tail of stderr is shown; keep it bounded too.
+    child.stderr.on("data", (chunk: Buffer) => { stderr = (stderr + chunk.toString("utf8")).slice(-4000); });
+    child.on("error", (e) => stop(new BatonError("KUSTOMIZE_FAILED", `could not run ${bin}: ${e.message}`, { file: relDir, hint })));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (failure) return reject(failure);
+      if (code !== 0) {
+        return reject(new BatonError("KUSTOMIZE_FAILED", `kustomize build failed: ${stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${code}`}`, { file: relDir, hint }));
+      }
+      resolve(Buffer.concat(out).toString("utf8"));
     });
   });
 }

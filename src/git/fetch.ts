@@ -30,8 +30,37 @@ function onAuth(auth: GitAuth | undefined) {
   return () => ({ username: auth.username ?? (auth.token ? "x-access-token" : ""), password: auth.password ?? auth.token ?? "" });
 }
 
+export interface FetchOptions {
+  /** Allow plain http:// remotes (development and tests only; set by `baton agent --allow-insecure-http`). */
+  allowInsecureHttp?: boolean;
+}
+
+/**
+ * Only https:// remotes (http:// behind an explicit flag): the agent fetches with credentials, and an
+ * Environment must not be able to point it at an arbitrary URL over an unauthenticated channel.
+ */
+export function checkRemoteUrl(url: string, options: FetchOptions = {}): void {
+  const refuse = (message: string, hint: string) => new BatonError("GIT_URL_NOT_ALLOWED", message, { field: "spec.url", hint });
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw refuse("spec.url is not a URL", "write the config repo's https:// clone URL, e.g. https://github.com/acme/config.git");
+  }
+  if (u.username || u.password) {
+    throw refuse(`spec.url ${redactUrl(url)} carries credentials`, "remove them from the URL and put them in the Secret named by spec.secretRef (token, or username/password)");
+  }
+  if (u.protocol === "https:") return;
+  if (u.protocol === "http:" && options.allowInsecureHttp) return;
+  if (u.protocol === "http:") {
+    throw refuse(`spec.url ${redactUrl(url)} uses plain http`, "use the https:// clone URL (plain http is only for local development: baton agent --allow-insecure-http)");
+  }
+  throw refuse(`spec.url uses ${u.protocol.replace(/:$/, "")}://, which the agent cannot fetch`, "use the https:// clone URL with a token in spec.secretRef (the agent's git client speaks smart HTTP only, not ssh)");
+}
+
 /** The commit the remote branch points at (one request). */
-export async function remoteHead(url: string, branch: string, auth?: GitAuth): Promise<string> {
+export async function remoteHead(url: string, branch: string, auth?: GitAuth, options: FetchOptions = {}): Promise<string> {
+  checkRemoteUrl(url, options);
   try {
     const refs = await git.listServerRefs({ http, url, prefix: `refs/heads/${branch}`, ...(auth ? { onAuth: onAuth(auth) } : {}) });
     const ref = refs.find((r) => r.ref === `refs/heads/${branch}`);
@@ -43,10 +72,27 @@ export async function remoteHead(url: string, branch: string, auth?: GitAuth): P
   }
 }
 
+/**
+ * What went wrong, in words Baton chooses: never the server's response (isomorphic-git puts the start of
+ * a non-git answer into its messages, and that could be anything the URL returns).
+ */
+export function describeGitFailure(e: unknown): { reason: string; auth: boolean } {
+  const err = e as { code?: unknown; data?: { statusCode?: unknown }; syscall?: unknown; hostname?: unknown; address?: unknown };
+  const code = typeof err?.code === "string" ? err.code : undefined;
+  if (code === "HttpError") {
+    const status = typeof err.data?.statusCode === "number" ? err.data.statusCode : 0;
+    return { reason: `the server answered HTTP ${status}`, auth: status === 401 || status === 403 };
+  }
+  if (code === "SmartHttpError") return { reason: "the server did not answer as a git server (smart HTTP protocol expected)", auth: false };
+  if (code === "NotFoundError") return { reason: "the branch or commit was not found", auth: false };
+  if (code === "MaxDepthError" || code === "ObjectTypeError" || code === "InternalError") return { reason: `the repository could not be read (${code})`, auth: false };
+  if (code && /^E[A-Z]+$/.test(code)) return { reason: `network error ${code}${typeof err.hostname === "string" ? ` (${err.hostname})` : ""}`, auth: false };
+  return { reason: code ? `git error ${code}` : "unexpected error", auth: false };
+}
+
 function gitError(e: unknown, url: string): BatonError {
-  const message = e instanceof Error ? e.message : String(e);
-  const auth = /401|403|auth/i.test(message);
-  return new BatonError("GIT_FAILED", `git fetch from ${redactUrl(url)} failed: ${message.replace(/\/\/[^@/\s]*@/g, "//")}`, {
+  const { reason, auth } = describeGitFailure(e);
+  return new BatonError("GIT_FAILED", `git fetch from ${redactUrl(url)} failed: ${reason}`, {
     field: "spec.url",
     hint: auth ? "check the credentials in the Environment's secretRef" : "check that the git server is reachable from the agent; the last applied state stays in place",
     cause: e,
@@ -54,8 +100,8 @@ function gitError(e: unknown, url: string): BatonError {
 }
 
 /** Brings `dir` to the remote branch head; skips the download when the head is what we already have. */
-export async function syncCheckout(url: string, branch: string, dir: string, auth?: GitAuth): Promise<FetchResult> {
-  const head = await remoteHead(url, branch, auth);
+export async function syncCheckout(url: string, branch: string, dir: string, auth?: GitAuth, options: FetchOptions = {}): Promise<FetchResult> {
+  const head = await remoteHead(url, branch, auth, options);
   const have = await git.resolveRef({ fs: nodeFs, dir, ref: "HEAD" }).catch(() => undefined);
   if (have === head) return { dir, revision: head, fetched: false };
   try {

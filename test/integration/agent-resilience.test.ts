@@ -45,7 +45,7 @@ test("with leader election only one agent applies, and the standby takes over wh
   // Agent A is a real `baton agent` process, so it can be killed with SIGKILL (no lease release).
   const a = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), "agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
     "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-test", "--lease-duration-seconds", "3", "--port", "0",
-    "--bind-address", "127.0.0.1", "--log-level", "warn"], { env: { ...process.env, POD_NAME: "agent-a" }, stdio: "ignore" });
+    "--bind-address", "127.0.0.1", "--log-level", "warn", "--allow-insecure-http"], { env: { ...process.env, POD_NAME: "agent-a" }, stdio: "ignore" });
   const holder = async () => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, "baton-test"))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
   try {
     await f.createEnvironment("production", { path: P, interval: "1s" });
@@ -79,7 +79,7 @@ test("with leader election only one agent applies, and the standby takes over wh
 test("SIGTERM stops the agent cleanly: exit code 0 and the lease released for a standby", async () => {
   const f = await agentFixture("sigterm", underPath(P, webApp(`ghcr.io/acme/web@${digest("sigterm")}`)));
   const agent = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), "agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
-    "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-term", "--port", "0", "--bind-address", "127.0.0.1", "--log-level", "warn"],
+    "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-term", "--port", "0", "--bind-address", "127.0.0.1", "--log-level", "warn", "--allow-insecure-http"],
   { env: { ...process.env, POD_NAME: "agent-term" }, stdio: "ignore" });
   const holder = async () => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, "baton-term"))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
   try {

@@ -106,7 +106,7 @@ test("the chart applies to the real control plane and its RBAC is enough, and no
     asAgent.close();
 
     // Reconciles inside them with only the chart's RBAC.
-    const config = parseAgentConfig({ namespace: teamA, port: 0, bindAddress: "127.0.0.1", cacheDir, leaseNamespace: system, leaseName: "baton", identity: "chart-agent", resyncMs: 300, logLevel: "silent" });
+    const config = parseAgentConfig({ namespace: teamA, port: 0, bindAddress: "127.0.0.1", cacheDir, leaseNamespace: system, leaseName: "baton", identity: "chart-agent", resyncMs: 300, logLevel: "silent", allowInsecureHttp: true /* test git server: http on loopback */ });
     agent = await startAgent(config, createLogger("silent"), kc);
     await admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: "a", namespace: teamA }, spec: { url: repo.url, path: "environments/a", targetNamespace: teamA, interval: "1h", timeout: "60s" } });
     const ready = await waitFor("Environment Ready under chart RBAC", async () => {

@@ -70,7 +70,7 @@ test("pin, promote through staging to production with policy and deployments, th
         github: { repository: "acme/config", apiUrl: github.baseUrl },
       } });
     }
-    agent = await startAgent(parseAgentConfig({ namespace: ns, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: "debug" }), testLogger("e2e"), testKubeConfig());
+    agent = await startAgent(parseAgentConfig({ namespace: ns, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: "debug", allowInsecureHttp: true /* test git server: http on loopback */ }), testLogger("e2e"), testKubeConfig());
     const envAt = (name: string, revision: string) => waitFor(`${name} Ready at ${revision.slice(0, 7)}`, async () => {
       const e = (await client.get(ENV_API_VERSION, ENV_KIND, ns, name)) as EnvironmentObject | undefined;
       return e?.status?.lastAppliedRevision === revision && e.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? e : undefined;

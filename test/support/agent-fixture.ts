@@ -55,7 +55,7 @@ export async function agentFixture(prefix: string, files: Record<string, string>
   const fixture: AgentFixture = {
     client, namespace, server, repo,
     async startAgent(overrides = {}) {
-      const config = parseAgentConfig({ namespace, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: process.env.BATON_TEST_LOG ?? "silent", leaseNamespace: namespace, ...overrides });
+      const config = parseAgentConfig({ namespace, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: process.env.BATON_TEST_LOG ?? "silent", leaseNamespace: namespace, allowInsecureHttp: true /* the test git server is http on loopback */, ...overrides });
       const agent = await startAgent(config, testLogger(`${namespace}-${agents.length}`), testKubeConfig());
       agents.push(agent);
       fixture.agent ??= agent;
