@@ -5,6 +5,7 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import { KubeClient } from "../kube/client.js";
+import { registerSecret } from "../util/secrets.js";
 import type { AgentConfig } from "./config.js";
 import { Controller } from "./controller.js";
 import { EventRecorder } from "./events.js";
@@ -30,6 +31,7 @@ export function loadKubeConfig(file?: string): KubeConfig {
 }
 
 export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfig = loadKubeConfig(config.kubeconfig)): Promise<RunningAgent> {
+  registerSecret(config.webhookSecret);
   const client = new KubeClient(kc, { maxSockets: config.concurrency * 2 });
   await client.discover();
   const metrics = new Metrics();

@@ -1,6 +1,7 @@
 /** Kubernetes Events on the Environment for every apply, prune, drift, health change and failure. */
 import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
+import { scrubSecrets } from "../util/secrets.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 
 export type EventReason = "Applied" | "Pruned" | "DriftCorrected" | "HealthChanged" | "ReconcileFailed" | "Stalled";
@@ -18,7 +19,7 @@ export class EventRecorder {
         metadata: { name: `${env.metadata.name}.${Date.now().toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`, namespace },
         involvedObject: { apiVersion: ENV_API_VERSION, kind: ENV_KIND, name: env.metadata.name, namespace, uid: env.metadata.uid },
         reason,
-        message: message.slice(0, 1024),
+        message: scrubSecrets(message).slice(0, 1024),
         type,
         source: { component: "baton-agent" },
         firstTimestamp: now,

@@ -19,6 +19,7 @@ import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
 import { ResourceManager, type ChangeSetEntry } from "../kube/manager.js";
 import { describePlan, planChanges } from "../kube/plan.js";
 import { sleep } from "../util/pool.js";
+import { registerSecret, scrubSecrets } from "../util/secrets.js";
 import { appendHistory, envKey, parseEnvironmentSpec, setCondition, ENV_API_VERSION, ENV_KIND, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
 import type { EventRecorder } from "./events.js";
 import type { Metrics } from "./metrics.js";
@@ -61,6 +62,7 @@ async function readCredentials(client: KubeClient, namespace: string, spec: Envi
   if (password) auth.password = password;
   if (token) auth.token = token;
   const githubToken = field("githubToken");
+  for (const value of [username, password, token, githubToken]) registerSecret(value);
   return { ...(username || password || token ? { git: auth } : {}), ...(githubToken ? { githubToken } : {}) };
 }
 
@@ -115,7 +117,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const errors = e instanceof BatonErrors ? e.errors : [e instanceof BatonError ? e : new BatonError("KUBE_FAILED", e instanceof Error ? e.message : String(e))];
     const first = errors[0] as BatonError;
     const stalled = errors.every((x) => STALLING_CODES.has(x.code));
-    const message = errors.map((x) => x.oneLine()).join("; ").slice(0, 2000);
+    const message = scrubSecrets(errors.map((x) => x.oneLine()).join("; ")).slice(0, 2000);
     await finishDeployment?.("failure", message);
     const t = now();
     status.conditions = setCondition(status.conditions, { type: "Ready", status: "False", reason: stalled ? "ValidationFailed" : first.code === "GIT_FAILED" ? "GitOperationFailed" : "ReconciliationFailed", message, observedGeneration: generation }, t);

@@ -8,6 +8,7 @@ import { renderEnvironment } from "../config/render.js";
 import { KubeClient } from "../kube/client.js";
 import { desiredObjects } from "../kube/desired.js";
 import { ResourceManager } from "../kube/manager.js";
+import { maskSecretPair } from "../kube/mask.js";
 import { comparable, firstDifference, projectLike } from "../kube/plan.js";
 import { commonOptions, printJson } from "./output.js";
 
@@ -42,8 +43,10 @@ export function registerDiff(program: Command): void {
             ?? (await client.get(d.object.apiVersion, d.object.kind, d.object.metadata.namespace, d.object.metadata.name));
           const want = comparable(d.object);
           const action = !current ? "create" : firstDifference(want, current) ? "update" : "unchanged";
-          const before = current ? stringify(projectLike(want, current), { lineWidth: 0 }) : "";
-          const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, stringify(want, { lineWidth: 0 }), "", "", { context: 3 });
+          // Secret values are masked like kubectl diff masks them: the diff shows which keys change, not their values.
+          const [liveShown, wantShown] = maskSecretPair(current ? projectLike(want, current) : undefined, want);
+          const before = liveShown ? stringify(liveShown, { lineWidth: 0 }) : "";
+          const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, stringify(wantShown, { lineWidth: 0 }), "", "", { context: 3 });
           results.push({ object: formatId(d.id), action, patch });
         }
         const changed = results.filter((r) => r.action !== "unchanged");

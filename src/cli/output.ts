@@ -5,6 +5,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { BatonError, BatonErrors } from "../errors.js";
+import { scrubSecrets } from "../util/secrets.js";
 
 export const OutputSchema = z.enum(["text", "json"]);
 export type OutputFormat = z.infer<typeof OutputSchema>;
@@ -36,8 +37,8 @@ export function reportErrors(e: unknown, output: OutputFormat): number {
     if (process.env.BATON_DEBUG) console.error(e);
     errors[0] = new BatonError("USAGE", `internal error: ${e instanceof Error ? e.message : String(e)}`, { hint: "rerun with BATON_DEBUG=1 and report the stack trace" });
   }
-  if (output === "json") process.stdout.write(`${JSON.stringify({ ok: false, errors: errors.map((x) => x.toJSON()) }, null, 2)}\n`);
-  else for (const err of errors) process.stderr.write(`error: ${err.oneLine()}\n`);
+  if (output === "json") process.stdout.write(`${scrubSecrets(JSON.stringify({ ok: false, errors: errors.map((x) => x.toJSON()) }, null, 2))}\n`);
+  else for (const err of errors) process.stderr.write(`error: ${scrubSecrets(err.oneLine())}\n`);
   return exitCodeFor(errors);
 }
 

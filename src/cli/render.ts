@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
 import { renderEnvironment } from "../config/render.js";
+import { maskSecret } from "../kube/mask.js";
 import { commonOptions, printJson } from "./output.js";
 
 export function registerRender(program: Command): void {
@@ -11,11 +12,13 @@ export function registerRender(program: Command): void {
     .argument("<environment>", "environment name from baton.yaml")
     .option("--repo <dir>", "config repo checkout", ".")
     .option("-o, --output <format>", "text (YAML) or json", "text")
-    .action(async (envName: string, raw: { repo?: string; output?: string }) => {
+    .option("--show-secrets", "print Secret data/stringData values (masked as *** by default)")
+    .action(async (envName: string, raw: { repo?: string; output?: string; showSecrets?: boolean }) => {
       const opts = commonOptions(raw);
       const pipeline = await loadPipeline(opts.repo);
       const rendered = await renderEnvironment(opts.repo, findEnvironment(pipeline, envName));
-      if (opts.output === "json") printJson(rendered.objects.map((o) => o.object));
-      else process.stdout.write(rendered.objects.map((o) => stringify(o.object, { lineWidth: 0 })).join("---\n"));
+      const objects = rendered.objects.map((o) => (raw.showSecrets ? o.object : maskSecret(o.object)));
+      if (opts.output === "json") printJson(objects);
+      else process.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n"));
     });
 }

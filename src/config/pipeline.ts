@@ -63,15 +63,22 @@ export const NOTIFY_EVENTS = [
   "rollback.opened",
 ] as const;
 
+/**
+ * Only variables with this prefix may be named: baton.yaml comes from the repo, and must not be able to
+ * send the agent's other variables (GITHUB_TOKEN, a GitHub App key) to a URL of its choosing.
+ */
+export const NOTIFY_ENV_PREFIX = "BATON_NOTIFY_";
+const notifyEnvVar = z.string().regex(/^BATON_NOTIFY_[A-Z0-9_]+$/, `must name an environment variable starting with ${NOTIFY_ENV_PREFIX} (e.g. ${NOTIFY_ENV_PREFIX}SLACK_URL); other variables of the agent cannot be read from baton.yaml`);
+
 export const NotifierSchema = z
   .object({
     name: z.string().min(1),
     type: z.enum(["webhook", "slack", "dingtalk"]),
     /** Literal URL, or read from this environment variable (keeps tokens out of git). */
     url: z.string().url().optional(),
-    urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    urlEnv: notifyEnvVar.optional(),
     /** DingTalk signing secret, read from this environment variable. */
-    secretEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/).optional(),
+    secretEnv: notifyEnvVar.optional(),
     events: z.array(z.enum(NOTIFY_EVENTS)).optional(),
     environments: z.array(envName).optional(),
   })

@@ -2,6 +2,7 @@
 import { BatonError } from "../errors.js";
 import type { GitHubApi } from "./api.js";
 import { readFileSync } from "node:fs";
+import { registerSecret } from "../util/secrets.js";
 import { OctokitGitHub, type GitHubAppCredentials } from "./octokit.js";
 import { parseRepoId, repoIdFromRemote } from "./remote.js";
 
@@ -36,6 +37,8 @@ export function tryConnectGitHub(options: GitHubConnectOptions): GitHubApi | und
   const env = options.env ?? process.env;
   const token = env.GITHUB_TOKEN;
   const app = appCredentials(env);
+  registerSecret(token);
+  registerSecret(app?.privateKey);
   if (!token && !app) return undefined;
   const repo = options.repo ? parseRepoId(options.repo) : options.remoteUrl ? repoIdFromRemote(options.remoteUrl) : undefined;
   if (!repo) throw new BatonError("USAGE", "cannot tell which GitHub repository to use", { field: "--github-repo", hint: "add an origin remote or pass --github-repo owner/name" });
