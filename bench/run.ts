@@ -1,7 +1,9 @@
-/** `npm run bench [render|apply]`: benchmarks that print ratios against baselines measured in the same run. */
+/** `npm run bench [render|hostile|apply]`: benchmarks that print ratios against baselines measured in the same run. */
 import { applyBench } from "./apply.js";
+import { hostileBench } from "./hostile.js";
 import { renderBench } from "./render.js";
 
 const which = process.argv[2] ?? "all";
 if (which === "all" || which === "render") await renderBench();
+if (which === "all" || which === "hostile") await hostileBench();
 if (which === "all" || which === "apply") await applyBench();

@@ -8,6 +8,19 @@ export interface Limits {
   maxRenderBytes: number;
   /** Most YAML aliases resolved per document (alias bombs expand exponentially). */
   maxAliases: number;
+  /** Deepest YAML nesting accepted (the parser recurses once per level). */
+  maxDepth: number;
+  /** Most YAML documents in one file or rendered stream. */
+  maxDocuments: number;
+  /** Most YAML nodes in one file (or one object of a kustomize build); bounds parse time and memory. */
+  maxNodes: number;
+  /**
+   * Aliases × nodes per file: the parser searches the whole document for each alias's anchor, so a
+   * hundred aliases are fine in a small manifest and ten in a large one.
+   */
+  maxAliasWork: number;
+  /** Longest double-quoted YAML scalar, in characters (the parser slows down on longer ones). */
+  maxDoubleQuoted: number;
   /** How long `kustomize build` may run. */
   kustomizeTimeoutMs: number;
 }
@@ -17,5 +30,10 @@ export const DEFAULT_LIMITS: Limits = {
   maxFiles: 5_000,
   maxRenderBytes: 16 * 1024 * 1024,
   maxAliases: 100,
+  maxDepth: 100,
+  maxDocuments: 10_000,
+  maxNodes: 40_000,
+  maxDoubleQuoted: 128 * 1024,
+  maxAliasWork: 400_000,
   kustomizeTimeoutMs: 60_000,
 };

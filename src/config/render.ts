@@ -49,14 +49,47 @@ export async function renderEnvironment(repoDir: string, env: EnvironmentSpec, o
   let docs: ParsedDoc[];
   if (kustomization) {
     await checkKustomizationTree(repoDir, kustomization, limits);
-    docs = parseYamlDocs(await kustomizeBuild(repoDir, dir, limits), `${env.path} (kustomize build)`, limits);
+    docs = await parseKustomizeOutput(await kustomizeBuild(repoDir, dir, limits), `${env.path} (kustomize build)`, limits);
   } else {
     docs = [];
+    let bytes = 0;
     for (const file of await listYamlFiles(repoDir, dir, limits)) {
-      docs.push(...parseYamlDocs(await readLimited(repoDir, file, limits), relativeToRepo(repoDir, file), limits));
+      const text = await readLimited(repoDir, file, limits);
+      bytes += Buffer.byteLength(text);
+      if (bytes > limits.maxRenderBytes) {
+        throw new BatonError("FILE_TOO_LARGE", `the environment's YAML files exceed ${limits.maxRenderBytes} bytes in total`, {
+          file: env.path, hint: "an environment renders at most this much YAML; split it into several environments",
+        });
+      }
+      for (const doc of parseYamlDocs(text, relativeToRepo(repoDir, file), limits)) docs.push(doc);
+      await yieldToEventLoop();
     }
   }
   return { env: env.name, mode: kustomization ? "kustomize" : "plain", objects: toObjects(docs, env, options) };
+}
+
+/** Parsing is synchronous; between files the agent's other work (lease renewal, webhooks) gets a turn. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * `kustomize build` output is one stream of up to `maxRenderBytes`; it is parsed one object at a time
+ * (kustomize separates objects with a `---` line and indents everything else), so the per-file limits
+ * apply to each object and the event loop is never held for the whole stream.
+ */
+export async function parseKustomizeOutput(text: string, file: string, limits: Limits): Promise<ParsedDoc[]> {
+  const chunks = text.split(/^---\r?\n/m);
+  if (chunks.length > limits.maxDocuments) {
+    throw new BatonError("YAML_TOO_MANY_DOCUMENTS", `kustomize build produced more than ${limits.maxDocuments} objects`, { file, hint: "split the environment" });
+  }
+  const docs: ParsedDoc[] = [];
+  let line = 0;
+  let parsed = 0;
+  for (const chunk of chunks) {
+    for (const doc of parseYamlDocs(chunk, file, limits)) docs.push({ ...doc, index: docs.length, line: doc.line + line });
+    line += chunk.split("\n").length;
+    if (++parsed % 100 === 0) await yieldToEventLoop();
+  }
+  return docs;
 }
 
 /** Validates documents as objects, applies the default namespace, and rejects duplicates. Pure. */
