@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { createTwoFilesPatch } from "diff";
-import { stringify } from "yaml";
 import { loadKubeConfig } from "../agent/agent.js";
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
 import { formatId, idKey } from "../config/objects.js";
 import { renderEnvironment } from "../config/render.js";
+import { toPortableYaml } from "../config/yaml-out.js";
 import { KubeClient } from "../kube/client.js";
 import { desiredObjects } from "../kube/desired.js";
 import { ResourceManager } from "../kube/manager.js";
@@ -45,8 +45,8 @@ export function registerDiff(program: Command): void {
           const action = !current ? "create" : firstDifference(want, current) ? "update" : "unchanged";
           // Secret values are masked like kubectl diff masks them: the diff shows which keys change, not their values.
           const [liveShown, wantShown] = maskSecretPair(current ? projectLike(want, current) : undefined, want);
-          const before = liveShown ? stringify(liveShown, { lineWidth: 0 }) : "";
-          const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, stringify(wantShown, { lineWidth: 0 }), "", "", { context: 3 });
+          const before = liveShown ? toPortableYaml(liveShown) : "";
+          const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, toPortableYaml(wantShown), "", "", { context: 3 });
           results.push({ object: formatId(d.id), action, patch });
         }
         const changed = results.filter((r) => r.action !== "unchanged");

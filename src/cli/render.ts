@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
 import { renderEnvironment } from "../config/render.js";
+import { toPortableYaml } from "../config/yaml-out.js";
 import { maskSecret } from "../kube/mask.js";
 import { commonOptions, printJson } from "./output.js";
 
@@ -19,6 +19,6 @@ export function registerRender(program: Command): void {
       const rendered = await renderEnvironment(opts.repo, findEnvironment(pipeline, envName));
       const objects = rendered.objects.map((o) => (raw.showSecrets ? o.object : maskSecret(o.object)));
       if (opts.output === "json") printJson(objects);
-      else process.stdout.write(objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n"));
+      else process.stdout.write(objects.map((o) => toPortableYaml(o)).join("---\n"));
     });
 }

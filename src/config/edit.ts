@@ -7,6 +7,7 @@ import { isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Scalar }
 import { BatonError } from "../errors.js";
 import { formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { KUSTOMIZATION_FILES } from "./kustomize.js";
+import { checkYamlBounds } from "./yaml-safe.js";
 import { CONTAINER_LIST_KEYS, type Pin, type PinSet } from "./pins.js";
 
 export interface SourceFile {
@@ -41,7 +42,10 @@ const isKustomization = (file: string): boolean => KUSTOMIZATION_FILES.includes(
 export function findPinSites(files: SourceFile[]): PinSite[] {
   const sites: PinSite[] = [];
   for (const file of files) {
-    for (const doc of parseAllDocuments(file.text)) {
+    // Rendering has checked these files already; the bounds are checked again because `baton pin` edits
+    // without rendering, and they cost a linear scan. Duplicate keys are rendering's job (quadratic here).
+    checkYamlBounds(file.text, file.path);
+    for (const doc of parseAllDocuments(file.text, { uniqueKeys: false })) {
       if (isKustomization(file.path)) {
         const images = isMap(doc.contents) ? doc.contents.get("images", true) : undefined;
         if (!isSeq(images)) continue;

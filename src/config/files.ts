@@ -86,5 +86,36 @@ export async function readLimited(repoDir: string, file: string, limits: Limits 
       hint: "split the file; very large manifests usually mean generated data that belongs elsewhere",
     });
   }
-  return fs.readFile(file, "utf8");
+  return decodeUtf8(await fs.readFile(file), relativeToRepo(repoDir, file));
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * Config files must be UTF-8 (as for kubectl): a file that is not would be changed by reading and
+ * writing it back, and a promotion must not touch any byte outside the digests it moves.
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const offset = Math.max(0, firstBadByte(bytes));
+    const line = new TextDecoder().decode(bytes.subarray(0, offset)).split("\n").length;
+    throw new BatonError("FILE_NOT_UTF8", `byte 0x${(bytes[offset] ?? 0).toString(16).padStart(2, "0")} at line ${line} is not UTF-8`, {
+      file, hint: "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8); Baton reads and edits UTF-8 only",
+    });
+  }
+}
+
+/** Where UTF-8 decoding first fails (for the message only; the strict decoder decides). */
+function firstBadByte(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] as number;
+    const extra = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (extra < 0) return i;
+    for (let k = 1; k <= extra; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    i += extra + 1;
+  }
+  return -1;
 }

@@ -7,6 +7,7 @@ import { Composer, Parser, type Document, LineCounter, isMap, isScalar, visit } 
 import { BatonError } from "../errors.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { scanYamlShape } from "./yaml-bounds.js";
+import { checkControlCharacters, checkOneMeaning } from "./yaml-meaning.js";
 
 export interface ParsedDoc {
   /** Repo-relative file. */
@@ -94,6 +95,7 @@ function countExpanded(value: unknown, budget: number): number {
 }
 
 export function parseYamlDocs(text: string, file: string, limits: Limits = DEFAULT_LIMITS): ParsedDoc[] {
+  checkControlCharacters(text, file);
   checkYamlBounds(text, file, limits);
   const lineCounter = new LineCounter();
   // Documents are composed and converted one at a time, so only one syntax tree is alive at once.
@@ -113,6 +115,7 @@ export function parseYamlDocs(text: string, file: string, limits: Limits = DEFAU
       });
     }
     if (doc.contents === null) continue; // empty document between `---` separators
+    checkOneMeaning(doc, lineCounter, file);
     const duplicate = duplicateKey(doc);
     if (duplicate !== undefined) {
       throw new BatonError("YAML_SYNTAX", `document ${index + 1}: map keys must be unique; "${duplicate.slice(0, 100)}" is repeated`, {
