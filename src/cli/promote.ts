@@ -12,8 +12,9 @@ const FlagsSchema = GitHubFlagsSchema.extend({
 });
 
 function printText(r: PromoteResult): void {
+  if (r.notPromoted.length > 0) console.log(`not promoted (${r.to} does not use them): ${r.notPromoted.join(", ")}`);
   if (r.action === "noop") {
-    console.log(`nothing to promote: ${r.to} already runs what ${r.from} runs`);
+    console.log(`nothing to promote: ${r.to} already runs what ${r.from} runs${r.notPromoted.length > 0 ? " (of the images it uses)" : ""}`);
     return;
   }
   console.log(table(["IMAGE", "FROM", "TO", "TAG"], r.changes.map((c) => [c.repository, shortDigest(c.from.digest), shortDigest(c.to.digest), c.to.tag ?? "-"])));

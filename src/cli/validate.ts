@@ -21,6 +21,10 @@ export function registerValidate(program: Command): void {
           );
           console.log(table(["ENVIRONMENT", "OBJECTS", "MODE", "IMAGE", "DIGEST"], rows));
         }
+        for (const env of report.environments) {
+          for (const file of env.ignored) console.error(`warning: ${file}: ignored (${env.name} renders only *.yaml/*.yml files that are not hidden)`);
+          for (const u of env.unmanagedImages) console.error(`warning: ${u.file}: ${u.field}: image "${u.image}" of ${u.object} is outside a container list: Baton does not check or promote it`);
+        }
         for (const e of report.errors) console.error(`error: ${e.oneLine()}`);
         console.log(report.ok ? "config repo is valid" : `${report.errors.length} problem(s) found`);
       }

@@ -5,7 +5,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Scalar } from "yaml";
 import { BatonError } from "../errors.js";
-import { formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
+import { canonicalRepository, formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { KUSTOMIZATION_FILES } from "./kustomize.js";
 import { checkYamlBounds } from "./yaml-safe.js";
 import { CONTAINER_LIST_KEYS, type Pin, type PinSet } from "./pins.js";
@@ -133,13 +133,14 @@ export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
   const changes = new Map<string, PinChange>();
   const unchanged = new Set<string>();
   for (const site of sites) {
-    const target = want.get(site.repository);
+    const key = canonicalRepository(site.repository);
+    const target = want.get(key);
     if (!target) continue;
     const current: Pin = { repository: site.repository, ...(site.current.digest ? { digest: site.current.digest } : {}), ...(site.current.tag ? { tag: site.current.tag } : {}) };
     const sameDigest = current.digest === target.digest;
     const sameTag = target.tag === undefined || current.tag === target.tag || site.kind === "kustomize" && !site.tagRange;
     if (sameDigest && sameTag) {
-      unchanged.add(site.repository);
+      unchanged.add(key);
       continue;
     }
     const text = files.find((f) => f.path === site.file)?.text ?? "";
@@ -150,9 +151,9 @@ export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
       spans.push({ site, start: site.tagRange.start, end: site.tagRange.end, text: rawTag.replace(site.tagRange.value, target.tag) });
     }
     byFile.set(site.file, spans);
-    const change = changes.get(site.repository) ?? { repository: site.repository, from: current, to: target, sites: [] };
+    const change = changes.get(key) ?? { repository: site.repository, from: current, to: target, sites: [] };
     change.sites.push({ file: site.file, line: site.line });
-    changes.set(site.repository, change);
+    changes.set(key, change);
   }
   const edits: FileEdit[] = [];
   for (const [file, spans] of byFile) {
@@ -162,12 +163,12 @@ export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
     edits.push({ file, before, after });
   }
   for (const repo of changes.keys()) unchanged.delete(repo);
-  const pinned = new Set(sites.map((s) => s.repository));
-  const missing = [...want.keys()].filter((r) => !pinned.has(r)).sort();
+  const pinned = new Set(sites.map((s) => canonicalRepository(s.repository)));
+  const missing = [...want.entries()].filter(([key]) => !pinned.has(key)).map(([, pin]) => pin.repository).sort();
   return {
     edits: edits.sort((a, b) => a.file.localeCompare(b.file)),
     changes: [...changes.values()].sort((a, b) => a.repository.localeCompare(b.repository)),
-    unchanged: [...unchanged].sort(),
+    unchanged: [...unchanged].map((key) => want.get(key)?.repository ?? key).sort(),
     missing,
     noop: changes.size === 0,
   };

@@ -78,6 +78,26 @@ export async function listYamlFiles(repoDir: string, dir: string, limits: Limits
   return found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/**
+ * What rendering a plain folder skips: files that are not YAML and hidden entries. Listed by
+ * `baton validate`, so a `deployment.json` or `.hidden.yaml` is not silently left out.
+ */
+export async function listIgnoredFiles(repoDir: string, dir: string, limits: Limits = DEFAULT_LIMITS): Promise<string[]> {
+  const ignored: string[] = [];
+  async function walk(current: string): Promise<void> {
+    for (const entry of await fs.readdir(current, { withFileTypes: true })) {
+      const full = path.join(current, entry.name);
+      if (ignored.length >= limits.maxFiles) return;
+      if (entry.name.startsWith(".")) {
+        if (entry.name !== ".gitkeep") ignored.push(`${relativeToRepo(repoDir, full)}${entry.isDirectory() ? "/" : ""}`);
+      } else if (entry.isDirectory()) await walk(full);
+      else if (!isYamlFile(entry.name)) ignored.push(relativeToRepo(repoDir, full));
+    }
+  }
+  await walk(dir);
+  return ignored.sort();
+}
+
 export async function readLimited(repoDir: string, file: string, limits: Limits = DEFAULT_LIMITS): Promise<string> {
   const stat = await fs.stat(file);
   if (stat.size > limits.maxFileBytes) {

@@ -63,3 +63,20 @@ export function shortDigest(digest: string | undefined): string {
 export function imageShortName(repository: string): string {
   return repository.slice(repository.lastIndexOf("/") + 1);
 }
+
+/**
+ * The identity of an image repository, however it is spelled: Docker Hub's implicit registry and
+ * `library/` namespace are made explicit (`nginx`, `library/nginx`, `docker.io/library/nginx` and
+ * `index.docker.io/library/nginx` are one image), as container runtimes resolve them.
+ */
+export function canonicalRepository(repository: string): string {
+  const slash = repository.indexOf("/");
+  const first = slash === -1 ? "" : repository.slice(0, slash);
+  const hasRegistry = first.includes(".") || first.includes(":") || first === "localhost";
+  if (hasRegistry) {
+    if (first !== "docker.io" && first !== "index.docker.io" && first !== "registry-1.docker.io") return repository;
+    const path = repository.slice(slash + 1);
+    return `docker.io/${path.includes("/") ? path : `library/${path}`}`;
+  }
+  return `docker.io/${slash === -1 ? `library/${repository}` : repository}`;
+}

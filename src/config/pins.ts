@@ -4,7 +4,7 @@
  * job templates, and CRDs that embed pod specs) and checked against the environment's digest policy.
  */
 import { BatonError } from "../errors.js";
-import { parseImageRef, type ImageRef } from "./image-ref.js";
+import { canonicalRepository, parseImageRef, type ImageRef } from "./image-ref.js";
 import { formatId, type RenderedObject } from "./objects.js";
 
 export const CONTAINER_LIST_KEYS = new Set(["containers", "initContainers", "ephemeralContainers"]);
@@ -17,22 +17,36 @@ export interface ImageUse {
   object: RenderedObject;
 }
 
-/** Every `image:` inside a container list anywhere in the object. */
-export function imageUses(object: RenderedObject): ImageUse[] {
-  const uses: ImageUse[] = [];
+/** Every `image:` string in the object: `managed` inside a container list, the others not. */
+function walkImages(object: RenderedObject): { managed: ImageUse[]; unmanaged: ImageUse[] } {
+  const managed: ImageUse[] = [];
+  const unmanaged: ImageUse[] = [];
   const visit = (value: unknown, field: string, inContainerList: boolean): void => {
     if (Array.isArray(value)) {
       value.forEach((item, i) => visit(item, `${field}[${i}]`, inContainerList));
     } else if (value !== null && typeof value === "object") {
       for (const [key, child] of Object.entries(value)) {
         const childField = field ? `${field}.${key}` : key;
-        if (inContainerList && key === "image" && typeof child === "string") uses.push({ image: child, field: childField, object });
+        if (key === "image" && typeof child === "string") (inContainerList ? managed : unmanaged).push({ image: child, field: childField, object });
         else visit(child, childField, CONTAINER_LIST_KEYS.has(key) && Array.isArray(child));
       }
     }
   };
   visit(object.object, "", false);
-  return uses;
+  return { managed, unmanaged };
+}
+
+/** Every `image:` inside a container list anywhere in the object. */
+export function imageUses(object: RenderedObject): ImageUse[] {
+  return walkImages(object).managed;
+}
+
+/**
+ * `image:` strings outside container lists (Tekton steps, an operator's `spec.image`, …): Baton neither
+ * checks nor promotes them, and says so instead of dropping them silently.
+ */
+export function unmanagedImages(object: RenderedObject): ImageUse[] {
+  return walkImages(object).unmanaged;
 }
 
 export interface Pin {
@@ -41,7 +55,7 @@ export interface Pin {
   tag?: string;
 }
 
-/** repository → pin. */
+/** canonical repository (canonicalRepository) → pin, whose `repository` is spelled as written. */
 export type PinSet = Map<string, Pin>;
 
 /**
@@ -70,9 +84,12 @@ export function readPins(objects: RenderedObject[], policy: { requireDigests: bo
           ...where, hint: `pin it by digest: baton pin <env> ${ref.repository}=${ref.repository}@sha256:<digest> (or set requireDigests: false)`,
         }));
       }
-      const existing = pins.get(ref.repository);
+      // `nginx` and `docker.io/library/nginx` are one image: two digests for it are a conflict.
+      const key = canonicalRepository(ref.repository);
+      const existing = pins.get(key);
       if (existing && existing.digest !== ref.digest) {
-        problems.push(new BatonError("PIN_CONFLICT", `image ${ref.repository} is pinned at two digests (${existing.digest ?? existing.tag ?? "untagged"} and ${ref.digest ?? ref.tag ?? "untagged"})`, {
+        const spelled = existing.repository === ref.repository ? ref.repository : `${ref.repository} (also written ${existing.repository})`;
+        problems.push(new BatonError("PIN_CONFLICT", `image ${spelled} is pinned at two digests (${existing.digest ?? existing.tag ?? "untagged"} and ${ref.digest ?? ref.tag ?? "untagged"})`, {
           ...where, hint: "pin one digest per image and environment so promotions are unambiguous",
         }));
         continue;
@@ -81,11 +98,16 @@ export function readPins(objects: RenderedObject[], policy: { requireDigests: bo
         const pin: Pin = { repository: ref.repository };
         if (ref.digest) pin.digest = ref.digest;
         if (ref.tag) pin.tag = ref.tag;
-        pins.set(ref.repository, pin);
+        pins.set(key, pin);
       }
     }
   }
   return { pins, problems };
+}
+
+/** A PinSet from pins, keyed by canonical repository. */
+export function pinSet(pins: Iterable<Pin>): PinSet {
+  return new Map([...pins].map((p) => [canonicalRepository(p.repository), p]));
 }
 
 export function pinsToRecord(pins: PinSet): Record<string, string> {

@@ -4,18 +4,30 @@
  */
 import { BatonError, BatonErrors } from "../errors.js";
 import { planEdits, type EditPlan, type SourceFile } from "./edit.js";
-import { listYamlFiles, readLimited, relativeToRepo } from "./files.js";
-import { imageShortName, parseImageRef } from "./image-ref.js";
+import { listIgnoredFiles, listYamlFiles, readLimited, relativeToRepo } from "./files.js";
+import { canonicalRepository, imageShortName, parseImageRef } from "./image-ref.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "./pipeline.js";
-import { readPins, type Pin, type PinSet } from "./pins.js";
+import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
+import { formatId } from "./objects.js";
 import { environmentDir, renderEnvironment, type Rendered, type RenderOptions } from "./render.js";
+
+export interface UnmanagedImage {
+  file: string;
+  object: string;
+  field: string;
+  image: string;
+}
 
 export interface EnvironmentReport {
   name: string;
   objects: number;
   mode: Rendered["mode"];
   pins: Pin[];
+  /** Files in a plain folder that rendering skips (not YAML, hidden). */
+  ignored: string[];
+  /** `image:` fields outside container lists: not checked, not promoted. */
+  unmanagedImages: UnmanagedImage[];
 }
 
 export interface ValidationReport {
@@ -45,7 +57,10 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
       const rendered = await renderEnvironment(repoDir, env, options);
       const { pins, problems } = readPins(rendered.objects, env);
       errors.push(...problems);
-      if (problems.length === 0) environments.push({ name: env.name, objects: rendered.objects.length, mode: rendered.mode, pins: [...pins.values()] });
+      if (problems.length > 0) continue;
+      const ignored = rendered.mode === "plain" ? await listIgnoredFiles(repoDir, await environmentDir(repoDir, env), options.limits) : [];
+      const unmanaged = rendered.objects.flatMap((o) => unmanagedImages(o).map((u) => ({ file: o.source.file, object: formatId(o.id), field: u.field, image: u.image })));
+      environments.push({ name: env.name, objects: rendered.objects.length, mode: rendered.mode, pins: [...pins.values()], ignored, unmanagedImages: unmanaged });
     } catch (e) {
       errors.push(...asErrors(e));
     }
@@ -76,6 +91,8 @@ export interface PromotionPlan extends EditPlan {
   promoted: Pin[];
   /** Images the target pins that the source does not (left alone). */
   onlyInTarget: string[];
+  /** Images the source pins that the target does not use (not promoted: a promotion never adds a workload). */
+  onlyInSource: string[];
 }
 
 /** Matches `--image` selectors against repositories: full repository or its last path component. */
@@ -83,13 +100,13 @@ export function selectImages(pins: PinSet, selectors: string[] | undefined): Pin
   if (!selectors || selectors.length === 0) return pins;
   const out: PinSet = new Map();
   for (const selector of selectors) {
-    const matches = [...pins.values()].filter((p) => p.repository === selector || imageShortName(p.repository) === selector);
+    const matches = [...pins.values()].filter((p) => p.repository === selector || imageShortName(p.repository) === selector || canonicalRepository(p.repository) === canonicalRepository(selector));
     if (matches.length === 0) {
       throw new BatonError("PIN_NOT_FOUND", `no image "${selector}" in the source environment`, {
-        hint: `choose from: ${[...pins.keys()].join(", ") || "(none)"}`,
+        hint: `choose from: ${[...pins.values()].map((p) => p.repository).join(", ") || "(none)"}`,
       });
     }
-    for (const m of matches) out.set(m.repository, m);
+    for (const m of matches) out.set(canonicalRepository(m.repository), m);
   }
   return out;
 }
@@ -102,7 +119,7 @@ export async function planPromotion(repoDir: string, pipeline: Pipeline, from: s
   const want = selectImages(sourcePins, options.images);
   const { pins: targetPins } = await environmentPins(repoDir, target, options);
   const plan = planEdits(await readEnvironmentFiles(repoDir, target, options.limits), want);
-  const outside = plan.missing.filter((r) => targetPins.has(r));
+  const outside = plan.missing.filter((r) => targetPins.has(canonicalRepository(r)));
   if (outside.length > 0) {
     throw new BatonError("PIN_OUTSIDE_ENV", `${outside.join(", ")} is pinned outside ${target.path}/ (in a shared base)`, {
       file: target.path, hint: `add an images: entry with a digest to ${target.path}/kustomization.yaml so the environment owns its pin`,
@@ -113,7 +130,8 @@ export async function planPromotion(repoDir: string, pipeline: Pipeline, from: s
     source: from,
     target: to,
     promoted: [...want.values()],
-    onlyInTarget: [...targetPins.keys()].filter((r) => !sourcePins.has(r)).sort(),
+    onlyInTarget: [...targetPins].filter(([key]) => !sourcePins.has(key)).map(([, pin]) => pin.repository).sort(),
+    onlyInSource: plan.missing.filter((r) => !targetPins.has(canonicalRepository(r))),
   };
 }
 
@@ -136,7 +154,7 @@ export function parsePinArgument(arg: string): Pin & { name: string } {
 /** The edits that pin freshly built images into an environment (CI's entry point). */
 export async function planPin(repoDir: string, pipeline: Pipeline, envName: string, pins: Pin[], limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
   const env = findEnvironment(pipeline, envName);
-  const want: PinSet = new Map(pins.map((p) => [p.repository, p]));
+  const want: PinSet = pinSet(pins);
   const plan = planEdits(await readEnvironmentFiles(repoDir, env, limits), want);
   if (plan.missing.length > 0) {
     throw new BatonError("PIN_NOT_FOUND", `${plan.missing.join(", ")} is not used in ${env.path}/`, {

@@ -20,6 +20,7 @@ export interface BodyInput {
   source?: string[];
   skipStageReason?: string;
   onlyInTarget?: string[];
+  onlyInSource?: string[];
 }
 
 function cell(s: string | undefined): string {
@@ -47,6 +48,7 @@ export function pullBody(input: BodyInput): string {
   }
   if (input.skipStageReason) lines.push("", `> **Stage skipped.** Reason given: ${input.skipStageReason}`);
   if (input.source && input.source.length > 0) lines.push("", `**Source (${input.from ?? input.to})**`, ...input.source.map((s) => `- ${s}`));
+  if (input.onlyInSource && input.onlyInSource.length > 0) lines.push("", `Not promoted (${input.to} does not use them; add the workload to ${input.to} first): ${input.onlyInSource.map((r) => `\`${r}\``).join(", ")}`);
   if (input.onlyInTarget && input.onlyInTarget.length > 0) lines.push("", `Left unchanged (not in ${input.from}): ${input.onlyInTarget.map((r) => `\`${r}\``).join(", ")}`);
   lines.push("", "<details><summary>Full digests</summary>", "");
   for (const c of input.changes) lines.push(`- \`${c.repository}\`: \`${c.from.digest ?? "-"}\` → \`${c.to.digest ?? "-"}\``);

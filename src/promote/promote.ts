@@ -49,6 +49,8 @@ export interface PromoteResult {
   body: string;
   diff: string;
   changes: PromotionPlan["changes"];
+  /** Images the source runs that the target does not use: reported, never added by a promotion. */
+  notPromoted: string[];
   commit?: string;
   pull?: Published["pull"];
   superseded: number[];
@@ -114,13 +116,13 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   const branch = promotionBranch(req.to, moving);
   const title = promotionTitle(req.to, moving);
   const diff = unifiedDiff(plan.edits);
-  const result: PromoteResult = { action: "noop", from: req.from, to: req.to, branch, title, body: "", diff, changes: plan.changes, superseded: [] };
+  const result: PromoteResult = { action: "noop", from: req.from, to: req.to, branch, title, body: "", diff, changes: plan.changes, notPromoted: plan.onlyInSource, superseded: [] };
   if (plan.noop) return result;
   const source = findEnvironment(pipeline, req.from);
   result.body = pullBody({
     kind: "promotion", from: req.from, to: req.to, changes: plan.changes, diff,
     source: await sourceFacts(ws ?? (await GitWorkspace.open(req.repo).catch(() => undefined)), source.path, req.from, github),
-    ...(skipped && req.reason ? { skipStageReason: req.reason } : {}), onlyInTarget: plan.onlyInTarget,
+    ...(skipped && req.reason ? { skipStageReason: req.reason } : {}), onlyInTarget: plan.onlyInTarget, onlyInSource: plan.onlyInSource,
   });
   if (req.dryRun || !ws || !base || !github) return { ...result, action: "dry-run" };
 

@@ -53,8 +53,9 @@ test("pins are read from every container list of every workload kind", async () 
   ].map((object) => ({ id: { group: "", version: "v1", kind: object.kind, name: object.metadata.name }, object, source: { file: "f.yaml", line: 1 } }));
   const { pins, problems } = readPins(objects, env);
   assert.deepEqual(problems, []);
-  assert.deepEqual([...pins.keys()].sort(), ["r/cron", "r/db", "r/debug", "r/init"]);
-  assert.equal(pins.get("r/db")?.tag, "15");
+  assert.deepEqual([...pins.values()].map((p) => p.repository).sort(), ["r/cron", "r/db", "r/debug", "r/init"]);
+  // Keys are the canonical identity (Docker Hub's implicit registry made explicit).
+  assert.equal(pins.get("docker.io/r/db")?.tag, "15");
 });
 
 test("planPromotion copies the source digest into the target and nothing else", async () => {
