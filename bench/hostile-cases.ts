@@ -22,7 +22,7 @@ export const HOSTILE_CASES: Record<string, () => string> = {
   "200,000 keys in one map (refused)": () => { let s = header + "data:\n"; for (let i = 0; s.length < SIZE - 100; i++) s += `  k${i}: v\n`; return s; },
   "---×500,000 empty documents (refused)": () => "---\n".repeat(SIZE / 4),
   // Accepted: the most work Baton does for one file.
-  "just under the node limit, flow": () => pad(`${header}y: [${"1,".repeat(L.maxNodes - 200)}1]`),
+  "just under the node limit, flow": () => pad(`${header}values: [${"1,".repeat(L.maxNodes - 200)}1]`),
   "just under the node limit, block keys": () => pad(`${header}data:\n${Array.from({ length: L.maxNodes / 2 - 100 }, (_, i) => `  key-${i}: value-${i}\n`).join("")}`),
   "just under the document limit": () => pad(Array.from({ length: L.maxDocuments - 1 }, (_, i) => `c${i}: 1\n`).join("---\n")),
   "just under the depth limit, repeated": () => { const one = `${"[".repeat(L.maxDepth - 4)}1${"]".repeat(L.maxDepth - 4)}`; return pad(`${header}x: [${Array.from({ length: Math.floor(L.maxNodes / L.maxDepth) - 2 }, () => one).join(",")}]`); },

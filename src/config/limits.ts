@@ -34,6 +34,6 @@ export const DEFAULT_LIMITS: Limits = {
   maxDocuments: 10_000,
   maxNodes: 40_000,
   maxDoubleQuoted: 128 * 1024,
-  maxAliasWork: 400_000,
+  maxAliasWork: 200_000,
   kustomizeTimeoutMs: 60_000,
 };
