@@ -22,9 +22,12 @@ export function registerSecret(value: string | undefined): void {
   for (const line of value.split(/\r?\n/)) if (line.length >= 16) registered.add(line);
 }
 
+/** `scheme://user:password@host`: credentials in a URL, whoever wrote it (a clone URL with a token, git's stderr). */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@"'<>]+@/gi;
+
 export function scrubSecrets(text: string): string {
-  if (registered.size === 0) return text;
-  let out = text;
+  let out = text.includes("@") ? text.replace(URL_USERINFO, "$1redacted@") : text;
+  if (registered.size === 0) return out;
   // Longest first, so a secret containing another is replaced whole.
   for (const secret of [...registered].sort((a, b) => b.length - a.length)) {
     if (out.includes(secret)) out = out.split(secret).join("[redacted]");

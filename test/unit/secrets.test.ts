@@ -27,6 +27,11 @@ test("registered secrets are scrubbed from text and from every log line, in raw,
   assert.equal((line.match(/\[redacted\]/g) ?? []).length, 3);
 });
 
+test("credentials inside any URL are scrubbed, registered or not", () => {
+  assert.equal(scrubSecrets("fatal: could not read from https://x-access-token:ghs_abc123@github.com/acme/c.git"), "fatal: could not read from https://redacted@github.com/acme/c.git");
+  assert.equal(scrubSecrets("mail bob@example.com"), "mail bob@example.com");
+});
+
 test("render masks every Secret value; other objects are untouched", () => {
   const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "s" }, data: { a: "c2VjcmV0" }, stringData: { b: "plain" } };
   assert.deepEqual(maskSecret(secret), { ...secret, data: { a: "***" }, stringData: { b: "***" } });
