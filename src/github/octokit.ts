@@ -50,8 +50,21 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     const status = typeof e === "object" && e !== null && "status" in e ? Number((e as { status: unknown }).status) : undefined;
     const hint = status === 401 ? "check GITHUB_TOKEN" : status === 403 ? "the token lacks permission (needs contents, pull-requests, statuses, deployments: write)" : status === 404 ? "check --github-repo / the origin remote and --github-url" : "retry; check --github-url and network access";
-    throw new BatonError("GITHUB_FAILED", `GitHub ${what} failed${status ? ` (HTTP ${status})` : ""}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, hint });
+    throw new BatonError("GITHUB_FAILED", `GitHub ${what} failed${status ? ` (HTTP ${status})` : ""}: ${githubReason(e)}`, { cause: e, hint });
   }
+}
+
+/**
+ * GitHub's own JSON `message` ("Not Found", "Validation Failed"), never the raw response: a proxy or a
+ * wrong --github-url answers with whatever page it likes, and that must not reach logs or statuses.
+ */
+function githubReason(e: unknown): string {
+  const err = e as { response?: { data?: unknown }; code?: unknown; status?: unknown };
+  const data = err?.response?.data;
+  if (data && typeof data === "object" && typeof (data as { message?: unknown }).message === "string") return (data as { message: string }).message.slice(0, 300);
+  if (typeof err?.code === "string" && /^E[A-Z]+$/.test(err.code)) return `network error ${err.code}`;
+  if (err?.status !== undefined) return "the response was not a GitHub API error";
+  return e instanceof Error && e.name !== "HttpError" ? e.message.split("\n")[0]?.slice(0, 300) ?? "unknown error" : "unknown error";
 }
 
 export class OctokitGitHub implements GitHubApi {
