@@ -2,7 +2,9 @@
  * `npm run demo`: the whole Baton loop on this machine, no cluster and no GitHub needed.
  * Starts the test harness's control plane and git server (and a local GitHub stand-in for pull requests),
  * pushes this repo's example config repo, installs the Environment CRD, runs the agent in-process, then:
- * pin a new digest into testing → promote testing → staging as a PR → merge → rollback by git revert.
+ * pin a new digest into testing → promote testing → staging as a PR → merge → rollback by git revert; then
+ * production releases blue-green: pending confirmation at weight 0 → baton confirm → all traffic on the new
+ * version → old slot retired.
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -19,8 +21,9 @@ import { history } from "../src/promote/history.js";
 import { pin } from "../src/promote/pin.js";
 import { promote } from "../src/promote/promote.js";
 import { rollback } from "../src/promote/rollback.js";
+import { changeRelease } from "../src/promote/release.js";
 import { installCrd } from "../test/support/agent-fixture.js";
-import { cloneConfigRepo, mergeBranch, seedConfigRepo } from "../test/support/example-repo.js";
+import { cloneConfigRepo, git, mergeBranch, seedConfigRepo } from "../test/support/example-repo.js";
 import { GitServer } from "../test/support/git-server.js";
 import { GitHubDouble } from "../test/support/github-double.js";
 import { waitFor } from "../test/support/processes.js";
@@ -43,6 +46,7 @@ function endProgress(): void {
   lastProgress = "";
 }
 const NEW_DIGEST = `sha256:${"5eed".repeat(16)}`;
+const RELEASE_DIGEST = `sha256:${"b1e9".repeat(16)}`;
 
 async function main(): Promise<void> {
   step(1, "Starting a local control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) and a git server");
@@ -100,7 +104,36 @@ async function main(): Promise<void> {
     step(6, "Deployment history of staging: baton history staging (git log of environments/staging)");
     const rows = await history(dev, "staging", { limit: 5 });
     console.log(indent(table(["WHEN", "COMMIT", "KIND", "PR", "DIGESTS", "SUBJECT"], rows.map((h) => [h.time.slice(0, 19), h.commit.slice(0, 7), h.kind, h.pr ? `#${h.pr}` : "-", h.digests.map((d) => shortDigest(d.digest)).join(","), h.subject.slice(0, 50)]))));
-    console.log(`\n${bold("Done")}: the previous digest runs in staging again, in ${((Date.now() - started) / 1000).toFixed(0)}s. Cleaning up.`);
+
+    step(7, "Production releases blue-green: one commit adds strategy {type: blueGreen, router: service, route: web} to baton.yaml");
+    const text = await fs.readFile(path.join(dev, "baton.yaml"), "utf8");
+    await fs.writeFile(path.join(dev, "baton.yaml"), `${text.trimEnd()}\n    strategy: {type: blueGreen, router: service, route: web}\n`);
+    await git(dev, "commit", "--quiet", "-am", "production releases blue-green");
+    await git(dev, "push", "--quiet", "origin", "main");
+    await waitRollout(client, "production", "web-production", await git(dev, "rev-parse", "HEAD"), "web-blue");
+    say("Deployment web is now web-blue (3 replicas) and web-green (0); Service web selects baton.dev/slot=blue.");
+    await printStatus(client);
+
+    step(8, `A new build reaches production: pin ${shortDigest(RELEASE_DIGEST)}… into testing → promote to staging → promote to production`);
+    await pin({ repo: dev, env: "testing", images: [`web=ghcr.io/acme/web:1.7.0@${RELEASE_DIGEST}`], mode: "commit" });
+    const toStaging = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+    await waitRollout(client, "staging", "web-staging", await mergePull(dev, toStaging.branch, toStaging.pull?.number ?? 0, toStaging.title, github));
+    const toProd = await promote({ repo: dev, from: "staging", to: "production", github: gh });
+    say(`PR #${toProd.pull?.number}: ${toProd.title}; the same commit writes environments/production/release.yaml:`);
+    console.log(indent((await git(dev, "show", `origin/${toProd.branch}:environments/production/release.yaml`)).trimEnd()));
+    const released = await mergePull(dev, toProd.branch, toProd.pull?.number ?? 0, toProd.title, github);
+    await waitRollout(client, "production", "web-production", released, "web-green");
+    await printRelease(client);
+    say("The new version runs at full size in web-green with zero traffic (Service web-preview reaches it); it waits for confirmation.");
+
+    step(9, "Someone confirms: baton confirm production (a PR that edits release.yaml)");
+    const confirmed = await changeRelease({ repo: dev, env: "production", action: "confirm", github: gh });
+    say(`PR #${confirmed.pull?.number}: ${confirmed.title}`);
+    await waitRollout(client, "production", "web-production", await mergePull(dev, confirmed.branch ?? "", confirmed.pull?.number ?? 0, confirmed.title, github), "web-green");
+    await printRelease(client);
+    say("All traffic is on the new version (green); the old slot (blue) is retired to 0 replicas. Every step above is a commit:");
+    console.log(indent(await git(dev, "log", "--format=%h %s", "-4", "--", "environments/production")));
+    console.log(`\n${bold("Done")} in ${((Date.now() - started) / 1000).toFixed(0)}s. Cleaning up.`);
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
   }
@@ -130,10 +163,10 @@ async function waitReady(client: KubeClient, names: string[]): Promise<void> {
   endProgress();
 }
 
-async function waitRollout(client: KubeClient, env: string, namespace: string, revision: string): Promise<void> {
+async function waitRollout(client: KubeClient, env: string, namespace: string, revision: string, deployment = "web"): Promise<void> {
   await waitFor(`${env} at ${revision.slice(0, 7)}`, async () => {
     const e = (await environments(client)).find((x) => x.metadata.name === env);
-    const d = await client.get("apps/v1", "Deployment", namespace, "web");
+    const d = await client.get("apps/v1", "Deployment", namespace, deployment);
     const s = (d?.status ?? {}) as { updatedReplicas?: number; availableReplicas?: number };
     const want = (d?.spec as { replicas?: number } | undefined)?.replicas ?? 0;
     progress(`${env}: agent at ${(e?.status?.lastAppliedRevision ?? "-").slice(0, 7)}, rollout ${s.updatedReplicas ?? 0}/${want} updated, ${s.availableReplicas ?? 0}/${want} available`);
@@ -141,6 +174,23 @@ async function waitRollout(client: KubeClient, env: string, namespace: string, r
     return ready ? true : undefined;
   }, 120_000, 300);
   endProgress();
+}
+
+/** Production's release as the agent reports it, and what the Services and slots look like in the cluster. */
+async function printRelease(client: KubeClient): Promise<void> {
+  const prod = (await environments(client)).find((e) => e.metadata.name === "production");
+  const release = prod?.status?.release;
+  const selector = async (name: string) => ((await client.get("v1", "Service", "web-production", name))?.spec as { selector?: Record<string, string> } | undefined)?.selector?.["baton.dev/slot"] ?? "-";
+  const slot = async (name: string) => {
+    const d = await client.get("apps/v1", "Deployment", "web-production", name);
+    const image = (d?.spec as { template: { spec: { containers: Array<{ image: string }> } } } | undefined)?.template.spec.containers[0]?.image ?? "";
+    return `${(d?.spec as { replicas?: number } | undefined)?.replicas ?? 0} replicas, ${shortDigest(image.slice(image.indexOf("@") + 1))}`;
+  };
+  const stable = release?.stableSlot ?? "blue";
+  const traffic = `${stable} ${100 - (release?.weight ?? 0)}%, ${stable === "blue" ? "green" : "blue"} ${release?.weight ?? 0}%`;
+  console.log(indent(table(["PHASE", "TRAFFIC", "SERVICE web →", "web-preview →", "web-blue", "web-green"], [[
+    release?.phase ?? "-", traffic, await selector("web"), await selector("web-preview"), await slot("web-blue"), await slot("web-green"),
+  ]])));
 }
 
 async function printStatus(client: KubeClient): Promise<void> {

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   "PIPELINE_CYCLE",
   "PIPELINE_BAD_CRON",
   "PIPELINE_BAD_DURATION",
+  "PIPELINE_STRATEGY",
   // files and YAML
   "PATH_TRAVERSAL",
   "SYMLINK_ESCAPE",
@@ -52,6 +53,13 @@ export const ERROR_CODES = [
   "PROMOTE_DIRECT_PUSH",
   "ROLLBACK_NOTHING",
   "ROLLBACK_CONFLICT",
+  // progressive delivery (strategy + release.yaml)
+  "RELEASE_SCHEMA",
+  "RELEASE_MISMATCH",
+  "RELEASE_NOTHING",
+  "STRATEGY_ROUTE_NOT_FOUND",
+  "STRATEGY_NO_WORKLOAD",
+  "STRATEGY_UNSUPPORTED",
   // git / github / kube / agent
   "GIT_FAILED",
   "GIT_URL_NOT_ALLOWED",

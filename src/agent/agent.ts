@@ -56,7 +56,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const port = typeof address === "object" && address ? address.port : config.port;
   if (leader) leader.start();
   else controller.start();
-  const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log) : undefined;
+  const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace) : undefined;
   log.info({ port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
   return {
     controller, client, metrics, port,

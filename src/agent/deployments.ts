@@ -12,7 +12,8 @@ import type { EnvironmentSpec } from "./environment.js";
 
 export interface DeploymentTracker {
   started(revision: string, description: string): Promise<number | undefined>;
-  finished(id: number, state: "success" | "failure" | "inactive", description: string): Promise<void>;
+  /** `pending`: healthy, but the release waits for confirmation (CI can wait for exactly that). */
+  finished(id: number, state: "success" | "failure" | "inactive" | "pending", description: string): Promise<void>;
 }
 
 export function githubDeployments(github: GitHubApi, environment: string, log: Logger): DeploymentTracker {

@@ -67,6 +67,24 @@ export interface EnvironmentStatus {
   inventory?: { entries: InventoryEntry[] };
   history?: HistoryEntry[];
   lastDrift?: { detectedAt: string; objects: string[] };
+  /** Progressive delivery: where the release in git stands (derived from the applied revision). */
+  release?: ReleaseStatus;
+}
+
+export interface ReleaseStatus {
+  /** Stable, Progressing, PendingConfirmation, Paused N%, Confirmed, Aborted (printer column). */
+  phase: string;
+  strategy: string;
+  /** The candidate's share of traffic in percent. */
+  weight: number;
+  /** 1-based step while a candidate is out. */
+  step?: number;
+  steps: number;
+  stableSlot: string;
+  stableImages: Record<string, string>;
+  candidateImages?: Record<string, string>;
+  /** Since when the current step has been healthy (the promoter's clock for timed pauses). */
+  healthySince?: string;
 }
 
 export interface EnvironmentObject extends KubeObject {

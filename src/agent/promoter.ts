@@ -1,14 +1,35 @@
 /**
  * The scheduled promoter inside `baton agent --promoter-repo DIR`: on a node-cron schedule, and only on
- * the leader, it runs `baton policy --auto-promote` against a config repo clone. One run at a time.
+ * the leader, it runs `baton policy --auto-promote` against a config repo clone, then the release pass:
+ * advance healthy steps and timed pauses, retire old slots, auto-abort failed candidates — each a commit.
+ * One run at a time.
  */
 import { schedule } from "node-cron";
 import { connectGitHub } from "../github/connect.js";
+import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { runPolicy } from "../promote/policy-run.js";
+import { runReleases, type LiveEnvironment } from "../promote/release-run.js";
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 
-export function startPromoter(repo: string, cron: string, isLeader: () => boolean, log: Logger): { stop(): Promise<void> } {
+/** The agent's reports, as the release pass reads them: readiness, failed health, and status.release. */
+export async function liveEnvironments(client: KubeClient, namespaces: string | undefined): Promise<LiveEnvironment[]> {
+  const scopes = namespaces ? namespaces.split(",").map((n) => n.trim()).filter(Boolean) : [undefined];
+  const items = (await Promise.all(scopes.map((ns) => client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
+  return items.map((e) => {
+    const ready = e.status?.conditions?.find((c) => c.type === "Ready");
+    return {
+      path: (e.spec as { path?: string }).path ?? "",
+      ready: ready?.status === "True",
+      healthFailed: ready?.status === "False" && (ready.reason === "HealthCheckFailed" || ready.reason === "HealthCheckTimeout"),
+      ...(ready?.message ? { message: ready.message } : {}),
+      ...(e.status?.release ? { release: e.status.release } : {}),
+    };
+  });
+}
+
+export function startPromoter(repo: string, cron: string, isLeader: () => boolean, log: Logger, client?: KubeClient, namespace?: string): { stop(): Promise<void> } {
   let running = false;
   const task = schedule(cron, async () => {
     if (running || !isLeader()) return;
@@ -20,6 +41,10 @@ export function startPromoter(repo: string, cron: string, isLeader: () => boolea
       const github = connectGitHub(remoteUrl ? { remoteUrl } : {});
       const result = await runPolicy({ repo, github, autoPromote: true, progress: (message) => log.info({ action: "policy" }, message) });
       log.info({ action: "promoter", evaluated: result.evaluated.length, autoPromoted: result.autoPromoted, skipped: result.skipped }, "promoter run finished");
+      if (client) {
+        const releases = await runReleases({ repo, live: await liveEnvironments(client, namespace), github: () => github, progress: (message) => log.info({ action: "release" }, message) });
+        for (const r of releases.filter((x) => x.decision.action !== "wait" || x.error)) log.info({ action: "release", env: r.env, decision: r.decision, commit: r.result?.commit, pull: r.result?.pull?.number, err: r.error }, `release ${r.decision.action}`);
+      }
     } catch (e) {
       log.error({ action: "promoter", err: e instanceof Error ? e.message : String(e) }, "promoter run failed");
     } finally {

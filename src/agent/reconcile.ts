@@ -7,11 +7,13 @@ import path from "node:path";
 import { BatonError, BatonErrors } from "../errors.js";
 import type { Logger } from "../log.js";
 import { parseDuration } from "../config/duration.js";
-import { readPins, pinsToRecord } from "../config/pins.js";
+import { pinsToRecord } from "../config/pins.js";
 import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type NotifierSpec } from "../config/pipeline.js";
 import { notify } from "../notify/send.js";
 import { deploymentTracker } from "./deployments.js";
-import { renderEnvironment } from "../config/render.js";
+import { renderForApply } from "../release/render.js";
+import { describeWeights, releaseEvent, releaseStatus } from "../release/status.js";
+import { waitsForConfirmation } from "../release/strategy.js";
 import { checkRemoteUrl, commitMessage, remoteHead, syncCheckout, type GitAuth } from "../git/fetch.js";
 import type { KubeClient } from "../kube/client.js";
 import { desiredObjects } from "../kube/desired.js";
@@ -80,7 +82,8 @@ async function pipelineEnvironment(dir: string, spec: EnvironmentSpec, name: str
   }
 }
 
-const STALLING_CODES = new Set(["PIPELINE_SCHEMA", "PIPELINE_UNKNOWN_ENV", "PIPELINE_CYCLE", "PIPELINE_BAD_CRON", "PIPELINE_BAD_DURATION", "PIPELINE_DUPLICATE_ENV",
+const STALLING_CODES = new Set(["PIPELINE_SCHEMA", "PIPELINE_UNKNOWN_ENV", "PIPELINE_CYCLE", "PIPELINE_BAD_CRON", "PIPELINE_BAD_DURATION", "PIPELINE_DUPLICATE_ENV", "PIPELINE_STRATEGY",
+  "RELEASE_SCHEMA", "RELEASE_MISMATCH", "STRATEGY_ROUTE_NOT_FOUND", "STRATEGY_NO_WORKLOAD", "STRATEGY_UNSUPPORTED",
   "PATH_TRAVERSAL", "SYMLINK_ESCAPE", "FILE_TOO_LARGE", "TOO_MANY_FILES", "YAML_SYNTAX", "YAML_ALIAS_LIMIT", "YAML_TOO_DEEP", "YAML_TOO_MANY_DOCUMENTS", "YAML_TOO_MANY_NODES", "YAML_SCALAR_TOO_LONG", "YAML_AMBIGUOUS", "YAML_UNSUPPORTED_TAG", "YAML_CONTROL_CHARACTER", "FILE_NOT_UTF8", "ENV_DIR_NOT_FOUND", "OBJECT_NOT_A_MAP",
   "OBJECT_MISSING_FIELD", "OBJECT_INVALID_NAME", "OBJECT_DUPLICATE", "GIT_URL_NOT_ALLOWED", "KUSTOMIZE_FAILED", "KUSTOMIZE_REMOTE", "KUSTOMIZE_UNSUPPORTED", "PIN_NO_DIGEST", "PIN_LATEST", "PIN_BAD_DIGEST",
   "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND"]);
@@ -97,7 +100,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   let revision: string | undefined;
   let changes: ChangeSetEntry[] = [];
   const manager = new ResourceManager(deps.client, { concurrency: deps.concurrency });
-  let finishDeployment: ((state: "success" | "failure" | "inactive", description: string) => Promise<void>) | undefined;
+  let finishDeployment: ((state: "success" | "failure" | "inactive" | "pending", description: string) => Promise<void>) | undefined;
 
   const finish = async (result: ReconcileResult): Promise<ReconcileResult> => {
     status.observedGeneration = generation;
@@ -148,12 +151,11 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     // 2. Render and check pins; nothing is applied from a repo that does not validate.
     await deps.client.discover();
     const { env: envSpec, notifiers } = await pipelineEnvironment(fetched.dir, spec, name);
-    const rendered = await renderEnvironment(fetched.dir, envSpec, {
+    const rendered = await renderForApply(fetched.dir, envSpec, {
       clusterScoped: (kind, group) => deps.client.isClusterScoped(kind, group),
       ...(spec.targetNamespace ? { defaultNamespace: spec.targetNamespace } : {}),
     });
-    const { pins, problems } = readPins(rendered.objects, envSpec);
-    if (problems.length > 0) throw new BatonErrors(problems);
+    const { pins } = rendered;
     if (rendered.objects.length === 0 && previous.length > 0 && !spec.allowEmpty) {
       throw new BatonError("OBJECT_MISSING_FIELD", `${spec.path} rendered zero objects; refusing to prune the ${previous.length} applied objects`, {
         file: spec.path, hint: "restore the manifests, or set spec.allowEmpty: true to really delete everything",
@@ -244,7 +246,18 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const changedObjects = applied + count("deleted") > 0;
     const lastEntry = env.status?.history?.at(-1);
     const newRevision = !lastEntry || (env.status?.lastAppliedRevision !== revision && changedObjects) || lastEntry.result !== (ready ? "Ready" : "Failed");
-    await finishDeployment?.(ready ? "success" : "failure", ready ? "healthy" : notReady);
+    // A release waiting for `baton confirm` is healthy but not done: GitHub shows the deployment as pending.
+    const release = rendered.release ? releaseStatus(envSpec.strategy?.type ?? "canary", rendered.release, env.status?.release, ready, t) : undefined;
+    const waiting = ready && rendered.release?.state.step !== undefined && waitsForConfirmation(rendered.release.state.step);
+    await finishDeployment?.(!ready ? "failure" : waiting ? "pending" : "success", !ready ? notReady : waiting ? `healthy; ${release?.phase ?? ""}: waits for baton confirm` : "healthy");
+    if (release) {
+      status.release = release;
+      const event = releaseEvent(env.status?.release?.phase, release.phase);
+      if (event) {
+        void notify(notifiers, { type: event, environment: envSpec.name, summary: `${envSpec.name}: release ${release.phase} (${describeWeights(release)})`, revision, images: status.pins, at: t.toISOString() }, log);
+        await deps.events.record(env, "Normal", "ReleasePhase", `release ${release.phase} at ${revision.slice(0, 12)} (${describeWeights(release)})`);
+      }
+    }
     if (newRevision) {
       // Fire and forget: a notification outage never delays or fails a deploy.
       // A merged promotion PR that is now live is announced as such, in addition to the deploy result.

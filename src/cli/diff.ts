@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { createTwoFilesPatch } from "diff";
 import { loadKubeConfig } from "../agent/agent.js";
-import { findEnvironment, loadPipeline } from "../config/pipeline.js";
+import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "../config/pipeline.js";
 import { formatId, idKey } from "../config/objects.js";
-import { renderEnvironment } from "../config/render.js";
 import { toPortableYaml } from "../config/yaml-out.js";
+import { renderForApply } from "../release/render.js";
 import { KubeClient } from "../kube/client.js";
 import { desiredObjects } from "../kube/desired.js";
 import { ResourceManager } from "../kube/manager.js";
@@ -15,6 +15,34 @@ import { commonOptions, printJson } from "./output.js";
 function colorize(patch: string, color: boolean): string {
   if (!color) return patch;
   return patch.split("\n").map((l) => (l.startsWith("+") && !l.startsWith("+++") ? `\x1b[32m${l}\x1b[0m` : l.startsWith("-") && !l.startsWith("---") ? `\x1b[31m${l}\x1b[0m` : l.startsWith("@@") ? `\x1b[36m${l}\x1b[0m` : l)).join("\n");
+}
+
+export interface DiffEntry {
+  object: string;
+  action: "create" | "update" | "unchanged";
+  patch: string;
+}
+
+/** What the agent would change for an environment, object by object (the same render and plan code). */
+export async function diffEnvironment(repo: string, pipeline: Pipeline, env: EnvironmentSpec, client: KubeClient): Promise<DiffEntry[]> {
+  await client.discover();
+  const rendered = await renderForApply(repo, env, { clusterScoped: (k, g) => client.isClusterScoped(k, g), envIndex: pipeline.environments.indexOf(env) });
+  const desired = desiredObjects(rendered.objects, env.name);
+  const manager = new ResourceManager(client);
+  const live = await manager.fetchLive(env.name, desired.map((d) => d.id));
+  const results: DiffEntry[] = [];
+  for (const d of desired) {
+    const current = live.get(idKey(d.id))
+      ?? (await client.get(d.object.apiVersion, d.object.kind, d.object.metadata.namespace, d.object.metadata.name));
+    const want = comparable(d.object);
+    const action = !current ? "create" : firstDifference(want, current) ? "update" : "unchanged";
+    // Secret values are masked like kubectl diff masks them: the diff shows which keys change, not their values.
+    const [liveShown, wantShown] = maskSecretPair(current ? projectLike(want, current) : undefined, want);
+    const before = liveShown ? toPortableYaml(liveShown) : "";
+    const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, toPortableYaml(wantShown), "", "", { context: 3 });
+    results.push({ object: formatId(d.id), action, patch });
+  }
+  return results;
 }
 
 export function registerDiff(program: Command): void {
@@ -32,23 +60,7 @@ export function registerDiff(program: Command): void {
       const env = findEnvironment(pipeline, envName);
       const client = new KubeClient(loadKubeConfig(raw.kubeconfig));
       try {
-        await client.discover();
-        const rendered = await renderEnvironment(opts.repo, env, { clusterScoped: (k, g) => client.isClusterScoped(k, g) });
-        const desired = desiredObjects(rendered.objects, env.name);
-        const manager = new ResourceManager(client);
-        const live = await manager.fetchLive(env.name, desired.map((d) => d.id));
-        const results = [];
-        for (const d of desired) {
-          const current = live.get(idKey(d.id))
-            ?? (await client.get(d.object.apiVersion, d.object.kind, d.object.metadata.namespace, d.object.metadata.name));
-          const want = comparable(d.object);
-          const action = !current ? "create" : firstDifference(want, current) ? "update" : "unchanged";
-          // Secret values are masked like kubectl diff masks them: the diff shows which keys change, not their values.
-          const [liveShown, wantShown] = maskSecretPair(current ? projectLike(want, current) : undefined, want);
-          const before = liveShown ? toPortableYaml(liveShown) : "";
-          const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, toPortableYaml(wantShown), "", "", { context: 3 });
-          results.push({ object: formatId(d.id), action, patch });
-        }
+        const results = await diffEnvironment(opts.repo, pipeline, env, client);
         const changed = results.filter((r) => r.action !== "unchanged");
         if (opts.output === "json") printJson({ environment: env.name, changes: changed, unchanged: results.length - changed.length });
         else {

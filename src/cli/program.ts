@@ -7,6 +7,7 @@ import { registerAgent } from "./agent.js";
 import { registerDiff } from "./diff.js";
 import { registerPolicy } from "./policy.js";
 import { registerPromotionCommands } from "./promotion-commands.js";
+import { registerReleaseCommands } from "./release.js";
 
 export function batonVersion(): string {
   // src/cli/ and dist/cli/ are both two levels below package.json.
@@ -28,5 +29,6 @@ export function buildProgram(): Command {
   registerPolicy(program);
   registerAgent(program);
   registerPromotionCommands(program);
+  registerReleaseCommands(program);
   return program;
 }

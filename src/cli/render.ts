@@ -1,9 +1,17 @@
 import type { Command } from "commander";
-import { findEnvironment, loadPipeline } from "../config/pipeline.js";
-import { renderEnvironment } from "../config/render.js";
+import { findEnvironment, loadPipeline, type EnvironmentSpec } from "../config/pipeline.js";
 import { toPortableYaml } from "../config/yaml-out.js";
 import { maskSecret } from "../kube/mask.js";
+import { renderForApply, type ReleaseRender } from "../release/render.js";
+import { describeRelease } from "../release/describe.js";
+import type { KubeObject } from "../config/objects.js";
 import { commonOptions, printJson } from "./output.js";
+
+/** The YAML stream `baton render` prints; release.yaml is read, never applied, so its state is a comment. */
+export function renderText(env: EnvironmentSpec, rendered: ReleaseRender, objects: KubeObject[] = rendered.objects.map((o) => o.object)): string {
+  const header = rendered.release ? `${describeRelease(env.strategy, rendered.release.state).map((l) => `# ${l}`).join("\n")}\n` : "";
+  return header + objects.map((o) => toPortableYaml(o)).join("---\n");
+}
 
 export function registerRender(program: Command): void {
   program
@@ -16,9 +24,10 @@ export function registerRender(program: Command): void {
     .action(async (envName: string, raw: { repo?: string; output?: string; showSecrets?: boolean }) => {
       const opts = commonOptions(raw);
       const pipeline = await loadPipeline(opts.repo);
-      const rendered = await renderEnvironment(opts.repo, findEnvironment(pipeline, envName));
+      const env = findEnvironment(pipeline, envName);
+      const rendered = await renderForApply(opts.repo, env, { envIndex: pipeline.environments.indexOf(env) });
       const objects = rendered.objects.map((o) => (raw.showSecrets ? o.object : maskSecret(o.object)));
       if (opts.output === "json") printJson(objects);
-      else process.stdout.write(objects.map((o) => toPortableYaml(o)).join("---\n"));
+      else process.stdout.write(renderText(env, rendered, objects));
     });
 }

@@ -32,7 +32,7 @@ import { addCommonFlags, GitHubFlagsSchema, optionalGitHub, parseFlags } from ".
 export function registerStatus(program: Command): void {
   addCommonFlags(program
     .command("status")
-    .description("environment × image → digest and tag from the repo; open promotion PRs and deployment health from GitHub when GITHUB_TOKEN is set; the agent's revision, readiness and drift with --kubeconfig")
+    .description("environment × image → digest and tag from the repo, release phase and weights; open promotion PRs and deployment health from GitHub when GITHUB_TOKEN is set; the agent's revision, readiness and drift with --kubeconfig")
     .option("--kubeconfig <file>", "also read Environment objects from this cluster")
     .option("--namespace <ns>", "namespace of the Environment objects (default: all)"), { dryRun: false })
     .action(async (raw: Record<string, unknown>) => {
@@ -50,11 +50,12 @@ export function registerStatus(program: Command): void {
         const prs = env.openPulls.map((p) => `#${p.number}`).join(",") || "-";
         const health = env.cluster ? `${env.cluster.ready === "True" ? "Ready" : "NotReady"}@${(env.cluster.revision ?? "-").slice(0, 7)}` : env.deployment ? `${env.deployment.state}@${env.deployment.sha.slice(0, 7)}` : "-";
         const drift = env.cluster?.drift?.length ? `drift reverted: ${env.cluster.drift.length} object(s)` : "";
-        if (env.error) return [[env.name, "-", "-", "-", health, prs, `error: ${env.error}`]];
-        if (env.images.length === 0) return [[env.name, "-", "-", "-", health, prs, drift]];
-        return env.images.map((i) => [env.name, imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", health, prs, [i.rejected ? "REJECTED digest" : "", drift].filter(Boolean).join("; ")]);
+        const release = env.release ? `${env.release.phase}${env.release.step ? ` (candidate ${env.release.weight}%, step ${env.release.step}/${env.release.steps})` : ` (slot ${env.release.stableSlot})`}` : "-";
+        if (env.error) return [[env.name, "-", "-", "-", health, release, prs, `error: ${env.error}`]];
+        if (env.images.length === 0) return [[env.name, "-", "-", "-", health, release, prs, drift]];
+        return env.images.map((i) => [env.name, imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", health, release, prs, [i.rejected ? "REJECTED digest" : "", drift].filter(Boolean).join("; ")]);
       });
-      console.log(table(["ENVIRONMENT", "IMAGE", "DIGEST", "TAG", "HEALTH", "OPEN PRS", "NOTE"], rows));
+      console.log(table(["ENVIRONMENT", "IMAGE", "DIGEST", "TAG", "HEALTH", "RELEASE", "OPEN PRS", "NOTE"], rows));
       if (report.github === "failed") console.error(`warning: could not list open PRs: ${report.githubError}`);
     });
 }

@@ -12,6 +12,7 @@ import { parseDuration } from "./duration.js";
 import { resolveInRepo, readLimited } from "./files.js";
 import { parseYamlDocs } from "./yaml-safe.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { checkStrategy } from "../release/strategy.js";
 
 export const PIPELINE_FILE = "baton.yaml";
 export const PIPELINE_API_VERSION = "baton.dev/v1alpha1";
@@ -38,6 +39,31 @@ const cron = z.string().refine((s) => validateCron(s) && numericCron(s), {
 });
 const envName = z.string().regex(DNS_LABEL, "must be a DNS label: lowercase letters, digits and '-', at most 63 characters").max(63);
 
+/** One canary step: move traffic to a weight, or pause (timed: the promoter advances it; untimed: `baton confirm`). */
+const StepSchema = z.union([
+  z.object({ setWeight: z.number().int().min(1, "must be 1..100 (the candidate's share of traffic in percent)").max(100, "must be 1..100 (the candidate's share of traffic in percent)") }).strict(),
+  z.object({ pause: z.union([duration, z.object({ duration: duration.optional() }).strict()]) }).strict(),
+]);
+
+export const StrategySchema = z
+  .object({
+    type: z.enum(["blueGreen", "canary"]),
+    /** service: Service selectors (no CRD); gatewayAPI: HTTPRoute backendRefs weights and header rules. */
+    router: z.enum(["service", "gatewayAPI"]),
+    /** The Service (service router) or HTTPRoute (gatewayAPI router) in the folder that carries the app's traffic. */
+    route: z.string().regex(DNS_LABEL, "must name a Service or HTTPRoute in the environment's folder").max(63),
+    steps: z.array(StepSchema).optional(),
+    abTest: z.object({
+      header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be an HTTP header name, e.g. X-Canary"),
+      value: z.string().min(1, "must not be empty"),
+    }).strict().optional(),
+    /** What the agent does when the candidate fails health: push the abort commit, open a PR, or nothing. */
+    autoAbort: z.enum(["push", "pr", "off"]).default("pr"),
+    /** Scale the old slot to zero this long after the release completed (default: at once). */
+    retireAfter: duration.optional(),
+  })
+  .strict();
+
 export const EnvironmentSpecSchema = z
   .object({
     name: envName,
@@ -52,6 +78,8 @@ export const EnvironmentSpecSchema = z
     requireDigests: z.boolean().default(true),
     approvers: z.array(z.string().regex(/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/, "must be @user, @org/team or an email")).optional(),
     allowDirectPush: z.boolean().default(false),
+    /** Progressive delivery (blue-green or canary); release state lives in <path>/release.yaml. */
+    strategy: StrategySchema.optional(),
   })
   .strict();
 
@@ -61,6 +89,9 @@ export const NOTIFY_EVENTS = [
   "deploy.succeeded",
   "deploy.failed",
   "rollback.opened",
+  "release.pending",
+  "release.confirmed",
+  "release.aborted",
 ] as const;
 
 /**
@@ -96,6 +127,8 @@ export const PipelineSchema = z
   .strict();
 
 export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
+export type Strategy = z.infer<typeof StrategySchema>;
+export type StrategyStep = z.infer<typeof StepSchema>;
 export type NotifierSpec = z.infer<typeof NotifierSchema>;
 export type Pipeline = z.infer<typeof PipelineSchema>;
 
@@ -160,6 +193,7 @@ function checkGraph(pipeline: Pipeline, file: string): void {
       errors.push(e as BatonError);
     }
   });
+  pipeline.environments.forEach((env, i) => errors.push(...checkStrategy(env, i, file)));
   const cycle = findCycle(pipeline);
   if (cycle && cycle.length > 1) {
     errors.push(new BatonError("PIPELINE_CYCLE", `promoteFrom forms a cycle: ${cycle.join(" → ")}`, {

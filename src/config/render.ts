@@ -3,6 +3,7 @@
  * de-duplicated, stably ordered list of objects with the environment's default namespace applied.
  */
 import { promises as fs } from "node:fs";
+import path from "node:path";
 import { BatonError } from "../errors.js";
 import { assertInside, listYamlFiles, readLimited, relativeToRepo, resolveInRepo } from "./files.js";
 import { checkKustomizationTree, findKustomization, kustomizeBuild } from "./kustomize.js";
@@ -10,6 +11,7 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
 import { PIPELINE_FILE, type EnvironmentSpec } from "./pipeline.js";
 import { parseYamlDocs, type ParsedDoc } from "./yaml-safe.js";
+import { RELEASE_FILE } from "../release/release.js";
 
 export interface RenderOptions {
   limits?: Limits;
@@ -53,7 +55,9 @@ export async function renderEnvironment(repoDir: string, env: EnvironmentSpec, o
   } else {
     docs = [];
     let bytes = 0;
-    for (const file of await listYamlFiles(repoDir, dir, limits)) {
+    // release.yaml is release state (read by src/release/render.ts), not an object to apply.
+    const releaseFile = path.join(dir, RELEASE_FILE);
+    for (const file of (await listYamlFiles(repoDir, dir, limits)).filter((f) => f !== releaseFile)) {
       const text = await readLimited(repoDir, file, limits);
       bytes += Buffer.byteLength(text);
       if (bytes > limits.maxRenderBytes) {

@@ -11,6 +11,7 @@ import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } fr
 import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
 import { formatId } from "./objects.js";
 import { environmentDir, renderEnvironment, type Rendered, type RenderOptions } from "./render.js";
+import { renderRelease } from "../release/render.js";
 
 export interface UnmanagedImage {
   file: string;
@@ -52,7 +53,7 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
   }
   const errors: BatonError[] = [];
   const environments: EnvironmentReport[] = [];
-  for (const env of pipeline.environments) {
+  for (const [envIndex, env] of pipeline.environments.entries()) {
     try {
       const rendered = await renderEnvironment(repoDir, env, options);
       const { pins, problems } = readPins(rendered.objects, env);
@@ -60,7 +61,8 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
       if (problems.length > 0) continue;
       const ignored = rendered.mode === "plain" ? await listIgnoredFiles(repoDir, await environmentDir(repoDir, env), options.limits) : [];
       const unmanaged = rendered.objects.flatMap((o) => unmanagedImages(o).map((u) => ({ file: o.source.file, object: formatId(o.id), field: u.field, image: u.image })));
-      environments.push({ name: env.name, objects: rendered.objects.length, mode: rendered.mode, pins: [...pins.values()], ignored, unmanagedImages: unmanaged });
+      const { objects } = await renderRelease(repoDir, env, rendered.objects, { envIndex, ...(options.limits ? { limits: options.limits } : {}) });
+      environments.push({ name: env.name, objects: objects.length, mode: rendered.mode, pins: [...pins.values()], ignored, unmanagedImages: unmanaged });
     } catch (e) {
       errors.push(...asErrors(e));
     }

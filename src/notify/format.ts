@@ -24,6 +24,9 @@ const ICON: Record<NotifyEventType, string> = {
   "deploy.succeeded": "✅",
   "deploy.failed": "❌",
   "rollback.opened": "⏪",
+  "release.pending": "⏸️",
+  "release.confirmed": "🟢",
+  "release.aborted": "🛑",
 };
 
 export function formatPayload(type: NotifierSpec["type"], event: NotifyEvent): unknown {

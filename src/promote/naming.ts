@@ -5,7 +5,7 @@
 import { imageShortName, shortDigest } from "../config/image-ref.js";
 import type { Pin } from "../config/pins.js";
 
-export const LABELS = { baton: "baton", promotion: "promotion", pin: "pin", rollback: "rollback", env: (env: string) => `env:${env}` } as const;
+export const LABELS = { baton: "baton", promotion: "promotion", pin: "pin", rollback: "rollback", release: "release", env: (env: string) => `env:${env}` } as const;
 
 /** The pin a branch name is keyed on: the first image by repository, so the choice is stable. */
 function keyPin(pins: Pin[]): Pin | undefined {

@@ -18,6 +18,7 @@ import { pullBody } from "./pr-body.js";
 import { publishPull, type Published } from "./publish.js";
 import { assertNotRejected } from "./rejected.js";
 import { readRejectedFile, type Progress } from "./promote.js";
+import { releaseEditFor } from "./release.js";
 import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
 
 export interface PinRequest {
@@ -61,6 +62,8 @@ export async function pin(req: PinRequest): Promise<PinResult> {
   if (req.mode === "commit") checkDirectPush(pipeline, req.env, "--commit");
   assertNotRejected(await readRejectedFile(req.repo), req.env, pins);
   const plan = await planPin(req.repo, pipeline, req.env, pins);
+  const releaseEdit = plan.noop ? undefined : await releaseEditFor(req.repo, pipeline, req.env, plan.changes);
+  if (releaseEdit) plan.edits.push(releaseEdit);
   const moving = plan.changes.map((c) => c.to);
   const title = pinTitle(req.env, moving);
   const result: PinResult = { action: "noop", env: req.env, title, diff: unifiedDiff(plan.edits), changes: plan.changes };

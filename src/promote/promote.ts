@@ -19,6 +19,7 @@ import { pullBody } from "./pr-body.js";
 import { publishPull, type Published } from "./publish.js";
 import { assertNotRejected, parseRejected, REJECTED_FILE, type RejectedList } from "./rejected.js";
 import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
+import { releaseEditFor } from "./release.js";
 import { evaluatePolicy, type PolicyResult } from "../policy/evaluate.js";
 
 /** The commit status that branch protection requires: soak and windows gate the merge on GitHub's side. */
@@ -111,6 +112,9 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   const pipeline = await loadPipeline(req.repo);
   const { skipped } = checkOrder(pipeline, req.from, req.to, { skipStage: req.skipStage, reason: req.reason });
   const plan = await planPromotion(req.repo, pipeline, req.from, req.to, { images: req.images });
+  // Into an environment with a strategy the promotion also starts the release (release.yaml step 0), same commit.
+  const releaseEdit = plan.noop ? undefined : await releaseEditFor(req.repo, pipeline, req.to, plan.changes);
+  if (releaseEdit) plan.edits.push(releaseEdit);
   const moving = plan.changes.map((c) => c.to);
   assertNotRejected(await readRejectedFile(req.repo), req.to, moving);
   const branch = promotionBranch(req.to, moving);

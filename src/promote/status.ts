@@ -3,7 +3,8 @@
  * when a GitHub token is available — the open promotion PRs per environment.
  */
 import { loadPipeline } from "../config/pipeline.js";
-import { environmentPins } from "../config/repo.js";
+import { renderForApply } from "../release/render.js";
+import { releasePhase } from "../release/describe.js";
 import { BatonError, BatonErrors } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { LABELS } from "./naming.js";
@@ -17,6 +18,8 @@ export interface EnvironmentStatus {
   cluster?: { ready: string; revision?: string; message?: string; drift?: string[] };
   images: Array<{ repository: string; digest?: string; tag?: string; rejected: boolean }>;
   openPulls: Array<{ number: number; url: string; title: string }>;
+  /** Progressive delivery, from git (baton.yaml + release.yaml): phase, candidate weight, step. */
+  release?: { phase: string; weight: number; step?: number; steps: number; stableSlot: string };
   error?: string;
 }
 
@@ -42,7 +45,11 @@ export async function status(repo: string, github?: () => Promise<GitHubApi | un
   for (const env of pipeline.environments) {
     const row: EnvironmentStatus = { name: env.name, images: [], openPulls: [] };
     try {
-      const { pins } = await environmentPins(repo, env);
+      const { pins, release } = await renderForApply(repo, env, { envIndex: pipeline.environments.indexOf(env) });
+      if (release) {
+        const { state } = release;
+        row.release = { phase: releasePhase(state), weight: state.weight, steps: state.steps.length, stableSlot: state.stableSlot, ...(state.step ? { step: state.step.index + 1 } : {}) };
+      }
       row.images = [...pins.values()].sort((a, b) => a.repository.localeCompare(b.repository)).map((p) => ({
         repository: p.repository, ...(p.digest ? { digest: p.digest } : {}), ...(p.tag ? { tag: p.tag } : {}),
         rejected: (rejected[env.name] ?? []).some((r) => r.repository === p.repository && r.digest === p.digest),

@@ -10,6 +10,11 @@ export const TRAILER = {
   reverts: "Baton-Reverts",
   image: "Baton-Image",
   skipStage: "Baton-Skip-Stage",
+  /** Progressive delivery: the environment whose release.yaml the commit moves, and how. */
+  release: "Baton-Release",
+  confirm: "Baton-Confirm",
+  abort: "Baton-Abort",
+  retire: "Baton-Retire",
 } as const;
 
 export type Trailer = [key: string, value: string];

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the test environment's binaries from the Go module proxy (no downloads from release pages):
-# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, kustomize and helm.
+# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, kustomize and helm; and the Gateway API CRDs.
 # Each tool is cached under $BATON_TESTENV_CACHE/<tool>-<key>/ and rebuilt only when its pinned version
 # (or, for the wrapper modules, go.mod/go.sum) changes. Prints the bin directory on the last line of stdout.
 set -euo pipefail
@@ -49,6 +49,11 @@ build_kwok() {
   local src; src=$(go mod download -json "sigs.k8s.io/kwok@$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   mkdir -p "$1/kwok-stages" && cp -r "$src/kustomize/stage/." "$1/kwok-stages/" && chmod -R u+w "$1/kwok-stages"
 }
+# Gateway API CRDs (HTTPRoute …) for the progressive-delivery tests: YAML from the Go module, nothing to compile.
+build_gateway_api() {
+  local src; src=$(go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$1/gateway-api-crds" && cp "$src/config/crd/standard/"*.yaml "$1/gateway-api-crds/" && chmod -R u+w "$1/gateway-api-crds"
+}
 build_kustomize() { GOBIN="$1" go install -ldflags "-s -w" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"; }
 build_helm() { GOBIN="$1" go install -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; }
 
@@ -58,5 +63,6 @@ want etcd && ensure etcd "$ETCD_VERSION-$(key_of "$here/etcd")" build_etcd etcd
 want kwok && ensure kwok "$KWOK_VERSION" build_kwok kwok kwok-stages
 want kustomize && ensure kustomize "$KUSTOMIZE_VERSION" build_kustomize kustomize
 want helm && ensure helm "$HELM_VERSION" build_helm helm
+want gateway-api && ensure gateway-api "$GATEWAY_API_VERSION" build_gateway_api gateway-api-crds
 want k8s && ensure k8s "$K8S_VERSION-$(key_of "$here/k8s")" build_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl
 echo "$bin"

@@ -58,10 +58,10 @@ test("digest change rolls out, status and events report it, git revert rolls bac
     assert.equal(env.status?.history?.length, 3);
     assert.deepEqual(env.status?.pins, { "ghcr.io/acme/web": digest("old") });
 
-    // kubectl shows the printer columns from the CRD.
+    // kubectl shows the printer columns from the CRD (PHASE stays empty without a release strategy).
     const { stdout } = await promisify(execFile)("kubectl", ["--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "", "get", "environments", "-n", f.namespace]);
     const [header, row] = stdout.trim().split("\n");
-    assert.deepEqual(header?.split(/\s{2,}/), ["NAME", "REVISION", "READY", "STATUS", "AGE"]);
+    assert.deepEqual(header?.split(/\s{2,}/), ["NAME", "REVISION", "READY", "PHASE", "STATUS", "AGE"]);
     assert.match(row ?? "", new RegExp(`^staging\\s+${reverted}\\s+True\\s+Applied revision`));
 
     // Events were recorded on the Environment.

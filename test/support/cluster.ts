@@ -103,6 +103,8 @@ export async function startCluster(bin: string): Promise<Cluster> {
       "--cidr=10.0.0.1/24", "--node-ip=10.0.0.1", "--node-lease-duration-seconds=40", `--server-address=127.0.0.1:${await freePort()}`,
       `--config=${stages}/node/fast/node-initialize.yaml`, `--config=${stages}/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml`,
       `--config=${stages}/pod/fast/pod-ready.yaml`, `--config=${stages}/pod/fast/pod-complete.yaml`, `--config=${stages}/pod/fast/pod-delete.yaml`,
+      // Pods of one image digest crash-loop (the auto-abort test); every other Pod becomes Ready as usual.
+      `--config=${path.join(repoRoot, "test/cluster/kwok/pod-crash-loop.yaml")}`,
     ], path.join(dir, "kwok.log")));
     return { server, token, caFile, kubeconfig, dir, processes, stop };
   } catch (e) {
