@@ -98,3 +98,9 @@ test("a failing notifier's URL token, env value and signing secret appear in no 
     await broken.close();
   }
 });
+
+test("release events reach DingTalk and Slack with their own marker", () => {
+  const pending: NotifyEvent = { type: "release.pending", environment: "production", summary: "production: release PendingConfirmation (candidate 0%, step 1/1)", revision: "0123456789abcdef", at: "2026-01-01T00:00:00Z" };
+  assert.deepEqual(formatPayload("dingtalk", pending), { msgtype: "text", text: { content: "⏸️ [production] production: release PendingConfirmation (candidate 0%, step 1/1) (0123456789ab)" } });
+  assert.match((formatPayload("slack", { ...pending, type: "release.aborted", summary: "auto-abort" }) as { text: string }).text, /^🛑 \[production\] auto-abort/);
+});

@@ -128,3 +128,13 @@ test("the promoter's decision: advance healthy weights and finished pauses, wait
   assert.equal(decideRelease({ ...canary, retireAfter: "15m" }, completed, steady("2026-01-01T10:00:00Z"), now).action, "wait");
   assert.equal(decideRelease({ ...canary, retireAfter: "5m" }, completed, steady("2026-01-01T10:00:00Z"), now).action, "retire");
 });
+
+test("retiring the old slot is a commit that drops previous from release.yaml (dry run)", async () => {
+  const dir = await copyFixture("bluegreen-confirmed");
+  const result = await changeRelease({ repo: dir, env: "production", action: "retire", dryRun: true });
+  assert.equal(result.summary, "retire slot blue");
+  assert.match(result.diff, /^-previous:$/m);
+  assert.doesNotMatch(result.diff, /^\+previous/m);
+  assert.match(result.diff, /^ outcome: Confirmed$/m);
+  await assert.rejects(changeRelease({ repo: await copyFixture("bluegreen-steady"), env: "production", action: "retire", dryRun: true }), { code: "RELEASE_NOTHING" });
+});
