@@ -9,7 +9,7 @@ import { registerSecret } from "../util/secrets.js";
 import type { AgentConfig } from "./config.js";
 import { Controller } from "./controller.js";
 import { EventRecorder } from "./events.js";
-import { LeaderElector } from "./leader.js";
+import { defaultTimings, LeaderElector, systemClock, type Clock } from "./leader.js";
 import { Metrics } from "./metrics.js";
 import { createAgentServer } from "./server.js";
 import { startPromoter } from "./promoter.js";
@@ -30,9 +30,18 @@ export function loadKubeConfig(file?: string): KubeConfig {
   return kc;
 }
 
-export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfig = loadKubeConfig(config.kubeconfig)): Promise<RunningAgent> {
+export interface AgentHooks {
+  /** The agent's clock (tests skew it to prove that leader election never compares two nodes' clocks). */
+  clock?: Clock;
+  /** Observes leadership changes (tests record their order across replicas). */
+  onLeadership?: (leading: boolean) => void;
+}
+
+export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfig = loadKubeConfig(config.kubeconfig), hooks: AgentHooks = {}): Promise<RunningAgent> {
   registerSecret(config.webhookSecret);
-  const client = new KubeClient(kc, { maxSockets: config.concurrency * 2 });
+  // Timings are checked before anything connects: a bad flag is a startup error, not a split brain.
+  const timings = config.leaderElect ? defaultTimings(config.leaseDurationSeconds, config.renewDeadline, config.retryPeriod) : undefined;
+  const client = new KubeClient(kc, { maxSockets: config.concurrency * 2, userAgent: `baton-agent/${config.identity}` });
   await client.discover();
   const metrics = new Metrics();
   const controller = new Controller(
@@ -40,10 +49,17 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs },
     log,
   );
-  const leader = config.leaderElect
-    ? new LeaderElector(client, { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, leaseDurationSeconds: config.leaseDurationSeconds, renewMs: Math.max(500, (config.leaseDurationSeconds * 1000) / 5) }, log, (leading) => {
-      if (leading) controller.start();
-      else void controller.stop();
+  const leader = timings
+    ? new LeaderElector(client, { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, timings, clock: hooks.clock ?? systemClock }, log, {
+      // The controller's writes are bound to the term's signal: when it aborts, they are cancelled.
+      onStartedLeading: (signal) => {
+        hooks.onLeadership?.(true);
+        controller.start(signal);
+      },
+      onStoppedLeading: () => {
+        hooks.onLeadership?.(false);
+        void controller.stop();
+      },
     })
     : undefined;
   const server = createAgentServer({

@@ -4,6 +4,17 @@ import path from "node:path";
 import { z } from "zod";
 import { validate as validateCron } from "node-cron";
 import { BatonError } from "../errors.js";
+import { parseDuration } from "../config/duration.js";
+
+/** A duration flag (`500ms`, `10s`) as milliseconds; numbers are taken as milliseconds. */
+const durationMs = z.union([z.number().int().positive(), z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined || ms === 0) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "is not a positive duration (e.g. 500ms, 10s)" });
+    return z.NEVER;
+  }
+  return ms;
+})]);
 
 export const AgentConfigSchema = z.object({
   kubeconfig: z.string().optional(),
@@ -16,6 +27,10 @@ export const AgentConfigSchema = z.object({
   leaseNamespace: z.string().default("default"),
   leaseName: z.string().default("baton-agent"),
   leaseDurationSeconds: z.coerce.number().int().min(1).max(300).default(15),
+  /** How long a leader keeps leading without renewing (default: 2/3 of the lease). */
+  renewDeadline: durationMs.optional(),
+  /** Pause between acquire/renew attempts (default: lease / 7.5). */
+  retryPeriod: durationMs.optional(),
   identity: z.string().default(`${os.hostname()}-${process.pid}`),
   resyncMs: z.coerce.number().int().min(100).default(5000),
   webhookSecret: z.string().optional(),

@@ -35,6 +35,7 @@ export class Controller {
   private resyncTimer?: NodeJS.Timeout;
   private active = false;
   private abort = new AbortController();
+  private signal: AbortSignal = this.abort.signal;
   /** Leadership term: a resync chain of an earlier term stops itself instead of running twice. */
   private term = 0;
   /** In-flight reconciles of the last term, which a new term waits for (never two runs of one Environment). */
@@ -42,13 +43,17 @@ export class Controller {
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
 
-  /** Starts reconciling (call when leadership is acquired). */
-  start(): void {
+  /**
+   * Starts reconciling (call when leadership is acquired). Every request of this term is bound to
+   * `leadership` (and to stop()): once it aborts, nothing more is written.
+   */
+  start(leadership?: AbortSignal): void {
     if (this.active) return;
     this.active = true;
     const term = ++this.term;
     // A fresh signal per leadership term: stop() aborts the previous one for good.
     this.abort = new AbortController();
+    this.signal = leadership ? AbortSignal.any([leadership, this.abort.signal]) : this.abort.signal;
     void this.draining.then(() => this.resync(term));
   }
 
@@ -163,7 +168,9 @@ export class Controller {
     let intervalMs = 60_000;
     try {
       // Read the latest object so status patches build on the current status.
-      const fresh = (await this.deps.client.get(ENV_API_VERSION, ENV_KIND, loop.env.metadata.namespace, loop.env.metadata.name)) as EnvironmentObject | undefined;
+      const signal = this.signal;
+      const client = this.deps.client.withSignal(signal);
+      const fresh = (await client.get(ENV_API_VERSION, ENV_KIND, loop.env.metadata.namespace, loop.env.metadata.name)) as EnvironmentObject | undefined;
       if (!fresh) return;
       loop.env = fresh;
       const spec = (fresh.spec ?? {}) as { interval?: string; suspend?: boolean };
@@ -172,7 +179,7 @@ export class Controller {
         this.log.info({ env: key }, "suspended; skipping");
         return;
       }
-      const result = await reconcileEnvironment({ ...this.deps, signal: this.abort.signal }, fresh);
+      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal }, fresh);
       loop.lastResult = result;
       loop.failures = result.ok || result.stalled || result.superseded ? 0 : loop.failures + 1;
       if (result.superseded) loop.again = true;

@@ -9,6 +9,11 @@ export type EventReason = "Applied" | "Pruned" | "DriftCorrected" | "HealthChang
 export class EventRecorder {
   constructor(private readonly client: KubeClient, private readonly log: Logger) {}
 
+  /** The same recorder writing through `client` (e.g. one bound to the leadership term). */
+  withClient(client: KubeClient): EventRecorder {
+    return new EventRecorder(client, this.log);
+  }
+
   async record(env: EnvironmentObject, type: "Normal" | "Warning", reason: EventReason, message: string): Promise<void> {
     const now = new Date().toISOString();
     const namespace = env.metadata.namespace ?? "default";

@@ -22,9 +22,10 @@ import { ResourceManager, type ChangeSetEntry } from "../kube/manager.js";
 import { describePlan, planChanges } from "../kube/plan.js";
 import { sleep } from "../util/pool.js";
 import { registerSecret, scrubSecrets } from "../util/secrets.js";
-import { appendHistory, envKey, parseEnvironmentSpec, setCondition, ENV_API_VERSION, ENV_KIND, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
+import { appendHistory, envKey, parseEnvironmentSpec, setCondition, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
 import type { EventRecorder } from "./events.js";
 import type { Metrics } from "./metrics.js";
+import { writeStatus } from "./status.js";
 
 export interface ReconcileDeps {
   client: KubeClient;
@@ -49,6 +50,11 @@ export interface ReconcileResult {
   stalled: boolean;
   /** The health wait was cut short by a newer commit: reconcile again at once. */
   superseded?: boolean;
+  /**
+   * Leadership was lost or the agent is shutting down: nothing more was written (no status, Event,
+   * notification or GitHub Deployment status); the next leader picks the revision up where it stands.
+   */
+  interrupted?: boolean;
   error?: BatonError;
 }
 
@@ -110,13 +116,21 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     deps.metrics.reconcileCount.inc({ environment: envKey(env) });
     deps.metrics.reconcileTotal.inc({ environment: envKey(env), result: result.ok ? "success" : "failure" });
     deps.metrics.ready.set({ environment: envKey(env) }, result.ok ? 1 : 0);
-    await deps.client.mergePatch(ENV_API_VERSION, ENV_KIND, namespace, name, { status }, "status").catch((e: unknown) => {
+    const written = await writeStatus(deps.client, env, status).catch((e: unknown) => {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, "could not update Environment status");
     });
+    if (written === "stale") log.warn({ action: "status" }, "the status changed while reconciling (another replica?); this result was not written");
     return result;
   };
 
+  // Once the term's signal aborted, this replica may not write anything, and an interrupted run is not a failure.
+  const interrupted = (): ReconcileResult => {
+    log.info({ revision, action: "reconcile", reason: String(deps.signal?.reason instanceof Error ? deps.signal.reason.message : deps.signal?.reason) }, "reconcile interrupted; nothing more is written");
+    return { ok: false, ...(revision ? { revision } : {}), changes, stalled: false, interrupted: true };
+  };
+
   const fail = async (e: unknown): Promise<ReconcileResult> => {
+    if (deps.signal?.aborted) return interrupted();
     const errors = e instanceof BatonErrors ? e.errors : [e instanceof BatonError ? e : new BatonError("KUBE_FAILED", e instanceof Error ? e.message : String(e))];
     const first = errors[0] as BatonError;
     const stalled = errors.every((x) => STALLING_CODES.has(x.code));
@@ -221,6 +235,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
       await sleep(deps.healthPollMs ?? 1000, deps.signal);
       health = await manager.health(desired);
     }
+    if (deps.signal?.aborted) return interrupted();
     if (superseded) {
       await finishDeployment?.("inactive", "superseded by a newer commit");
       status.lastAppliedRevision = revision;

@@ -24,6 +24,14 @@ export interface RequestStats {
   dryRuns: number;
 }
 
+/** A request cancelled by the client's signal (leadership lost, shutdown): not a failure of the object. */
+export class RequestAbortedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestAbortedError";
+  }
+}
+
 export class KubeApiError extends Error {
   constructor(readonly status: number, readonly reason: string, message: string, readonly body: unknown) {
     super(message);
@@ -37,22 +45,63 @@ export interface ApplyOptions {
   dryRun?: boolean;
 }
 
-export class KubeClient {
-  readonly stats: RequestStats = { reads: 0, writes: 0, dryRuns: 0 };
-  private readonly server: string;
-  private readonly agent: https.Agent | http.Agent;
-  private baseOptions: https.RequestOptions = {};
-  private ready?: Promise<void>;
-  private authLoadedAt = 0;
-  private resources = new Map<string, ResourceInfo>();
-  private discovered?: Promise<void>;
+export interface ClientOptions {
+  maxSockets?: number;
+  /** Deadline of one request, from sending to the last byte of the answer (a slow drip counts). */
+  requestTimeoutMs?: number;
+  /** Sent as User-Agent, so audit logs tell replicas apart (e.g. `baton-agent/<pod name>`). */
+  userAgent?: string;
+}
 
-  constructor(private readonly kc: KubeConfig, options: { maxSockets?: number } = {}) {
+export interface RequestOptions {
+  contentType?: string;
+  /** A shorter deadline than the client's, e.g. what is left of a leader's renew deadline. */
+  timeoutMs?: number;
+}
+
+/** State every view of one client shares: connection pool, credentials, discovery, counters. */
+class Transport {
+  readonly stats: RequestStats = { reads: 0, writes: 0, dryRuns: 0 };
+  readonly server: string;
+  readonly agent: https.Agent | http.Agent;
+  baseOptions: https.RequestOptions = {};
+  ready?: Promise<void>;
+  authLoadedAt = 0;
+  resources = new Map<string, ResourceInfo>();
+  discovered?: Promise<void>;
+
+  constructor(readonly kc: KubeConfig, readonly options: ClientOptions) {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new BatonError("KUBE_FAILED", "kubeconfig has no current cluster", { hint: "set a current-context or run in-cluster" });
     this.server = cluster.server.replace(/\/$/, "");
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
     this.agent = this.server.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  }
+}
+
+const describeReason = (reason: unknown): string => (reason instanceof Error ? reason.message : String(reason ?? "aborted"));
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+export class KubeClient {
+  private readonly t: Transport;
+
+  /**
+   * `signal`: when it aborts, requests in flight are cancelled and no new request is sent. The agent
+   * hands its reconciles a view bound to the leadership term (see withSignal), so a deposed leader
+   * cannot write another byte.
+   */
+  constructor(kc: KubeConfig | Transport, options: ClientOptions = {}, private readonly signal?: AbortSignal) {
+    this.t = kc instanceof Transport ? kc : new Transport(kc, options);
+  }
+
+  get stats(): RequestStats {
+    return this.t.stats;
+  }
+
+  /** The same client (pool, credentials, discovery) whose every request is cancelled when `signal` aborts. */
+  withSignal(signal: AbortSignal): KubeClient {
+    return new KubeClient(this.t, {}, this.signal ? AbortSignal.any([this.signal, signal]) : signal);
   }
 
   /**
@@ -60,41 +109,59 @@ export class KubeClient {
    * tokens rotate and exec credential plugins (EKS, GKE) hand out tokens that expire.
    */
   private async init(): Promise<void> {
-    if (!this.ready || Date.now() - this.authLoadedAt > 60_000) {
-      this.authLoadedAt = Date.now();
+    const t = this.t;
+    if (!t.ready || Date.now() - t.authLoadedAt > 60_000) {
+      t.authLoadedAt = Date.now();
       const options: https.RequestOptions = {};
-      this.ready = this.kc.applyToHTTPSOptions(options).then(() => {
-        this.baseOptions = options;
+      t.ready = t.kc.applyToHTTPSOptions(options).then(() => {
+        t.baseOptions = options;
       }, (e: unknown) => {
-        this.ready = undefined;
+        t.ready = undefined;
         throw e;
       });
     }
-    await this.ready;
+    await t.ready;
   }
 
   close(): void {
-    this.agent.destroy();
+    this.t.agent.destroy();
   }
 
-  /** Raw request; JSON in and out. Throws KubeApiError for non-2xx. */
-  async request<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+  /**
+   * Raw request; JSON in and out. Throws KubeApiError for non-2xx. Every request has a deadline for the
+   * whole exchange (not only idle time), and none is sent once the client's signal aborted.
+   */
+  async request<T>(method: string, path: string, body?: unknown, options: RequestOptions | string = {}): Promise<T> {
+    const { contentType = "application/json", timeoutMs } = typeof options === "string" ? { contentType: options } : options;
+    this.signal?.throwIfAborted();
     await this.init();
-    if (method === "GET") this.stats.reads++;
-    else if (path.includes("dryRun=All")) this.stats.dryRuns++;
-    else this.stats.writes++;
-    const url = new URL(this.server + path);
+    this.signal?.throwIfAborted();
+    const t = this.t;
+    if (method === "GET") t.stats.reads++;
+    else if (path.includes("dryRun=All")) t.stats.dryRuns++;
+    else t.stats.writes++;
+    const url = new URL(t.server + path);
     const payload = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
-    const headers: Record<string, string> = { Accept: "application/json", ...(this.baseOptions.headers as Record<string, string> | undefined) };
+    const headers: Record<string, string> = { Accept: "application/json", ...(t.baseOptions.headers as Record<string, string> | undefined) };
+    if (t.options.userAgent) headers["User-Agent"] = t.options.userAgent;
     if (payload) {
       headers["Content-Type"] = contentType;
       headers["Content-Length"] = String(payload.length);
     }
+    const deadline = Math.min(timeoutMs ?? Infinity, t.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(deadline)));
+    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
     const lib = url.protocol === "https:" ? https : http;
+    const failed = (e: unknown): Error => {
+      if (timeout.aborted) return new Error(`${method} ${url.pathname}: no answer within ${deadline} ms`);
+      if (this.signal?.aborted) return new RequestAbortedError(`${method} ${url.pathname}: cancelled (${describeReason(this.signal.reason)})`);
+      return e instanceof Error ? e : new Error(String(e));
+    };
     return new Promise<T>((resolve, reject) => {
-      const req = lib.request(url, { ...this.baseOptions, method, headers, agent: this.agent, timeout: 30_000 }, (res) => {
+      const req = lib.request(url, { ...t.baseOptions, method, headers, agent: t.agent, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", (e) => reject(failed(e)));
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
           let parsed: unknown = text;
@@ -111,8 +178,7 @@ export class KubeClient {
           }
         });
       });
-      req.on("timeout", () => req.destroy(new Error(`${method} ${url.pathname}: timed out`)));
-      req.on("error", reject);
+      req.on("error", (e) => reject(failed(e)));
       if (payload) req.write(payload);
       req.end();
     });
@@ -120,8 +186,8 @@ export class KubeClient {
 
   /** Loads API discovery once (and again when a kind is unknown, e.g. right after a CRD was established). */
   async discover(force = false): Promise<void> {
-    if (force) this.discovered = undefined;
-    this.discovered ??= (async () => {
+    if (force) this.t.discovered = undefined;
+    this.t.discovered ??= (async () => {
       const resources = new Map<string, ResourceInfo>();
       const add = (group: string, version: string, list: { resources: Array<{ name: string; kind: string; namespaced: boolean }> }) => {
         for (const r of list.resources) {
@@ -139,12 +205,12 @@ export class KubeClient {
           // an unavailable aggregated API must not break discovery of the rest
         }
       })));
-      this.resources = resources;
+      this.t.resources = resources;
     })();
     try {
-      await this.discovered;
+      await this.t.discovered;
     } catch (e) {
-      this.discovered = undefined;
+      this.t.discovered = undefined;
       throw e;
     }
   }
@@ -152,10 +218,10 @@ export class KubeClient {
   async resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo> {
     const { group, version } = splitApiVersion(apiVersion);
     await this.discover();
-    let info = this.resources.get(`${group}/${version}/${kind}`);
+    let info = this.t.resources.get(`${group}/${version}/${kind}`);
     if (!info) {
       await this.discover(true);
-      info = this.resources.get(`${group}/${version}/${kind}`);
+      info = this.t.resources.get(`${group}/${version}/${kind}`);
     }
     if (!info) {
       throw new BatonError("KUBE_UNKNOWN_KIND", `the cluster does not serve ${apiVersion} ${kind}`, {
@@ -167,7 +233,7 @@ export class KubeClient {
 
   /** Scope as known from discovery (for rendering); unknown kinds count as namespaced. */
   isClusterScoped(kind: string, group: string): boolean {
-    for (const r of this.resources.values()) if (r.kind === kind && r.group === group) return !r.namespaced;
+    for (const r of this.t.resources.values()) if (r.kind === kind && r.group === group) return !r.namespaced;
     return false;
   }
 
@@ -201,7 +267,7 @@ export class KubeClient {
     const params = new URLSearchParams({ fieldManager: options.fieldManager });
     if (options.force) params.set("force", "true");
     if (options.dryRun) params.set("dryRun", "All");
-    return this.request<KubeObject>("PATCH", `${this.pathFor(info, obj.metadata.namespace, obj.metadata.name)}?${params}`, obj, "application/apply-patch+yaml");
+    return this.request<KubeObject>("PATCH", `${this.pathFor(info, obj.metadata.namespace, obj.metadata.name)}?${params}`, obj, { contentType: "application/apply-patch+yaml" });
   }
 
   async delete(id: ObjectId): Promise<boolean> {
@@ -217,7 +283,7 @@ export class KubeClient {
 
   async mergePatch(apiVersion: string, kind: string, namespace: string | undefined, name: string, patch: unknown, subresource?: "status"): Promise<KubeObject> {
     const info = await this.resourceFor(apiVersion, kind);
-    return this.request<KubeObject>("PATCH", this.pathFor(info, namespace, name) + (subresource ? `/${subresource}` : ""), patch, "application/merge-patch+json");
+    return this.request<KubeObject>("PATCH", this.pathFor(info, namespace, name) + (subresource ? `/${subresource}` : ""), patch, { contentType: "application/merge-patch+json" });
   }
 
   async create(obj: KubeObject): Promise<KubeObject> {

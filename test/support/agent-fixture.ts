@@ -6,7 +6,8 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
-import { startAgent, type RunningAgent } from "../../src/agent/agent.js";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { startAgent, type AgentHooks, type RunningAgent } from "../../src/agent/agent.js";
 import { parseAgentConfig, type AgentConfig } from "../../src/agent/config.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
 import type { KubeObject } from "../../src/config/objects.js";
@@ -35,7 +36,8 @@ export interface AgentFixture {
   server: GitServer;
   repo: ConfigRepo;
   agent?: RunningAgent;
-  startAgent(overrides?: Partial<AgentConfig>): Promise<RunningAgent>;
+  /** `kubeConfig`: e.g. one that goes through an ApiProxy; `hooks`: a skewed clock, leadership observer. */
+  startAgent(overrides?: Partial<AgentConfig>, options?: { kubeConfig?: KubeConfig; hooks?: AgentHooks }): Promise<RunningAgent>;
   createEnvironment(name: string, spec: Record<string, unknown>): Promise<void>;
   environment(name: string): Promise<EnvironmentObject | undefined>;
   waitForEnvironment(name: string, what: string, predicate: (env: EnvironmentObject) => boolean, timeoutMs?: number): Promise<EnvironmentObject>;
@@ -54,9 +56,9 @@ export async function agentFixture(prefix: string, files: Record<string, string>
   const agents: RunningAgent[] = [];
   const fixture: AgentFixture = {
     client, namespace, server, repo,
-    async startAgent(overrides = {}) {
+    async startAgent(overrides = {}, options = {}) {
       const config = parseAgentConfig({ namespace, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: process.env.BATON_TEST_LOG ?? "silent", leaseNamespace: namespace, allowInsecureHttp: true /* the test git server is http on loopback */, ...overrides });
-      const agent = await startAgent(config, testLogger(`${namespace}-${agents.length}`), testKubeConfig());
+      const agent = await startAgent(config, testLogger(`${namespace}-${agents.length}`), options.kubeConfig ?? testKubeConfig(), options.hooks);
       agents.push(agent);
       fixture.agent ??= agent;
       return agent;

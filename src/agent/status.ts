@@ -1,0 +1,30 @@
+/**
+ * Writes an Environment's status with optimistic concurrency. The patch carries the resourceVersion the
+ * reconcile started from, so it never overwrites a status it has not read. On a conflict it reads again:
+ * when only metadata moved (a standby's reconcile-request annotation, a label), the same status is
+ * written on the fresh version; when the status itself changed (another replica reconciled meanwhile),
+ * this result is stale and is dropped rather than written over the newer one.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { KubeApiError, type KubeClient } from "../kube/client.js";
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject, type EnvironmentStatus } from "./environment.js";
+
+export type StatusWrite = "written" | "stale" | "gone";
+
+export async function writeStatus(client: KubeClient, env: EnvironmentObject, status: EnvironmentStatus, attempts = 3): Promise<StatusWrite> {
+  const namespace = env.metadata.namespace ?? "default";
+  const name = env.metadata.name;
+  let base = env;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.mergePatch(ENV_API_VERSION, ENV_KIND, namespace, name, { metadata: { resourceVersion: base.metadata.resourceVersion }, status }, "status");
+      return "written";
+    } catch (e) {
+      if (!(e instanceof KubeApiError && e.status === 409) || attempt >= attempts) throw e;
+    }
+    const fresh = (await client.get(ENV_API_VERSION, ENV_KIND, namespace, name)) as EnvironmentObject | undefined;
+    if (!fresh) return "gone";
+    if (!isDeepStrictEqual(fresh.status ?? {}, base.status ?? {})) return "stale";
+    base = fresh;
+  }
+}

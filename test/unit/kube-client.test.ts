@@ -1,0 +1,68 @@
+// The Kubernetes client's deadlines and cancellation, against a loopback HTTP server that misbehaves.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient, RequestAbortedError } from "../../src/kube/client.js";
+
+async function server(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => {
+      s.closeAllConnections();
+      s.close(() => r());
+    }),
+  };
+}
+
+function kubeConfig(url: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({ clusters: [{ name: "c", server: url, skipTLSVerify: true }], users: [{ name: "u" }], contexts: [{ name: "x", cluster: "c", user: "u" }], currentContext: "x" });
+  return kc;
+}
+
+test("a server that drips its answer hits the request deadline (the whole exchange, not idle time)", async () => {
+  const drip = await server((_req, res) => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.write("{");
+    const timer = setInterval(() => res.write(" "), 20);
+    res.on("close", () => clearInterval(timer));
+  });
+  const client = new KubeClient(kubeConfig(drip.url), { requestTimeoutMs: 300 });
+  try {
+    await assert.rejects(client.request("GET", "/api/v1/namespaces"), /no answer within 300 ms/);
+  } finally {
+    client.close();
+    await drip.close();
+  }
+});
+
+test("a client bound to a signal sends nothing once it aborted, and cancels what is in flight", async () => {
+  const seen: string[] = [];
+  let closed = 0;
+  const hang = await server((req, res) => {
+    seen.push(`${req.method} ${req.headers["user-agent"]}`);
+    res.on("close", () => closed++); // never answered: only the client can end it
+  });
+  const base = new KubeClient(kubeConfig(hang.url), { userAgent: "baton-agent/test-1" });
+  const term = new AbortController();
+  const bound = base.withSignal(term.signal);
+  try {
+    const inFlight = bound.request("PUT", "/api/v1/namespaces/x", { a: 1 });
+    for (let i = 0; i < 200 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(seen, ["PUT baton-agent/test-1"]);
+    term.abort(new Error("leadership lost"));
+    await assert.rejects(inFlight, (e: Error) => e instanceof RequestAbortedError && /cancelled \(leadership lost\)/.test(e.message));
+    await assert.rejects(bound.request("DELETE", "/api/v1/namespaces/x"), /leadership lost/);
+    for (let i = 0; i < 200 && closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(closed, 1, "the server saw the cancelled request's connection close");
+    assert.deepEqual(seen, ["PUT baton-agent/test-1"], "the write after the abort was never sent");
+    assert.equal(base.stats.writes, 1, "views share the counters of their client");
+  } finally {
+    base.close();
+    await hang.close();
+  }
+});
