@@ -11,6 +11,7 @@ import { Controller } from "./controller.js";
 import { EventRecorder } from "./events.js";
 import { defaultTimings, LeaderElector, systemClock, type Clock } from "./leader.js";
 import { Metrics } from "./metrics.js";
+import { readiness } from "./readiness.js";
 import { createAgentServer } from "./server.js";
 import { startPromoter } from "./promoter.js";
 
@@ -45,7 +46,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   await client.discover();
   const metrics = new Metrics();
   const controller = new Controller(
-    { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp },
+    { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes } },
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs },
     log,
   );
@@ -64,7 +65,10 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
     : undefined;
   const server = createAgentServer({
     metrics, log, ...(config.webhookSecret ? { webhookSecret: config.webhookSecret } : {}),
-    ready: () => true,
+    ready: () => readiness({
+      now: performance.now(), standby: leader !== undefined && !leader.isLeader(), lastLeaseContact: leader?.lastContactAt() ?? 0,
+      lastResync: controller.lastResyncAt(), resyncMs: config.resyncMs, leaseDurationMs: timings?.leaseDurationMs ?? 0,
+    }),
     onPush: (event) => controller.handlePush(event),
   });
   await new Promise<void>((resolve) => server.listen(config.port, config.bindAddress, resolve));
@@ -74,10 +78,13 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   else controller.start();
   const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace) : undefined;
   log.info({ port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
+  let stopped = false;
   return {
     controller, client, metrics, port,
     isLeader: () => (leader ? leader.isLeader() : true),
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await promoter?.stop();
       server.close();
       server.closeAllConnections();

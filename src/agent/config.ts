@@ -31,6 +31,9 @@ export const AgentConfigSchema = z.object({
   renewDeadline: durationMs.optional(),
   /** Pause between acquire/renew attempts (default: lease / 7.5). */
   retryPeriod: durationMs.optional(),
+  /** Deadline of one git operation, and the bytes a git server may send in one. */
+  gitTimeout: durationMs.default(60_000),
+  gitMaxBytes: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
   identity: z.string().default(`${os.hostname()}-${process.pid}`),
   resyncMs: z.coerce.number().int().min(100).default(5000),
   webhookSecret: z.string().optional(),

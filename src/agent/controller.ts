@@ -1,10 +1,13 @@
 /**
  * The agent's scheduler: discovers Environments in its watch scope, runs one independent reconcile loop
  * per Environment (interval with jitter, exponential backoff after failures, immediate runs on webhook or
- * spec change), and only while it holds leadership. One reconcile per Environment at a time.
+ * spec change), and only while it holds leadership. One reconcile per Environment at a time; a slow or
+ * stuck Environment delays no other one, nor a new leadership term, nor shutdown (stop waits at most
+ * its grace period, after which abandoned runs can no longer write: their signal is aborted).
  */
 import { parseDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
+import { sleep } from "../util/pool.js";
 import { nextDelay } from "./backoff.js";
 import { envKey, parseEnvironmentSpec, ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 import { reconcileEnvironment, type ReconcileDeps, type ReconcileResult } from "./reconcile.js";
@@ -38,8 +41,10 @@ export class Controller {
   private signal: AbortSignal = this.abort.signal;
   /** Leadership term: a resync chain of an earlier term stops itself instead of running twice. */
   private term = 0;
-  /** In-flight reconciles of the last term, which a new term waits for (never two runs of one Environment). */
-  private draining: Promise<unknown> = Promise.resolve();
+  /** Runs of earlier terms still winding down, by Environment: a new run of that Environment waits for its own. */
+  private winding = new Map<string, Promise<void>>();
+  /** Monotonic time of the last successful Environment list (or of the term's start): /readyz reads it. */
+  private lastResync = 0;
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
 
@@ -54,20 +59,39 @@ export class Controller {
     // A fresh signal per leadership term: stop() aborts the previous one for good.
     this.abort = new AbortController();
     this.signal = leadership ? AbortSignal.any([leadership, this.abort.signal]) : this.abort.signal;
-    void this.draining.then(() => this.resync(term));
+    this.lastResync = performance.now();
+    void this.resync(term);
   }
 
-  /** Stops scheduling; waits for in-flight reconciles to finish or abandon at their next object. */
-  async stop(): Promise<void> {
+  /**
+   * Stops scheduling and cancels every request of the term; waits for in-flight reconciles to wind down,
+   * at most `graceMs`. A run still going after that (a hung git server) writes nothing more.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     this.active = false;
     this.term++;
-    this.abort.abort();
+    this.abort.abort(new Error("the agent stopped reconciling (leadership lost or shutting down)"));
     clearTimeout(this.resyncTimer);
-    const loops = [...this.loops.values()];
+    const loops = [...this.loops.entries()];
     this.loops = new Map();
-    for (const loop of loops) clearTimeout(loop.timer);
-    this.draining = Promise.all(loops.map((l) => l.running));
-    await this.draining;
+    const running: Array<Promise<void>> = [];
+    for (const [key, loop] of loops) {
+      clearTimeout(loop.timer);
+      if (!loop.running) continue;
+      const done = loop.running.catch(() => undefined).finally(() => {
+        if (this.winding.get(key) === done) this.winding.delete(key);
+      });
+      this.winding.set(key, done);
+      running.push(done);
+    }
+    const graceOver = new AbortController(); // ends the grace timer early, so it keeps no process alive
+    await Promise.race([Promise.all(running), sleep(graceMs, graceOver.signal)]);
+    graceOver.abort();
+  }
+
+  /** Monotonic time of the last successful list of Environments in this term (0 when not active). */
+  lastResyncAt(): number {
+    return this.active ? this.lastResync : 0;
   }
 
   environments(): Array<{ key: string; lastResult?: ReconcileResult }> {
@@ -80,6 +104,7 @@ export class Controller {
       const scopes = this.options.namespaces ?? [undefined];
       const items = (await Promise.all(scopes.map((ns) => this.deps.client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
       if (term !== this.term) return; // leadership changed while listing
+      this.lastResync = performance.now();
       const seen = new Set<string>();
       for (const env of items) {
         const key = envKey(env);
@@ -119,7 +144,9 @@ export class Controller {
       loop.again = true;
       return true;
     }
-    loop.running = this.run(key, loop).finally(() => {
+    // Never two runs of one Environment: a run of an earlier term that is still winding down goes first.
+    const previous = this.winding.get(key) ?? Promise.resolve();
+    loop.running = previous.then(() => this.run(key, loop)).finally(() => {
       loop.running = undefined;
       if (loop.again && this.active) {
         loop.again = false;
@@ -166,6 +193,7 @@ export class Controller {
 
   private async run(key: string, loop: Loop): Promise<void> {
     let intervalMs = 60_000;
+    if (!this.active || this.loops.get(key) !== loop) return; // its term ended while an earlier run wound down
     try {
       // Read the latest object so status patches build on the current status.
       const signal = this.signal;

@@ -96,10 +96,16 @@ export class LeaderElector {
   private observedAt = 0;
   private readonly stopping = new AbortController();
   private loop?: Promise<void>;
+  private lastContact = 0;
 
   constructor(private readonly client: KubeClient, private readonly options: LeaderOptions, private readonly log: Logger, private readonly callbacks: LeaderCallbacks) {
     validateTimings(options.timings);
     this.clock = options.clock ?? systemClock;
+  }
+
+  /** Monotonic time of the last successful read of the Lease (0: never): the API server was reachable. */
+  lastContactAt(): number {
+    return this.lastContact;
   }
 
   isLeader(): boolean {
@@ -176,6 +182,7 @@ export class LeaderElector {
     const duration = Math.ceil(timings.leaseDurationMs / 1000);
     const now = this.clock.wall();
     const existing = await client.get("coordination.k8s.io/v1", "Lease", namespace, name);
+    this.lastContact = this.clock.monotonic();
     if (!existing) {
       const lease: KubeObject = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: duration, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 } };
       return this.write(() => client.create(lease));

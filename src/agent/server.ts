@@ -8,8 +8,8 @@ export interface ServerDeps {
   metrics: Metrics;
   log: Logger;
   webhookSecret?: string;
-  /** Ready to serve: connected to the API server (a standby replica is ready too). */
-  ready: () => boolean;
+  /** Ready to serve, and why (see readiness.ts). */
+  ready: () => { ready: boolean; reason: string };
   onPush: (event: PushEvent) => Promise<string[]>;
 }
 
@@ -20,7 +20,10 @@ export function createAgentServer(deps: ServerDeps): http.Server {
     const url = new URL(req.url ?? "/", "http://localhost");
     const send = (status: number, body: string, type = "text/plain") => res.writeHead(status, { "Content-Type": type }).end(body);
     if (req.method === "GET" && url.pathname === "/healthz") return send(200, "ok\n");
-    if (req.method === "GET" && url.pathname === "/readyz") return deps.ready() ? send(200, "ok\n") : send(503, "not ready\n");
+    if (req.method === "GET" && url.pathname === "/readyz") {
+      const { ready, reason } = deps.ready();
+      return send(ready ? 200 : 503, `${ready ? "ok" : "not ready"}: ${reason}\n`);
+    }
     if (req.method === "GET" && url.pathname === "/metrics") return send(200, deps.metrics.render(), "text/plain; version=0.0.4");
     if (url.pathname !== "/webhook") return send(404, "not found\n");
     if (req.method !== "POST") return send(405, "use POST\n");

@@ -13,6 +13,8 @@ export function registerAgent(program: Command): void {
     .option("--bind-address <addr>", "HTTP bind address", "0.0.0.0")
     .option("--cache-dir <dir>", "where git checkouts are kept", process.env.BATON_CACHE_DIR)
     .option("--concurrency <n>", "objects applied in parallel", "8")
+    .option("--git-timeout <duration>", "deadline of one git fetch (a slower server counts as down)", "60s")
+    .option("--git-max-bytes <n>", "bytes a git server may send in one fetch", String(64 * 1024 * 1024))
     .option("--no-leader-elect", "run without leader election (single replica only)")
     .option("--lease-namespace <ns>", "namespace of the leader-election Lease", process.env.POD_NAMESPACE ?? "default")
     .option("--lease-name <name>", "name of the leader-election Lease", "baton-agent")

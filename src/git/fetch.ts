@@ -2,13 +2,14 @@
  * The agent's view of the config repo: a shallow, single-branch checkout per Environment, fetched with
  * isomorphic-git over HTTP(S). When the remote head has not moved, one ref-advertisement request is all
  * a reconcile costs. Credentials come from the Environment's Secret and never reach logs or errors.
+ * Every operation has a deadline and a size cap and follows the caller's AbortSignal (see bounded-http).
  */
 import * as nodeFs from "node:fs";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import git from "isomorphic-git";
-import http from "isomorphic-git/http/node";
 import { BatonError } from "../errors.js";
+import { boundedHttp, type GitLimits } from "./bounded-http.js";
 import { redactUrl } from "../log.js";
 
 export interface GitAuth {
@@ -30,7 +31,8 @@ function onAuth(auth: GitAuth | undefined) {
   return () => ({ username: auth.username ?? (auth.token ? "x-access-token" : ""), password: auth.password ?? auth.token ?? "" });
 }
 
-export interface FetchOptions {
+/** Where the agent may fetch from, and the limits of one fetch (deadline, size cap, cancellation). */
+export interface FetchOptions extends GitLimits {
   /** Allow plain http:// remotes (development and tests only; set by `baton agent --allow-insecure-http`). */
   allowInsecureHttp?: boolean;
 }
@@ -61,14 +63,15 @@ export function checkRemoteUrl(url: string, options: FetchOptions = {}): void {
 /** The commit the remote branch points at (one request). */
 export async function remoteHead(url: string, branch: string, auth?: GitAuth, options: FetchOptions = {}): Promise<string> {
   checkRemoteUrl(url, options);
+  const { client, violation } = boundedHttp(options);
   try {
-    const refs = await git.listServerRefs({ http, url, prefix: `refs/heads/${branch}`, ...(auth ? { onAuth: onAuth(auth) } : {}) });
+    const refs = await git.listServerRefs({ http: client, url, prefix: `refs/heads/${branch}`, ...(auth ? { onAuth: onAuth(auth) } : {}) });
     const ref = refs.find((r) => r.ref === `refs/heads/${branch}`);
     if (!ref) throw new BatonError("GIT_FAILED", `branch "${branch}" not found at ${redactUrl(url)}`, { field: "spec.branch", hint: "check the branch name" });
     return ref.oid;
   } catch (e) {
     if (e instanceof BatonError) throw e;
-    throw gitError(e, url);
+    throw gitError(violation() ?? e, url);
   }
 }
 
@@ -91,6 +94,7 @@ export function describeGitFailure(e: unknown): { reason: string; auth: boolean 
 }
 
 function gitError(e: unknown, url: string): BatonError {
+  if (e instanceof BatonError) return new BatonError(e.code, `git fetch from ${redactUrl(url)} failed: ${e.message}`, { field: e.field ?? "spec.url", ...(e.hint ? { hint: e.hint } : {}), cause: e });
   const { reason, auth } = describeGitFailure(e);
   return new BatonError("GIT_FAILED", `git fetch from ${redactUrl(url)} failed: ${reason}`, {
     field: "spec.url",
@@ -102,6 +106,7 @@ function gitError(e: unknown, url: string): BatonError {
 /** Brings `dir` to the remote branch head; skips the download when the head is what we already have. */
 export async function syncCheckout(url: string, branch: string, dir: string, auth?: GitAuth, options: FetchOptions = {}): Promise<FetchResult> {
   const head = await remoteHead(url, branch, auth, options);
+  const { client: http, violation } = boundedHttp(options);
   const have = await git.resolveRef({ fs: nodeFs, dir, ref: "HEAD" }).catch(() => undefined);
   if (have === head) return { dir, revision: head, fetched: false };
   try {
@@ -114,7 +119,8 @@ export async function syncCheckout(url: string, branch: string, dir: string, aut
       await git.checkout({ fs: nodeFs, dir, ref: head, force: true });
     }
   } catch (e) {
-    throw gitError(e, url);
+    // A half-written fetch leaves the checkout as it was (isomorphic-git writes the pack, then the ref).
+    throw gitError(violation() ?? e, url);
   }
   const revision = await git.resolveRef({ fs: nodeFs, dir, ref: "HEAD" });
   return { dir, revision, fetched: true };

@@ -5,6 +5,7 @@ import { normalizeRepoUrl, pushMatches, verifySignature } from "../../src/agent/
 import { nextDelay } from "../../src/agent/backoff.js";
 import { appendHistory, parseEnvironmentSpec, setCondition } from "../../src/agent/environment.js";
 import { redactUrl } from "../../src/log.js";
+import { readiness } from "../../src/agent/readiness.js";
 
 test("webhook signatures: only the exact HMAC of the raw body passes", () => {
   const body = Buffer.from('{"ref":"refs/heads/main"}');
@@ -60,4 +61,14 @@ test("Environment specs are validated with field paths; defaults applied", () =>
 test("URLs lose their credentials before they are logged", () => {
   assert.equal(redactUrl("https://user:tok3n@github.com/acme/c.git"), "https://redacted@github.com/acme/c.git");
   assert.doesNotMatch(redactUrl("https://x:tok3n@h/c"), /tok3n/);
+});
+
+test("/readyz: a standby needs a recent lease read; a leader needs a recent Environment list", () => {
+  const base = { now: 100_000, resyncMs: 5000, leaseDurationMs: 15_000 };
+  assert.equal(readiness({ ...base, standby: true, lastLeaseContact: 99_000, lastResync: 0 }).ready, true);
+  assert.match(readiness({ ...base, standby: true, lastLeaseContact: 60_000, lastResync: 0 }).reason, /last read the lease 40 s ago/);
+  assert.equal(readiness({ ...base, standby: true, lastLeaseContact: 0, lastResync: 0 }).ready, false);
+  assert.equal(readiness({ ...base, standby: false, lastLeaseContact: 0, lastResync: 80_000 }).ready, true);
+  assert.match(readiness({ ...base, standby: false, lastLeaseContact: 0, lastResync: 60_000 }).reason, /last listed Environments 40 s ago/);
+  assert.equal(readiness({ ...base, standby: false, lastLeaseContact: 99_000, lastResync: 0 }).ready, false, "a leader whose loop is not running is not ready");
 });

@@ -1,0 +1,84 @@
+// The agent's git fetch against servers that misbehave: 500s, garbage, a drip, an oversized pack, a
+// cancelled fetch. Each ends in a GIT_FAILED error within its limits, and the last checkout stays as it was.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { remoteHead, syncCheckout } from "../../src/git/fetch.js";
+import { ConfigRepo } from "../support/config-repo.js";
+import { GitServer } from "../support/git-server.js";
+
+async function badServer(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const s = http.createServer(handler);
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(s.address() as AddressInfo).port}/config.git`,
+    close: () => new Promise((r) => {
+      s.closeAllConnections();
+      s.close(() => r());
+    }),
+  };
+}
+
+const gitFailed = (pattern: RegExp) => (e: Error & { code?: string }) => {
+  assert.equal(e.code, "GIT_FAILED");
+  assert.match(e.message, pattern);
+  return true;
+};
+
+test("500s and garbage are GIT_FAILED errors", async () => {
+  const errors = await badServer((_req, res) => res.writeHead(500).end("internal error"));
+  const garbage = await badServer((_req, res) => res.writeHead(200, { "Content-Type": "application/x-git-upload-pack-advertisement" }).end(randomBytes(4096)));
+  try {
+    await assert.rejects(remoteHead(errors.url, "main"), gitFailed(/500/));
+    await assert.rejects(remoteHead(garbage.url, "main"), gitFailed(/failed/));
+  } finally {
+    await errors.close();
+    await garbage.close();
+  }
+});
+
+test("a server that drips one byte at a time is cut off at the deadline", async () => {
+  let open = 0;
+  const drip = await badServer((_req, res) => {
+    open++;
+    res.writeHead(200, { "Content-Type": "application/x-git-upload-pack-advertisement" });
+    const timer = setInterval(() => res.write("0"), 100);
+    res.on("close", () => {
+      clearInterval(timer);
+      open--;
+    });
+  });
+  try {
+    await assert.rejects(remoteHead(drip.url, "main", undefined, { timeoutMs: 800 }), gitFailed(/no complete answer within 0.8 s/));
+    for (let i = 0; i < 200 && open > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(open, 0, "the connection was closed, not left dripping");
+  } finally {
+    await drip.close();
+  }
+});
+
+test("an oversized pack is refused and the last checkout stays; a cancelled fetch fails at once", async () => {
+  const server = await GitServer.create();
+  const repo = await ConfigRepo.create(server, "config", { "env/a.yaml": "a: 1\n" });
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-git-faults-")), "checkout");
+  try {
+    const first = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 128 * 1024 });
+    // Random bytes do not compress: the pack of this commit is about 400 KiB.
+    await repo.commit({ "env/blob.txt": randomBytes(300 * 1024).toString("base64") }, "a large file");
+    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 128 * 1024 }), gitFailed(/sent more than 128 KiB/));
+    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { signal: AbortSignal.abort() }), gitFailed(/cancelled/));
+    assert.equal(await fs.readFile(path.join(dir, "env/a.yaml"), "utf8"), "a: 1\n");
+    await assert.rejects(fs.stat(path.join(dir, "env/blob.txt")), "the large file never reached the checkout");
+    const second = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 4 * 1024 * 1024 });
+    assert.notEqual(second.revision, first.revision, "with a larger cap the same fetch succeeds");
+  } finally {
+    await server.destroy();
+    await repo.destroy();
+    await fs.rm(path.dirname(dir), { recursive: true, force: true });
+  }
+});
