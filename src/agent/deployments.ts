@@ -3,6 +3,8 @@
  * deployment with `in_progress`, then `success` or `failure` after the health check. GitHub's environment
  * view becomes the deployment history, and `baton promote` reads soak time from it without cluster access.
  * Every failure here is logged and ignored: GitHub being down never blocks a deploy.
+ * A deployment left `in_progress` by a replica that lost its lease or shut down mid-rollout is resumed,
+ * not duplicated: the next leader concludes that same deployment.
  */
 import type { GitHubApi } from "../github/api.js";
 import { OctokitGitHub } from "../github/octokit.js";
@@ -20,6 +22,11 @@ export function githubDeployments(github: GitHubApi, environment: string, log: L
   return {
     async started(revision, description) {
       try {
+        const resumed = await unfinished(github, environment, revision);
+        if (resumed !== undefined) {
+          log.info({ action: "github-deployment", revision, id: resumed }, "resuming the deployment an interrupted reconcile left in progress");
+          return resumed;
+        }
         const deployment = await github.createDeployment({ ref: revision, environment, description });
         await github.createDeploymentStatus(deployment.id, { state: "in_progress", description });
         return deployment.id;
@@ -36,6 +43,14 @@ export function githubDeployments(github: GitHubApi, environment: string, log: L
       }
     },
   };
+}
+
+/** The newest deployment of `revision` to `environment` whose latest status is still in progress. */
+async function unfinished(github: GitHubApi, environment: string, revision: string): Promise<number | undefined> {
+  const candidate = (await github.listDeployments(environment)).find((d) => d.sha === revision);
+  if (!candidate) return undefined;
+  const [latest] = await github.listDeploymentStatuses(candidate.id); // newest first, as GitHub returns them
+  return latest && ["in_progress", "queued", "pending"].includes(latest.state) ? candidate.id : undefined;
 }
 
 /** A tracker when the Environment asks for GitHub deployments and its Secret holds `githubToken`. */

@@ -9,6 +9,7 @@ import type { Clock } from "../../src/agent/leader.js";
 import type { AgentConfig } from "../../src/agent/config.js";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { ApiProxy } from "../support/api-proxy.js";
+import { GitHubDouble } from "../support/github-double.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
 import { waitFor } from "../support/processes.js";
 
@@ -77,5 +78,50 @@ test("a leader cut off from the API server stops before the standby takes over; 
     await f.cleanup();
     await pa.stop();
     await pb.stop();
+  }
+});
+
+test("a health wait cut short by shutdown is not a failure: the deployment stays in_progress and the next agent concludes it", async () => {
+  const github = await GitHubDouble.start();
+  const label = `baton-test-${Date.now().toString(36)}`;
+  // Pods of this Deployment schedule only once the test labels the node: until then the rollout waits.
+  const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      nodeSelector: {${label}: "yes"}
+      containers: [{name: web, image: "ghcr.io/acme/web@${digest("interrupted")}"}]
+`;
+  const f = await agentFixture("interrupt", { [`${P}/deploy.yaml`]: manifest });
+  const node = (value: string | null) => f.client.mergePatch("v1", "Node", undefined, "kwok-node-0", { metadata: { labels: { [label]: value } } });
+  try {
+    await f.client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: f.namespace }, stringData: { githubToken: github.token } });
+    await f.createEnvironment("production", { path: P, timeout: "5m", secretRef: { name: "creds" }, github: { repository: "acme/config", apiUrl: github.baseUrl } });
+    const first = await f.repo.git("rev-parse", "HEAD");
+    const a = await f.startAgent();
+    await waitFor("a deployment in progress", async () => (github.deployments.some((d) => d.sha === first && d.statuses.length > 0) ? true : undefined), 60_000);
+    await waitFor("applied, waiting for health", async () => (await f.client.get("apps/v1", "Deployment", f.namespace, "web")) ? true : undefined, 30_000);
+    await a.stop();
+
+    const afterStop = await f.environment("production");
+    assert.deepEqual(github.deployments.map((d) => d.statuses.map((s) => s.state)), [["in_progress"]], "no failure reported for an interrupted wait");
+    assert.notEqual(afterStop?.status?.lastAppliedRevision, first);
+    assert.ok(!(afterStop?.status?.conditions ?? []).some((c) => /HealthCheck/.test(c.reason)), "no HealthCheckTimeout written");
+
+    await node("yes");
+    await f.startAgent();
+    await f.waitForEnvironment("production", "Ready after the resume", (e) => isReady(e, first), 60_000);
+    const concluded = await waitFor("the deployment concluded", async () => (github.deployments[0]?.statuses.some((s) => s.state === "success") ? github.deployments : undefined), 10_000);
+    assert.deepEqual(concluded.map((d) => [d.sha, d.statuses.map((s) => s.state)]), [[first, ["in_progress", "success"]]], "the same deployment was resumed and concluded");
+    assert.deepEqual(github.violations, []);
+  } finally {
+    await node(null).catch(() => undefined);
+    await f.cleanup();
+    await github.stop();
   }
 });
