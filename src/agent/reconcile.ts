@@ -40,6 +40,8 @@ export interface ReconcileDeps {
   signal?: AbortSignal;
   /** Accept http:// config repo URLs (`--allow-insecure-http`). */
   allowInsecureHttp?: boolean;
+  /** Deadline and size cap of each git operation (the signal above is added to them). */
+  git?: { timeoutMs?: number; maxBytes?: number };
 }
 
 export interface ReconcileResult {
@@ -108,6 +110,15 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   const manager = new ResourceManager(deps.client, { concurrency: deps.concurrency });
   let finishDeployment: ((state: "success" | "failure" | "inactive" | "pending", description: string) => Promise<void>) | undefined;
 
+  // Status writes carry the resourceVersion of the last version this reconcile read or wrote.
+  let base = env;
+  const saveStatus = async (required = false): Promise<void> => {
+    const written = await writeStatus(deps.client, base, status);
+    if (written.result === "written") base = written.env;
+    else if (required) throw new BatonError("KUBE_FAILED", `the Environment's status changed while reconciling (${written.result}); nothing was applied`, { hint: "retried at once; another replica may have reconciled it" });
+    else if (written.result === "stale") log.warn({ action: "status" }, "the status changed while reconciling (another replica?); this result was not written");
+  };
+
   const finish = async (result: ReconcileResult): Promise<ReconcileResult> => {
     status.observedGeneration = generation;
     status.lastReconcileTime = now().toISOString();
@@ -116,10 +127,9 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     deps.metrics.reconcileCount.inc({ environment: envKey(env) });
     deps.metrics.reconcileTotal.inc({ environment: envKey(env), result: result.ok ? "success" : "failure" });
     deps.metrics.ready.set({ environment: envKey(env) }, result.ok ? 1 : 0);
-    const written = await writeStatus(deps.client, env, status).catch((e: unknown) => {
+    await saveStatus().catch((e: unknown) => {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, "could not update Environment status");
     });
-    if (written === "stale") log.warn({ action: "status" }, "the status changed while reconciling (another replica?); this result was not written");
     return result;
   };
 
@@ -154,7 +164,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   }
   try {
     // 1. Fetch (one request when nothing moved).
-    const fetchOptions = { allowInsecureHttp: deps.allowInsecureHttp ?? false };
+    // Limits of every git request of this run; the term's signal cancels them when leadership ends.
+    const fetchOptions = { allowInsecureHttp: deps.allowInsecureHttp ?? false, ...deps.git, ...(deps.signal ? { signal: deps.signal } : {}) };
     checkRemoteUrl(spec.url, fetchOptions);
     const credentials = await readCredentials(deps.client, namespace, spec);
     const fetched = await syncCheckout(spec.url, spec.branch, path.join(deps.cacheDir, namespace, name), credentials.git, fetchOptions);
@@ -188,11 +199,20 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const deploymentId = await tracker?.started(revision, `baton applies ${revision.slice(0, 12)} to ${envSpec.name}`);
     // Every way out of this reconcile settles the deployment, so none stays in_progress (which would block soak).
     finishDeployment = async (state, description) => {
+      if (deps.signal?.aborted) return; // a deposed leader leaves the deployment in progress for the next one
       finishDeployment = undefined;
       if (tracker && deploymentId !== undefined) await tracker.finished(deploymentId, state, description);
     };
 
-    // 4. Apply, 5. prune (only after every apply succeeded).
+    // 4. Apply, 5. prune (only after every apply succeeded). Before the first object is created, the
+    // inventory records it (with no hash yet): a run that fails or is cut short half-way never leaves an
+    // object the inventory does not know, so a later prune finds it.
+    const known = new Set(previous.map((e) => e.id));
+    const creates = desired.filter((d) => !known.has(inventoryKey(d.id)));
+    if (creates.length > 0) {
+      status.inventory = { entries: [...previous, ...creates.map((d) => ({ id: inventoryKey(d.id), v: d.id.version }))] };
+      await saveStatus(true);
+    }
     changes = await manager.apply(plan);
     const hashes = new Map(plan.objects.map((o) => [inventoryKey(o.desired.id), o.hash]));
     const inventory: InventoryEntry[] = desired.map((d) => ({ id: inventoryKey(d.id), v: d.id.version, h: hashes.get(inventoryKey(d.id)) as string }));

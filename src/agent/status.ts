@@ -9,7 +9,8 @@ import { isDeepStrictEqual } from "node:util";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject, type EnvironmentStatus } from "./environment.js";
 
-export type StatusWrite = "written" | "stale" | "gone";
+/** `written` carries the object as stored, the base of the next write in the same reconcile. */
+export type StatusWrite = { result: "written"; env: EnvironmentObject } | { result: "stale" | "gone" };
 
 export async function writeStatus(client: KubeClient, env: EnvironmentObject, status: EnvironmentStatus, attempts = 3): Promise<StatusWrite> {
   const namespace = env.metadata.namespace ?? "default";
@@ -17,14 +18,14 @@ export async function writeStatus(client: KubeClient, env: EnvironmentObject, st
   let base = env;
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.mergePatch(ENV_API_VERSION, ENV_KIND, namespace, name, { metadata: { resourceVersion: base.metadata.resourceVersion }, status }, "status");
-      return "written";
+      const written = await client.mergePatch(ENV_API_VERSION, ENV_KIND, namespace, name, { metadata: { resourceVersion: base.metadata.resourceVersion }, status }, "status");
+      return { result: "written", env: written as EnvironmentObject };
     } catch (e) {
       if (!(e instanceof KubeApiError && e.status === 409) || attempt >= attempts) throw e;
     }
     const fresh = (await client.get(ENV_API_VERSION, ENV_KIND, namespace, name)) as EnvironmentObject | undefined;
-    if (!fresh) return "gone";
-    if (!isDeepStrictEqual(fresh.status ?? {}, base.status ?? {})) return "stale";
+    if (!fresh) return { result: "gone" };
+    if (!isDeepStrictEqual(fresh.status ?? {}, base.status ?? {})) return { result: "stale" };
     base = fresh;
   }
 }

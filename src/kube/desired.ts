@@ -8,6 +8,8 @@ import type { KubeObject, RenderedObject } from "../config/objects.js";
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const ENVIRONMENT_LABEL = "baton.dev/environment";
 export const PRUNE_ANNOTATION = "baton.dev/prune";
+/** `"true"` lets Baton delete and recreate the object when a change touches an immutable field (like Flux's `kustomize.toolkit.fluxcd.io/force: enabled`). */
+export const RECREATE_ANNOTATION = "baton.dev/recreate";
 export const FIELD_MANAGER = "baton";
 
 export function withOwnershipLabels(obj: KubeObject, environment: string): KubeObject {

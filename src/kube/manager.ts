@@ -6,7 +6,7 @@ import { BatonError } from "../errors.js";
 import { formatId, idKey, objectId, type KubeObject, type ObjectId, type RenderedObject } from "../config/objects.js";
 import { mapLimit, sleep } from "../util/pool.js";
 import { KubeApiError, describeKubeError, type KubeClient } from "./client.js";
-import { applyStage, ENVIRONMENT_LABEL, FIELD_MANAGER, PRUNE_ANNOTATION } from "./desired.js";
+import { applyStage, ENVIRONMENT_LABEL, FIELD_MANAGER, PRUNE_ANNOTATION, RECREATE_ANNOTATION } from "./desired.js";
 import { aggregateHealth, assessHealth, type Health, type LiveObject } from "./health/index.js";
 import type { Plan, PlannedObject } from "./plan.js";
 
@@ -122,6 +122,11 @@ export class ResourceManager {
         const action: ChangeAction = !o.live ? "created" : before === after ? "unchanged" : o.action === "drift" ? "drift-corrected" : "configured";
         return { object, id: o.desired.id, action, ...(o.reason ? { message: `drift at ${o.reason}` } : {}) };
       } catch (e) {
+        if (o.live && isImmutableChange(e) && o.desired.object.metadata.annotations?.[RECREATE_ANNOTATION] === "true") {
+          if (dryRun) return { object, id: o.desired.id, action: "configured", message: "an immutable field changed: will be recreated" };
+          await this.recreate(o);
+          return { object, id: o.desired.id, action: "configured", message: `recreated: an immutable field changed (${RECREATE_ANNOTATION})` };
+        }
         // A conflict with a manual edit (kubectl edit/set/scale: an Update manager) is drift: git wins.
         // A conflict with another applier (another GitOps tool) needs spec.force.
         if (e instanceof KubeApiError && e.status === 409 && !force && attempt === 0 && this.onlyManualConflicts(o.live, e.message)) {
@@ -131,11 +136,28 @@ export class ResourceManager {
         const err = describeKubeError(e, o.desired.id);
         throw new BatonError(err.code, `${dryRun ? "dry-run " : ""}apply of ${object} failed: ${err.message}`, {
           file: o.desired.source.file, object,
-          hint: e instanceof KubeApiError && e.status === 409 ? "another field manager applies these fields; remove it or set spec.force: true on the Environment" : (err.hint ?? "fix the manifest"),
+          hint: e instanceof KubeApiError && e.status === 409 ? "another field manager applies these fields; remove it or set spec.force: true on the Environment"
+            : isImmutableChange(e) ? `an immutable field changed: annotate the object with ${RECREATE_ANNOTATION}: "true" to let Baton delete and recreate it, or revert the field`
+              : (err.hint ?? "fix the manifest"),
           cause: e,
         });
       }
     }
+  }
+
+  /** Deletes the live object, waits until it is gone (finalizers, foreground GC), and creates it from git. */
+  private async recreate(o: PlannedObject, timeoutMs = 60_000): Promise<void> {
+    const { id } = o.desired;
+    const uid = o.live?.metadata.uid;
+    await this.client.delete(id);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const live = await this.client.get(o.desired.object.apiVersion, id.kind, id.namespace, id.name);
+      if (!live || live.metadata.uid !== uid) break;
+      if (Date.now() > deadline) throw new BatonError("KUBE_FAILED", `${formatId(id)} was deleted to be recreated but is still there`, { object: formatId(id), file: o.desired.source.file, hint: "check its finalizers" });
+      await sleep(250);
+    }
+    await this.client.apply(o.desired.object, { fieldManager: FIELD_MANAGER, force: true });
   }
 
   private onlyManualConflicts(live: KubeObject | undefined, message: string): boolean {
@@ -198,6 +220,11 @@ function needsHealthRead(id: ObjectId): boolean {
   if (id.group === "" && id.kind === "PersistentVolumeClaim") return true;
   if (id.group === "apps" || id.group === "batch" || id.group === "apiextensions.k8s.io") return true;
   return !READY_ON_CREATION_GROUPS.has(id.group); // custom resources may carry a Ready condition
+}
+
+/** The API server's answer to a change of a field that cannot change (Job template, Service clusterIP, selectors). */
+function isImmutableChange(e: unknown): boolean {
+  return e instanceof KubeApiError && e.status === 422 && /field is immutable/i.test(e.message);
 }
 
 /**
