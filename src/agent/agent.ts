@@ -2,7 +2,8 @@
  * `baton agent`: wires the Kubernetes client, the controller, leader election and the HTTP server,
  * and shuts them down cleanly on SIGTERM.
  */
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
 import type { Logger } from "../log.js";
 import { KubeClient } from "../kube/client.js";
 import { registerSecret } from "../util/secrets.js";
@@ -22,13 +23,6 @@ export interface RunningAgent {
   port: number;
   isLeader(): boolean;
   stop(): Promise<void>;
-}
-
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault(); // KUBECONFIG, ~/.kube/config, or the in-cluster service account
-  return kc;
 }
 
 export interface AgentHooks {

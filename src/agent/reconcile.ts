@@ -11,15 +11,14 @@ import { pinsToRecord } from "../config/pins.js";
 import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type NotifierSpec } from "../config/pipeline.js";
 import { notify } from "../notify/send.js";
 import { deploymentTracker } from "./deployments.js";
-import { renderForApply } from "../release/render.js";
 import { describeWeights, releaseEvent, releaseStatus } from "../release/status.js";
 import { waitsForConfirmation } from "../release/strategy.js";
 import { checkRemoteUrl, commitMessage, remoteHead, syncCheckout, type GitAuth } from "../git/fetch.js";
 import type { KubeClient } from "../kube/client.js";
-import { desiredObjects } from "../kube/desired.js";
 import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
 import { ResourceManager, type ChangeSetEntry } from "../kube/manager.js";
-import { describePlan, planChanges } from "../kube/plan.js";
+import { describePlan } from "../kube/plan.js";
+import { planAgainstCluster, renderForCluster } from "../kube/planner.js";
 import { sleep } from "../util/pool.js";
 import { registerSecret, scrubSecrets } from "../util/secrets.js";
 import { appendHistory, envKey, parseEnvironmentSpec, setCondition, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
@@ -174,12 +173,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     log.debug({ revision, fetched: fetched.fetched }, "fetched");
 
     // 2. Render and check pins; nothing is applied from a repo that does not validate.
-    await deps.client.discover();
     const { env: envSpec, notifiers } = await pipelineEnvironment(fetched.dir, spec, name);
-    const rendered = await renderForApply(fetched.dir, envSpec, {
-      clusterScoped: (kind, group) => deps.client.isClusterScoped(kind, group),
-      ...(spec.targetNamespace ? { defaultNamespace: spec.targetNamespace } : {}),
-    });
+    const rendered = await renderForCluster(deps.client, fetched.dir, envSpec, spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {});
     const { pins } = rendered;
     if (rendered.objects.length === 0 && previous.length > 0 && !spec.allowEmpty) {
       throw new BatonError("OBJECT_MISSING_FIELD", `${spec.path} rendered zero objects; refusing to prune the ${previous.length} applied objects`, {
@@ -188,9 +183,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     }
 
     // 3. Plan against live state.
-    const desired = desiredObjects(rendered.objects, name);
-    const live = await manager.fetchLive(name, desired.map((d) => d.id));
-    const plan = planChanges(desired, live, previous);
+    const { desired, plan } = await planAgainstCluster(manager, rendered.objects, { owner: name, previous, ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) });
     log.info({ revision, action: "plan" }, describePlan(plan));
 
     // A new revision becomes a GitHub Deployment (when configured); its status follows the health check.

@@ -1,15 +1,19 @@
 import type { Command } from "commander";
 import { createTwoFilesPatch } from "diff";
-import { loadKubeConfig } from "../agent/agent.js";
+import path from "node:path";
+import { simpleGit } from "simple-git";
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
+import { normalizeRepoUrl } from "../agent/webhook.js";
 import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "../config/pipeline.js";
-import { formatId, idKey } from "../config/objects.js";
+import { formatId } from "../config/objects.js";
 import { toPortableYaml } from "../config/yaml-out.js";
-import { renderForApply } from "../release/render.js";
 import { KubeClient } from "../kube/client.js";
-import { desiredObjects } from "../kube/desired.js";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { ResourceManager } from "../kube/manager.js";
 import { maskSecretPair } from "../kube/mask.js";
+import { inventoryKey } from "../kube/inventory.js";
 import { comparable, firstDifference, projectLike } from "../kube/plan.js";
+import { planAgainstCluster, renderForCluster, type PlanTarget } from "../kube/planner.js";
 import { commonOptions, printJson } from "./output.js";
 
 function colorize(patch: string, color: boolean): string {
@@ -19,30 +23,60 @@ function colorize(patch: string, color: boolean): string {
 
 export interface DiffEntry {
   object: string;
-  action: "create" | "update" | "unchanged";
+  action: "create" | "update" | "drift" | "unchanged";
   patch: string;
 }
 
-/** What the agent would change for an environment, object by object (the same render and plan code). */
-export async function diffEnvironment(repo: string, pipeline: Pipeline, env: EnvironmentSpec, client: KubeClient): Promise<DiffEntry[]> {
-  await client.discover();
-  const rendered = await renderForApply(repo, env, { clusterScoped: (k, g) => client.isClusterScoped(k, g), envIndex: pipeline.environments.indexOf(env) });
-  const desired = desiredObjects(rendered.objects, env.name);
-  const manager = new ResourceManager(client);
-  const live = await manager.fetchLive(env.name, desired.map((d) => d.id));
-  const results: DiffEntry[] = [];
-  for (const d of desired) {
-    const current = live.get(idKey(d.id))
-      ?? (await client.get(d.object.apiVersion, d.object.kind, d.object.metadata.namespace, d.object.metadata.name));
+/**
+ * What the agent would change for an environment: the agent's own planner (renderForCluster +
+ * planAgainstCluster), with the owner, targetNamespace and inventory of the Environment that deploys it.
+ */
+export async function planDiff(repo: string, pipeline: Pipeline, env: EnvironmentSpec, client: KubeClient): Promise<{ entries: DiffEntry[]; prune: Array<{ object: string; action: "prune" }> }> {
+  const target = await agentTarget(client, repo, env);
+  const rendered = await renderForCluster(client, repo, env, { envIndex: pipeline.environments.indexOf(env), ...(target.targetNamespace ? { targetNamespace: target.targetNamespace } : {}) });
+  const { plan } = await planAgainstCluster(new ResourceManager(client), rendered.objects, target);
+  const entries: DiffEntry[] = [];
+  for (const o of plan.objects) {
+    const d = o.desired;
+    // An object that exists but is not labelled as this environment's yet is adopted: show it as an update.
+    const current = o.live ?? (await client.get(d.object.apiVersion, d.object.kind, d.object.metadata.namespace, d.object.metadata.name));
     const want = comparable(d.object);
-    const action = !current ? "create" : firstDifference(want, current) ? "update" : "unchanged";
+    // Without an inventory entry the last apply is unknown: an object already equal to git is unchanged.
+    const unknownAndEqual = o.action === "update" && !target.previous.some((e) => e.id === inventoryKey(d.id)) && current !== undefined && !firstDifference(want, current);
+    const action = unknownAndEqual ? "unchanged" : o.action === "create" && current ? "update" : o.action;
     // Secret values are masked like kubectl diff masks them: the diff shows which keys change, not their values.
     const [liveShown, wantShown] = maskSecretPair(current ? projectLike(want, current) : undefined, want);
     const before = liveShown ? toPortableYaml(liveShown) : "";
     const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, toPortableYaml(wantShown), "", "", { context: 3 });
-    results.push({ object: formatId(d.id), action, patch });
+    entries.push({ object: formatId(d.id), action, patch });
   }
-  return results;
+  return { entries, prune: plan.prune.map((id) => ({ object: formatId(id), action: "prune" as const })) };
+}
+
+/** The objects part of planDiff. */
+export async function diffEnvironment(repo: string, pipeline: Pipeline, env: EnvironmentSpec, client: KubeClient): Promise<DiffEntry[]> {
+  return (await planDiff(repo, pipeline, env, client)).entries;
+}
+
+/**
+ * The agent's view of this environment: the Environment object whose spec.path is the environment's
+ * folder (and, when several are, whose spec.url is this checkout's origin): its name labels the objects,
+ * its targetNamespace places them, its inventory drives hashes and prune. Without one (no CRD, no read
+ * access, not deployed yet): the environment's name and namespace from baton.yaml, no inventory.
+ */
+async function agentTarget(client: KubeClient, repo: string, env: EnvironmentSpec): Promise<PlanTarget> {
+  const fallback: PlanTarget = { owner: env.name, previous: [], ...(env.namespace ? { targetNamespace: env.namespace } : {}) };
+  const items = (await client.list(ENV_API_VERSION, ENV_KIND, undefined).catch(() => [])) as EnvironmentObject[];
+  const samePath = items.filter((e) => path.posix.normalize(String((e.spec as { path?: unknown }).path ?? "")) === path.posix.normalize(env.path));
+  let match = samePath.length === 1 ? samePath[0] : undefined;
+  if (samePath.length > 1) {
+    const origin = await simpleGit(repo).remote(["get-url", "origin"]).then((u) => normalizeRepoUrl(String(u)), () => undefined);
+    const sameRepo = samePath.filter((e) => origin !== undefined && normalizeRepoUrl(String((e.spec as { url?: unknown }).url ?? "")) === origin);
+    match = sameRepo.length === 1 ? sameRepo[0] : undefined;
+  }
+  if (!match) return fallback;
+  const spec = match.spec as { targetNamespace?: string };
+  return { owner: match.metadata.name, previous: match.status?.inventory?.entries ?? [], ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) };
 }
 
 export function registerDiff(program: Command): void {
@@ -60,15 +94,17 @@ export function registerDiff(program: Command): void {
       const env = findEnvironment(pipeline, envName);
       const client = new KubeClient(loadKubeConfig(raw.kubeconfig));
       try {
-        const results = await diffEnvironment(opts.repo, pipeline, env, client);
+        const { entries: results, prune } = await planDiff(opts.repo, pipeline, env, client);
         const changed = results.filter((r) => r.action !== "unchanged");
-        if (opts.output === "json") printJson({ environment: env.name, changes: changed, unchanged: results.length - changed.length });
+        if (opts.output === "json") printJson({ environment: env.name, changes: changed, prune, unchanged: results.length - changed.length });
         else {
           const color = raw.color ?? process.stdout.isTTY;
           for (const r of changed) process.stdout.write(`${colorize(r.patch, color)}\n`);
-          console.log(`${env.name}: ${changed.filter((r) => r.action === "create").length} to create, ${changed.filter((r) => r.action === "update").length} to update, ${results.length - changed.length} unchanged`);
+          for (const p of prune) console.log(`prune ${p.object}`);
+          const count = (a: string) => changed.filter((r) => r.action === a).length;
+          console.log(`${env.name}: ${count("create")} to create, ${count("update")} to update, ${count("drift")} drifted, ${results.length - changed.length} unchanged, ${prune.length} to prune`);
         }
-        process.exitCode = changed.length > 0 ? 1 : 0; // like `kubectl diff`: 1 means differences
+        process.exitCode = changed.length + prune.length > 0 ? 1 : 0; // like `kubectl diff`: 1 means differences
       } finally {
         client.close();
       }

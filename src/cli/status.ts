@@ -3,7 +3,7 @@ import { status } from "../promote/status.js";
 import { imageShortName, shortDigest } from "../config/image-ref.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { commonOptions, printJson, table } from "./output.js";
-import { loadKubeConfig } from "../agent/agent.js";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
 import { KubeClient } from "../kube/client.js";
 import type { ClusterEnvironment } from "../promote/status.js";

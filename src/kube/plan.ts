@@ -5,6 +5,7 @@
 import { idKey, type KubeObject, type ObjectId, type RenderedObject } from "../config/objects.js";
 import { contentHash } from "./desired.js";
 import { inventoryKey, parseInventoryEntry, type InventoryEntry } from "./inventory.js";
+import { sameQuantity } from "./quantity.js";
 
 export type PlanAction = "create" | "update" | "drift" | "unchanged";
 
@@ -33,6 +34,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function firstDifference(desired: unknown, live: unknown, path = ""): string | undefined {
   // null in desired means "remove" to server-side apply; it never counts as a difference.
   if (desired === null || desired === undefined) return undefined;
+  // An empty map or list in git is what the server stores as "absent".
+  if (isEmpty(desired) && (live === undefined || live === null || isEmpty(live))) return undefined;
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length) return path || "(root)";
     for (let i = 0; i < desired.length; i++) {
@@ -49,8 +52,21 @@ export function firstDifference(desired: unknown, live: unknown, path = ""): str
     }
     return undefined;
   }
-  // Scalars: the API server stores ints as numbers and may echo quoted numbers as strings.
-  return String(desired) === String(live) ? undefined : path;
+  // Scalars: the API server stores ints as numbers and may echo quoted numbers as strings (int-or-string),
+  // and normalises quantities (0.5 → 500m, 1024Mi → 1Gi).
+  if (String(desired) === String(live)) return undefined;
+  return isQuantityField(path) && sameQuantity(desired, live) ? undefined : path;
+}
+
+const isEmpty = (v: unknown): boolean => (Array.isArray(v) ? v.length === 0 : isPlainObject(v) && Object.keys(v).length === 0);
+
+/** Maps of quantities (resources, quotas, limit ranges, capacities) and single quantity fields. */
+const QUANTITY_MAPS = new Set(["requests", "limits", "hard", "capacity", "allocatable", "overhead", "default", "defaultRequest", "max", "min", "maxLimitRequestRatio"]);
+const QUANTITY_FIELDS = new Set(["sizeLimit", "storage"]);
+
+function isQuantityField(path: string): boolean {
+  const keys = path.replace(/\[\d+\]/g, "").split(".");
+  return QUANTITY_FIELDS.has(keys.at(-1) ?? "") || QUANTITY_MAPS.has(keys.at(-2) ?? "");
 }
 
 /** Secrets are compared by their stored form: stringData becomes base64 data on the server. */

@@ -5,6 +5,7 @@ import { objectId, idKey } from "../../src/config/objects.js";
 import { contentHash, applyStage, withOwnershipLabels } from "../../src/kube/desired.js";
 import { inventoryKey, parseInventoryEntry } from "../../src/kube/inventory.js";
 import { comparable, firstDifference, planChanges, projectLike } from "../../src/kube/plan.js";
+import { sameQuantity } from "../../src/kube/quantity.js";
 
 const cm = (name: string, data: Record<string, string>): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "apps" }, data });
 const rendered = (object: KubeObject): RenderedObject => ({ id: objectId(object), object, source: { file: "f.yaml", line: 1 } });
@@ -56,4 +57,23 @@ test("inventory keys round-trip, hashes ignore key order, stages put CRDs and Na
 
 test("projectLike keeps only the fields desired talks about", () => {
   assert.deepEqual(projectLike({ spec: { replicas: 2 } }, { spec: { replicas: 3, paused: false }, status: { x: 1 } }), { spec: { replicas: 3 } });
+});
+
+test("quantities are compared by value, as the API server normalises them", () => {
+  assert.equal(sameQuantity("0.5", "500m"), true);
+  assert.equal(sameQuantity(0.5, "500m"), true);
+  assert.equal(sameQuantity("1Gi", "1024Mi"), true);
+  assert.equal(sameQuantity("1.5Gi", "1536Mi"), true);
+  assert.equal(sameQuantity("1e3", "1k"), true);
+  assert.equal(sameQuantity("1000m", 1), true);
+  assert.equal(sameQuantity("1G", "1Gi"), false);
+  assert.equal(sameQuantity("501m", "0.5"), false);
+  assert.equal(sameQuantity("abc", "abc"), false, "not a quantity");
+  const container = (resources: unknown) => ({ spec: { template: { spec: { containers: [{ name: "web", resources }] } } } });
+  assert.equal(firstDifference(container({ limits: { cpu: 0.5, memory: "1024Mi" } }), container({ limits: { cpu: "500m", memory: "1Gi" } })), undefined);
+  assert.equal(firstDifference(container({ limits: { cpu: "0.6" } }), container({ limits: { cpu: "500m" } })), "spec.template.spec.containers[0].resources.limits.cpu");
+  assert.equal(firstDifference({ spec: { limits: [{ type: "Container", max: { memory: "2048Mi" } }] } }, { spec: { limits: [{ type: "Container", max: { memory: "2Gi" } }] } }), undefined);
+  assert.equal(firstDifference({ data: { size: "1024Mi" } }, { data: { size: "1Gi" } }), "data.size", "a ConfigMap value is text, not a quantity");
+  assert.equal(firstDifference({ spec: { ports: [{ port: 80, targetPort: "8080" }] } }, { spec: { ports: [{ port: "80", targetPort: 8080 }] } }), undefined, "int-or-string");
+  assert.equal(firstDifference({ metadata: { annotations: {} }, spec: { tolerations: [] } }, { metadata: {}, spec: {} }), undefined, "empty maps and lists are absent on the server");
 });
