@@ -7,7 +7,7 @@ import { formatId, idKey, objectId, type KubeObject, type ObjectId, type Rendere
 import { mapLimit, sleep } from "../util/pool.js";
 import { KubeApiError, describeKubeError, type KubeClient } from "./client.js";
 import { applyStage, ENVIRONMENT_LABEL, FIELD_MANAGER, PRUNE_ANNOTATION, RECREATE_ANNOTATION } from "./desired.js";
-import { aggregateHealth, assessHealth, type Health, type LiveObject } from "./health/index.js";
+import { aggregateHealth, assessHealth, hasHealthRule, type Health, type LiveObject } from "./health/index.js";
 import type { Plan, PlannedObject } from "./plan.js";
 
 export type ChangeAction = "created" | "configured" | "drift-corrected" | "unchanged" | "deleted" | "skipped";
@@ -205,7 +205,7 @@ export class ResourceManager {
    * RBAC…) are ready once they exist, so they cost no request.
    */
   async health(objects: RenderedObject[]): Promise<{ status: Health["status"]; results: Array<{ object: string; health: Health }> }> {
-    const results = await mapLimit(objects.filter((o) => needsHealthRead(o.id)), this.concurrency, async (o) => {
+    const results = await mapLimit(objects.filter(needsHealthRead), this.concurrency, async (o) => {
       const live = await this.client.get(o.object.apiVersion, o.object.kind, o.object.metadata.namespace, o.object.metadata.name);
       const health: Health = live ? assessHealth(live as LiveObject) : { status: "InProgress", message: "not found" };
       return { object: formatId(o.id), health };
@@ -216,8 +216,9 @@ export class ResourceManager {
 
 const READY_ON_CREATION_GROUPS = new Set(["", "rbac.authorization.k8s.io", "networking.k8s.io", "policy", "scheduling.k8s.io", "storage.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io", "autoscaling"]);
 
-function needsHealthRead(id: ObjectId): boolean {
-  if (id.group === "" && id.kind === "PersistentVolumeClaim") return true;
+function needsHealthRead(o: RenderedObject): boolean {
+  const { id } = o;
+  if (hasHealthRule(id.group, id.kind, o.object)) return true;
   if (id.group === "apps" || id.group === "batch" || id.group === "apiextensions.k8s.io") return true;
   return !READY_ON_CREATION_GROUPS.has(id.group); // custom resources may carry a Ready condition
 }

@@ -2,6 +2,9 @@
 import { daemonSetHealth } from "./daemonset.js";
 import { deploymentHealth } from "./deployment.js";
 import { genericHealth } from "./generic.js";
+import { hpaHealth } from "./hpa.js";
+import { pdbHealth } from "./pdb.js";
+import { ingressHealth, serviceHealth } from "./service.js";
 import { jobHealth } from "./job.js";
 import { pvcHealth } from "./pvc.js";
 import { statefulSetHealth } from "./statefulset.js";
@@ -15,7 +18,17 @@ const RULES: Record<string, (obj: LiveObject) => Health> = {
   "apps/DaemonSet": daemonSetHealth,
   "batch/Job": jobHealth,
   "/PersistentVolumeClaim": pvcHealth,
+  "/Service": serviceHealth,
+  "networking.k8s.io/Ingress": ingressHealth,
+  "policy/PodDisruptionBudget": pdbHealth,
+  "autoscaling/HorizontalPodAutoscaler": hpaHealth,
 };
+
+/** Whether an object of this kind can be anything but healthy once it exists (and so is worth a read). */
+export function hasHealthRule(group: string, kind: string, desired?: Record<string, unknown>): boolean {
+  if (group === "" && kind === "Service") return (desired?.spec as { type?: unknown } | undefined)?.type === "LoadBalancer";
+  return `${group}/${kind}` in RULES;
+}
 
 export function assessHealth(obj: LiveObject): Health {
   if (obj.metadata.deletionTimestamp) return inProgress("being deleted");

@@ -1,7 +1,10 @@
-import { condition, current, failed, inProgress, type Health, type LiveObject } from "./types.js";
+import { condition, current, failed, inProgress, num, type Health, type LiveObject } from "./types.js";
 
+/** Failed once the Job controller gave up (Failed, or FailureTarget while pods are terminating); Current when Complete. */
 export function jobHealth(obj: LiveObject): Health {
-  if (condition(obj, "Failed")?.status === "True") return failed(`job failed: ${condition(obj, "Failed")?.message ?? ""}`.trim());
+  const gaveUp = [condition(obj, "Failed"), condition(obj, "FailureTarget")].find((c) => c?.status === "True");
+  if (gaveUp) return failed(`job failed: ${gaveUp.reason ?? ""}${gaveUp.message ? ` (${gaveUp.message})` : ""}`.trim());
   if (condition(obj, "Complete")?.status === "True") return current("job completed");
-  return inProgress("job running");
+  if (obj.spec?.suspend === true) return inProgress("job suspended");
+  return inProgress(`job running: ${num(obj.status?.succeeded)} succeeded, ${num(obj.status?.failed)} failed`);
 }
