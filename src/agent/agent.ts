@@ -48,10 +48,12 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
     ? new LeaderElector(client, { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, timings, clock: hooks.clock ?? systemClock }, log, {
       // The controller's writes are bound to the term's signal: when it aborts, they are cancelled.
       onStartedLeading: (signal) => {
+        metrics.leader.set(1);
         hooks.onLeadership?.(true);
         controller.start(signal);
       },
       onStoppedLeading: () => {
+        metrics.leader.set(0);
         hooks.onLeadership?.(false);
         void controller.stop();
       },

@@ -122,8 +122,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     status.observedGeneration = generation;
     status.lastReconcileTime = now().toISOString();
     const seconds = (Date.now() - started) / 1000;
-    deps.metrics.reconcileSeconds.inc({ environment: envKey(env) }, seconds);
-    deps.metrics.reconcileCount.inc({ environment: envKey(env) });
+    deps.metrics.reconcileDuration.observe({ environment: envKey(env) }, seconds);
     deps.metrics.reconcileTotal.inc({ environment: envKey(env), result: result.ok ? "success" : "failure" });
     deps.metrics.ready.set({ environment: envKey(env) }, result.ok ? 1 : 0);
     await saveStatus().catch((e: unknown) => {

@@ -24,7 +24,10 @@ export function createAgentServer(deps: ServerDeps): http.Server {
       const { ready, reason } = deps.ready();
       return send(ready ? 200 : 503, `${ready ? "ok" : "not ready"}: ${reason}\n`);
     }
-    if (req.method === "GET" && url.pathname === "/metrics") return send(200, deps.metrics.render(), "text/plain; version=0.0.4");
+    if (req.method === "GET" && url.pathname === "/metrics") {
+      deps.metrics.render().then((text) => send(200, text, deps.metrics.contentType), () => send(500, "metrics unavailable\n"));
+      return;
+    }
     if (url.pathname !== "/webhook") return send(404, "not found\n");
     if (req.method !== "POST") return send(405, "use POST\n");
     const chunks: Buffer[] = [];

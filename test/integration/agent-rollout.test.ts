@@ -30,16 +30,16 @@ test("digest change rolls out, status and events report it, git revert rolls bac
 
     // An unchanged environment costs zero writes across several reconciles.
     const writesBefore = agent.client.stats.writes;
-    const reconcilesBefore = Number(/baton_reconcile_total\{[^}]*result="success"[^}]*\} (\d+)/.exec(agent.metrics.render())?.[1] ?? 0);
+    const reconcilesBefore = Number(/baton_reconcile_total\{[^}]*result="success"[^}]*\} (\d+)/.exec(await agent.metrics.render())?.[1] ?? 0);
     await waitFor("two more reconciles", async () => {
-      const n = Number(/baton_reconcile_total\{[^}]*result="success"[^}]*\} (\d+)/.exec(agent.metrics.render())?.[1] ?? 0);
+      const n = Number(/baton_reconcile_total\{[^}]*result="success"[^}]*\} (\d+)/.exec(await agent.metrics.render())?.[1] ?? 0);
       return n >= reconcilesBefore + 2 ? true : undefined;
     }, 15_000);
     // Only status patches (one per reconcile) are written; no object was re-applied.
     const statusPatches = agent.client.stats.writes - writesBefore;
-    const reconciles = Number(/baton_reconcile_total\{[^}]*result="success"[^}]*\} (\d+)/.exec(agent.metrics.render())?.[1] ?? 0) - reconcilesBefore;
+    const reconciles = Number(/baton_reconcile_total\{[^}]*result="success"[^}]*\} (\d+)/.exec(await agent.metrics.render())?.[1] ?? 0) - reconcilesBefore;
     assert.ok(statusPatches <= reconciles + 1, `expected only status writes, got ${statusPatches} writes in ${reconciles} reconciles`);
-    assert.match(agent.metrics.render(), /baton_objects_applied_total\{environment="[^"]+\/staging"\} 3\n/);
+    assert.match(await agent.metrics.render(), /baton_objects_applied_total\{environment="[^"]+\/staging"\} 3\n/);
 
     // Promote: a commit that changes the digest.
     const promoted = await f.repo.commit({ "environments/staging/deploy.yaml": webApp(NEW)["deploy.yaml"] as string }, "Promote web to staging");

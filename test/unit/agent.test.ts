@@ -6,6 +6,7 @@ import { nextDelay } from "../../src/agent/backoff.js";
 import { appendHistory, parseEnvironmentSpec, setCondition } from "../../src/agent/environment.js";
 import { redactUrl } from "../../src/log.js";
 import { readiness } from "../../src/agent/readiness.js";
+import { Metrics } from "../../src/agent/metrics.js";
 
 test("webhook signatures: only the exact HMAC of the raw body passes", () => {
   const body = Buffer.from('{"ref":"refs/heads/main"}');
@@ -71,4 +72,17 @@ test("/readyz: a standby needs a recent lease read; a leader needs a recent Envi
   assert.equal(readiness({ ...base, standby: false, lastLeaseContact: 0, lastResync: 80_000 }).ready, true);
   assert.match(readiness({ ...base, standby: false, lastLeaseContact: 0, lastResync: 60_000 }).reason, /last listed Environments 40 s ago/);
   assert.equal(readiness({ ...base, standby: false, lastLeaseContact: 99_000, lastResync: 0 }).ready, false, "a leader whose loop is not running is not ready");
+});
+
+test("metrics: prom-client exposition with the stable names; two agents keep separate registries", async () => {
+  const a = new Metrics(), b = new Metrics();
+  a.reconcileTotal.inc({ environment: "ns/prod", result: "success" });
+  a.reconcileDuration.observe({ environment: "ns/prod" }, 1.5);
+  a.leader.set(1);
+  const text = await a.render();
+  assert.match(text, /^baton_reconcile_total\{environment="ns\/prod",result="success"\} 1$/m);
+  assert.match(text, /^baton_reconcile_duration_seconds_count\{environment="ns\/prod"\} 1$/m);
+  assert.match(text, /^baton_reconcile_duration_seconds_sum\{environment="ns\/prod"\} 1.5$/m);
+  assert.match(text, /^baton_leader 1$/m);
+  assert.doesNotMatch(await b.render(), /ns\/prod/);
 });
