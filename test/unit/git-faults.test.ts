@@ -67,14 +67,14 @@ test("an oversized pack is refused and the last checkout stays; a cancelled fetc
   const repo = await ConfigRepo.create(server, "config", { "env/a.yaml": "a: 1\n" });
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-git-faults-")), "checkout");
   try {
-    const first = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 128 * 1024 });
-    // Random bytes do not compress: the pack of this commit is about 400 KiB.
-    await repo.commit({ "env/blob.txt": randomBytes(300 * 1024).toString("base64") }, "a large file");
-    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 128 * 1024 }), gitFailed(/sent more than 128 KiB/));
+    const first = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 32 * 1024 });
+    // Random bytes do not compress: the pack of this commit is about 85 KiB.
+    await repo.commit({ "env/blob.txt": randomBytes(64 * 1024).toString("base64") }, "a large file");
+    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 32 * 1024 }), gitFailed(/sent more than 32 KiB/));
     await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { signal: AbortSignal.abort() }), gitFailed(/cancelled/));
     assert.equal(await fs.readFile(path.join(dir, "env/a.yaml"), "utf8"), "a: 1\n");
     await assert.rejects(fs.stat(path.join(dir, "env/blob.txt")), "the large file never reached the checkout");
-    const second = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 4 * 1024 * 1024 });
+    const second = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 1024 * 1024 });
     assert.notEqual(second.revision, first.revision, "with a larger cap the same fetch succeeds");
   } finally {
     await server.destroy();
