@@ -24,6 +24,9 @@ async function badServer(handler: http.RequestListener): Promise<{ url: string; 
   };
 }
 
+/** The loopback servers speak plain http (the agent allows it only with --allow-insecure-http). */
+const insecure = { allowInsecureHttp: true };
+
 const gitFailed = (pattern: RegExp) => (e: Error & { code?: string }) => {
   assert.equal(e.code, "GIT_FAILED");
   assert.match(e.message, pattern);
@@ -34,8 +37,8 @@ test("500s and garbage are GIT_FAILED errors", async () => {
   const errors = await badServer((_req, res) => res.writeHead(500).end("internal error"));
   const garbage = await badServer((_req, res) => res.writeHead(200, { "Content-Type": "application/x-git-upload-pack-advertisement" }).end(randomBytes(4096)));
   try {
-    await assert.rejects(remoteHead(errors.url, "main"), gitFailed(/500/));
-    await assert.rejects(remoteHead(garbage.url, "main"), gitFailed(/failed/));
+    await assert.rejects(remoteHead(errors.url, "main", undefined, insecure), gitFailed(/500/));
+    await assert.rejects(remoteHead(garbage.url, "main", undefined, insecure), gitFailed(/failed/));
   } finally {
     await errors.close();
     await garbage.close();
@@ -54,7 +57,7 @@ test("a server that drips one byte at a time is cut off at the deadline", async 
     });
   });
   try {
-    await assert.rejects(remoteHead(drip.url, "main", undefined, { timeoutMs: 800 }), gitFailed(/no complete answer within 0.8 s/));
+    await assert.rejects(remoteHead(drip.url, "main", undefined, { ...insecure, timeoutMs: 800 }), gitFailed(/no complete answer within 0.8 s/));
     for (let i = 0; i < 200 && open > 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(open, 0, "the connection was closed, not left dripping");
   } finally {
@@ -67,14 +70,14 @@ test("an oversized pack is refused and the last checkout stays; a cancelled fetc
   const repo = await ConfigRepo.create(server, "config", { "env/a.yaml": "a: 1\n" });
   const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-git-faults-")), "checkout");
   try {
-    const first = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 32 * 1024 });
+    const first = await syncCheckout(repo.url, "main", dir, undefined, { ...insecure, maxBytes: 32 * 1024 });
     // Random bytes do not compress: the pack of this commit is about 85 KiB.
     await repo.commit({ "env/blob.txt": randomBytes(64 * 1024).toString("base64") }, "a large file");
-    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 32 * 1024 }), gitFailed(/sent more than 32 KiB/));
-    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { signal: AbortSignal.abort() }), gitFailed(/cancelled/));
+    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { ...insecure, maxBytes: 32 * 1024 }), gitFailed(/sent more than 32 KiB/));
+    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { ...insecure, signal: AbortSignal.abort() }), gitFailed(/cancelled/));
     assert.equal(await fs.readFile(path.join(dir, "env/a.yaml"), "utf8"), "a: 1\n");
     await assert.rejects(fs.stat(path.join(dir, "env/blob.txt")), "the large file never reached the checkout");
-    const second = await syncCheckout(repo.url, "main", dir, undefined, { maxBytes: 1024 * 1024 });
+    const second = await syncCheckout(repo.url, "main", dir, undefined, { ...insecure, maxBytes: 1024 * 1024 });
     assert.notEqual(second.revision, first.revision, "with a larger cap the same fetch succeeds");
   } finally {
     await server.destroy();
