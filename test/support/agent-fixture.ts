@@ -45,8 +45,10 @@ export interface AgentFixture {
   cleanup(): Promise<void>;
 }
 
-export async function agentFixture(prefix: string, files: Record<string, string>, options: { auth?: { username: string; password: string } } = {}): Promise<AgentFixture> {
-  const client = new KubeClient(testKubeConfig());
+/** `kubeConfig`: another cluster than the shared one (the fault suite's private control plane). */
+export async function agentFixture(prefix: string, files: Record<string, string>, options: { auth?: { username: string; password: string }; kubeConfig?: KubeConfig } = {}): Promise<AgentFixture> {
+  const kubeConfig = () => options.kubeConfig ?? testKubeConfig();
+  const client = new KubeClient(kubeConfig());
   await installCrd(client);
   const namespace = `${prefix}-${Date.now().toString(36)}`;
   await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
@@ -56,9 +58,9 @@ export async function agentFixture(prefix: string, files: Record<string, string>
   const agents: RunningAgent[] = [];
   const fixture: AgentFixture = {
     client, namespace, server, repo,
-    async startAgent(overrides = {}, options = {}) {
+    async startAgent(overrides = {}, agentOptions = {}) {
       const config = parseAgentConfig({ namespace, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: process.env.BATON_TEST_LOG ?? "silent", leaseNamespace: namespace, allowInsecureHttp: true /* the test git server is http on loopback */, ...overrides });
-      const agent = await startAgent(config, testLogger(`${namespace}-${agents.length}`), options.kubeConfig ?? testKubeConfig(), options.hooks);
+      const agent = await startAgent(config, testLogger(`${namespace}-${agents.length}`), agentOptions.kubeConfig ?? kubeConfig(), agentOptions.hooks);
       agents.push(agent);
       fixture.agent ??= agent;
       return agent;

@@ -20,6 +20,17 @@ export interface Cluster {
   dir: string;
   processes: Managed[];
   stop(): Promise<void>;
+  /**
+   * Fault injection: stops one component (`SIGKILL` for kube-apiserver, `SIGTERM` for etcd, which runs
+   * with --unsafe-no-fsync and would lose acknowledged writes to a kill), keeps it down for `downMs`,
+   * starts it again with the same flags and data, and waits until the API server is ready again.
+   */
+  restart(name: "etcd" | "kube-apiserver", downMs?: number): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** Only etcd and kube-apiserver (no controllers, scheduler or fake node), for tests that run no Pods. */
+  controlPlaneOnly?: boolean;
 }
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -43,9 +54,14 @@ function get(url: string, token: string, ca: Buffer): Promise<{ status: number; 
   });
 }
 
-export async function startCluster(bin: string): Promise<Cluster> {
+export async function startCluster(bin: string, options: ClusterOptions = {}): Promise<Cluster> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-cluster-"));
   const processes: Managed[] = [];
+  const specs = new Map<string, { command: string; args: string[]; logFile: string }>();
+  const launch = (name: string, command: string, args: string[], logFile: string): Managed => {
+    specs.set(name, { command, args, logFile });
+    return startProcess(name, command, args, logFile);
+  };
   const stop = async () => {
     for (const p of [...processes].reverse()) await stopProcess(p);
     await fs.rm(dir, { recursive: true, force: true });
@@ -58,7 +74,7 @@ export async function startCluster(bin: string): Promise<Cluster> {
     await fs.writeFile(path.join(dir, "sa.key"), privateKey);
 
     const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
-    processes.push(startProcess("etcd", path.join(bin, "etcd"), [
+    processes.push(launch("etcd", path.join(bin, "etcd"), [
       "--name=default", `--data-dir=${dir}/etcd`,
       `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
       `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
@@ -66,7 +82,7 @@ export async function startCluster(bin: string): Promise<Cluster> {
     ], path.join(dir, "etcd.log")));
 
     const certDir = path.join(dir, "certs");
-    processes.push(startProcess("kube-apiserver", path.join(bin, "kube-apiserver"), [
+    processes.push(launch("kube-apiserver", path.join(bin, "kube-apiserver"), [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`, `--cert-dir=${certDir}`, "--bind-address=127.0.0.1", `--advertise-address=127.0.0.1`,
       `--secure-port=${apiPort}`, "--service-cluster-ip-range=10.96.0.0/16", "--service-account-issuer=https://kubernetes.default.svc",
       `--service-account-key-file=${dir}/sa.pub`, `--service-account-signing-key-file=${dir}/sa.key`, "--authorization-mode=RBAC",
@@ -88,15 +104,29 @@ export async function startCluster(bin: string): Promise<Cluster> {
       "contexts:", "- name: test", "  context:", "    cluster: test", "    user: admin",
     ].join("\n") + "\n");
 
-    processes.push(startProcess("kube-controller-manager", path.join(bin, "kube-controller-manager"), [
+    const restart = async (name: "etcd" | "kube-apiserver", downMs = 1000): Promise<void> => {
+      const i = processes.findIndex((p) => p.name === name);
+      const old = processes[i];
+      const spec = specs.get(name);
+      if (!old || !spec) throw new Error(`no ${name} in this cluster`);
+      const exited = new Promise<void>((resolve) => (old.child.exitCode !== null || old.child.signalCode !== null ? resolve() : old.child.once("exit", () => resolve())));
+      old.child.kill(name === "etcd" ? "SIGTERM" : "SIGKILL");
+      await exited;
+      await new Promise((r) => setTimeout(r, downMs));
+      processes[i] = startProcess(name, spec.command, spec.args, spec.logFile);
+      await waitFor(`kube-apiserver /readyz after restarting ${name}`, async () => ((await get(`${server}/readyz`, token, ca)).status === 200 ? true : undefined), 90_000, 250);
+    };
+    if (options.controlPlaneOnly) return { server, token, caFile, kubeconfig, dir, processes, stop, restart };
+
+    processes.push(launch("kube-controller-manager", path.join(bin, "kube-controller-manager"), [
       `--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--controllers=*", `--service-account-private-key-file=${dir}/sa.key`,
       `--root-ca-file=${caFile}`, "--secure-port=0", "--use-service-account-credentials=false", "--concurrent-deployment-syncs=10",
     ], path.join(dir, "kube-controller-manager.log")));
-    processes.push(startProcess("kube-scheduler", path.join(bin, "kube-scheduler"), [
+    processes.push(launch("kube-scheduler", path.join(bin, "kube-scheduler"), [
       `--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--secure-port=0",
     ], path.join(dir, "kube-scheduler.log")));
     const stages = path.join(bin, "kwok-stages");
-    processes.push(startProcess("kwok", path.join(bin, "kwok"), [
+    processes.push(launch("kwok", path.join(bin, "kwok"), [
       `--kubeconfig=${kubeconfig}`, "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
       // kwok renews the fake Node's Lease; without it the node lifecycle controller marks the Node NotReady
       // every ~50 s and Deployments briefly lose their available replicas.
@@ -106,7 +136,7 @@ export async function startCluster(bin: string): Promise<Cluster> {
       // Pods of one image digest crash-loop (the auto-abort test); every other Pod becomes Ready as usual.
       `--config=${path.join(repoRoot, "test/cluster/kwok/pod-crash-loop.yaml")}`,
     ], path.join(dir, "kwok.log")));
-    return { server, token, caFile, kubeconfig, dir, processes, stop };
+    return { server, token, caFile, kubeconfig, dir, processes, stop, restart };
   } catch (e) {
     await stop();
     throw e;
