@@ -70,7 +70,7 @@ test("kube-apiserver killed and restarted during a 1,000-object apply: converges
   const f = await agentFixture("apiserver", bulk(1000, "1"), { kubeConfig });
   try {
     await f.createEnvironment("bulk", { path: P, interval: "10s", timeout: "5m" });
-    const agent = await f.startAgent({ concurrency: 2 });
+    const agent = await f.startAgent({ concurrency: 4 });
     const revision = await f.repo.git("rev-parse", "HEAD");
     const hit = await midApply(f, 100);
     await cluster.restart("kube-apiserver");
@@ -86,13 +86,14 @@ test("etcd restarted during a reconcile: converges, nothing lost", async () => {
   const f = await agentFixture("etcd", bulk(300, "1"), { kubeConfig });
   try {
     await f.createEnvironment("bulk", { path: P, interval: "10s", timeout: "5m" });
-    const agent = await f.startAgent({ concurrency: 1 });
+    await f.startAgent({ concurrency: 1 });
     const revision = await f.repo.git("rev-parse", "HEAD");
     const hit = await midApply(f, 30);
     await cluster.restart("etcd");
     assert.ok(hit < 300, `the fault hit mid-apply (${hit} of 300 applied)`);
+    // The API server may ride out a short etcd restart by retrying (no request fails) or answer errors
+    // (the reconcile fails and is retried): either way the result must be git's.
     await assertConverged(f, revision, 300, "1");
-    assert.match(await agent.metrics.render(), /^baton_reconcile_errors_total\{[^}]*\} [1-9]/m, "the restart failed a reconcile, which was retried");
   } finally {
     await f.cleanup();
   }
