@@ -1,24 +1,48 @@
-# Baton agent and CLI image. Multi-stage: build TypeScript and kustomize, ship production dependencies only.
-# Not exercised by this repo's tests (no Docker engine on the CI machine); see README "Container image".
-FROM golang:1.24-bookworm AS kustomize
-RUN CGO_ENABLED=0 GOBIN=/out go install -trimpath -ldflags "-s -w" sigs.k8s.io/kustomize/kustomize/v5@v5.7.1
+# Baton agent and CLI image: the TypeScript is built in one stage; the runtime stage gets the compiled app,
+# its production dependencies, git and kustomize, and runs as uid 10001 (no npm cache, no compiler, no Go).
+#
+# Base images are build arguments, so a hardened or air-gapped build can use its own. The runtime base
+# must have Node.js >= 20.11 and either git or apt-get; the build base also needs npm. test/image/build.sh
+# builds this file with Debian trixie bases made by mmdebstrap and TOOLS=context (see README "Container image").
+ARG BUILD_IMAGE=node:20-bookworm-slim
+ARG RUNTIME_IMAGE=node:20-bookworm-slim
+ARG GO_IMAGE=golang:1.24-bookworm
+# Where kustomize comes from: "go" builds it from the Go module proxy; "context" copies tools/kustomize
+# from the build context (a static binary you built or verified yourself).
+ARG TOOLS=go
 
-FROM node:20-bookworm-slim AS build
+FROM ${GO_IMAGE} AS tools-go
+ARG KUSTOMIZE_VERSION=v5.7.1
+RUN CGO_ENABLED=0 GOBIN=/out go install -trimpath -ldflags "-s -w" sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}
+
+FROM scratch AS tools-context
+COPY tools/kustomize /out/kustomize
+
+FROM tools-${TOOLS} AS tools
+
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# Type declarations, source maps and READMEs in node_modules are not read at run time: about half its size.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
+  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.md' \) -delete
 
-FROM node:20-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/* \
-  && groupadd --gid 10001 baton && useradd --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin baton
+FROM ${RUNTIME_IMAGE}
+# git for the CLI's commands that commit and push (pin, promote, rollback); the agent itself fetches with
+# isomorphic-git. The user is written into /etc/passwd directly: bases without shadow tools work too.
+RUN if ! command -v git >/dev/null; then \
+      apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*; \
+    fi \
+  && echo 'baton:x:10001:10001:baton:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
+  && echo 'baton:x:10001:' >> /etc/group
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
-COPY --from=kustomize /out/kustomize /usr/local/bin/kustomize
+COPY --from=tools /out/kustomize /usr/local/bin/kustomize
 RUN ln -s /app/dist/cli.js /usr/local/bin/baton && chmod +x /app/dist/cli.js
 USER 10001:10001
 ENV NODE_ENV=production BATON_CACHE_DIR=/cache

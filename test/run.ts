@@ -59,6 +59,20 @@ async function machineLock(file = "/tmp/baton-integration.lock"): Promise<() => 
   return () => { child.stdin.end(); };
 }
 
+/**
+ * The container image test needs the image, and a cold build (Debian bases, npm ci) takes longer than one
+ * test may: build it here, before the tests, and hand the test either its reference or why it failed.
+ */
+async function imageEnv(files: string[]): Promise<Record<string, string>> {
+  if (!files.some((f) => path.basename(f) === "image.test.ts")) return {};
+  const { ensureImage } = await import("./support/image.js");
+  try {
+    return { BATON_TEST_IMAGE: ensureImage() };
+  } catch (e) {
+    return { BATON_TEST_IMAGE_ERROR: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 async function main(): Promise<number> {
   const total: Counts = { pass: 0, fail: 0 };
   const add = (c: Counts) => { total.pass += c.pass; total.fail += c.fail; };
@@ -68,6 +82,8 @@ async function main(): Promise<number> {
   if (mode === "integration" || mode === "all") {
     const files = await findTests(path.join(root, "test/integration"));
     if (files.length > 0) {
+      // Built (or found) before taking the machine's turn: a rebuild holds no control plane.
+      const image = await imageEnv(files);
       const waitStart = Date.now();
       const unlock = await machineLock();
       if (Date.now() - waitStart > 1000) process.stderr.write(`[test] waited ${Math.round((Date.now() - waitStart) / 1000)}s for another integration run on this machine\n`);
@@ -76,7 +92,7 @@ async function main(): Promise<number> {
       try {
         // One file at a time: the control plane, kwok and the tests share 2 cores, and a starved fake kubelet
         // makes rollouts slow enough to look like failures.
-        add(await runNodeTests(files, { ...process.env, ...testenv.env }, 1, 240_000));
+        add(await runNodeTests(files, { ...process.env, ...testenv.env, ...image }, 1, 240_000));
       } finally {
         await testenv.stop();
         unlock();

@@ -3,39 +3,21 @@
 // TokenRequest API): it reconciles inside its namespaces and is refused outside them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
-import { parseAllDocuments } from "yaml";
 import { startAgent } from "../../src/agent/agent.js";
 import { parseAgentConfig } from "../../src/agent/config.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
 import type { KubeObject } from "../../src/config/objects.js";
 import { KubeApiError, KubeClient } from "../../src/kube/client.js";
 import { createLogger } from "../../src/log.js";
+import { chartDir as chart, helm, helmTemplate as template } from "../support/chart.js";
 import { ConfigRepo, digest, underPath, webApp } from "../support/config-repo.js";
 import { GitServer } from "../support/git-server.js";
 import { waitFor } from "../support/processes.js";
 import { testKubeConfig } from "../support/testenv.js";
-
-const exec = promisify(execFile);
-const chart = path.resolve(import.meta.dirname, "../../charts/baton");
-// helm built with `go install` defaults to Kubernetes v1.20 for template; render for the test cluster's version.
-const kubeVersion = /K8S_VERSION=(\S+)/.exec(await fs.readFile(path.resolve(import.meta.dirname, "../cluster/versions.env"), "utf8"))?.[1] ?? "v1.34.0";
-
-async function helm(...args: string[]): Promise<string> {
-  return (await exec("helm", args, { maxBuffer: 16 << 20 })).stdout;
-}
-
-async function template(namespace: string, values: Record<string, unknown>): Promise<KubeObject[]> {
-  const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-values-")), "values.json");
-  await fs.writeFile(file, JSON.stringify(values));
-  const out = await helm("template", "baton", chart, "--namespace", namespace, "--include-crds", "--kube-version", kubeVersion, "-f", file);
-  return parseAllDocuments(out).map((d) => d.toJS() as KubeObject).filter((o) => o && o.kind);
-}
 
 function tokenKubeConfig(token: string): KubeConfig {
   const admin = testKubeConfig().getCurrentCluster();
