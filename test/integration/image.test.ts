@@ -106,8 +106,9 @@ test("the image runs the agent as the chart's pod: in-cluster token, chart RBAC,
       env: { KUBERNETES_SERVICE_HOST: apiServer.hostname, KUBERNETES_SERVICE_PORT: apiServer.port, POD_NAME: container, POD_NAMESPACE: system },
       mounts: [`${secrets}:${serviceAccountDir}:ro`],
     });
-    // Host networking shares ports with everything else on this machine: the chart's fixed 8080 becomes a free port.
-    const args = run.args.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a));
+    // Host networking shares ports with everything else on this machine: the chart's fixed 8080 becomes a free
+    // port. The test git server speaks plain http on loopback, which the agent refuses unless told.
+    const args = [...run.args.map((a) => (a.startsWith("--port=") ? `--port=${port}` : a)), "--allow-insecure-http"];
     assert.ok(args.includes(`--port=${port}`) && args.includes("--cache-dir=/cache"), `chart args: ${run.args.join(" ")}`);
     assert.ok(run.flags.includes("--read-only") && run.flags.join(" ").includes("--cap-drop ALL") && run.flags.includes("10001:10001"), `podman flags: ${run.flags.join(" ")}`);
 
@@ -128,7 +129,9 @@ test("the image runs the agent as the chart's pod: in-cluster token, chart RBAC,
       }
       return waitFor("Environment Ready, reconciled by the image", async () => {
         const env = (await admin.get(ENV_API_VERSION, ENV_KIND, team, "staging")) as EnvironmentObject | undefined;
-        return env?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? env : undefined;
+        const cond = env?.status?.conditions?.find((c) => c.type === "Ready");
+        if (cond?.status === "True") return env;
+        throw new Error(`Ready is ${cond ? `${cond.status} (${cond.reason}: ${cond.message})` : "not reported"}`); // shown if it times out
       }, 120_000, 100);
     })()]);
     t.diagnostic(`cold start to first reconcile (podman run → Environment Ready): ${((Date.now() - started) / 1000).toFixed(1)} s`);
