@@ -23,7 +23,7 @@ import { promote } from "../src/promote/promote.js";
 import { rollback } from "../src/promote/rollback.js";
 import { changeRelease } from "../src/promote/release.js";
 import { installCrd } from "../test/support/agent-fixture.js";
-import { cloneConfigRepo, git, mergeBranch, seedConfigRepo } from "../test/support/example-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../test/support/example-repo.js";
 import { GitServer } from "../test/support/git-server.js";
 import { GitHubDouble } from "../test/support/github-double.js";
 import { waitFor } from "../test/support/processes.js";
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     cleanups.unshift(async () => client.close());
     const server = await GitServer.create();
     cleanups.unshift(() => server.destroy());
-    const github = await GitHubDouble.start();
+    const github = await GitHubDouble.start(server);
     cleanups.unshift(() => github.stop());
     await seedConfigRepo(server, "acme/config");
     const dev = await cloneConfigRepo(server, "acme/config", "Dev");
@@ -90,14 +90,14 @@ async function main(): Promise<void> {
     say(`PR #${pr.pull?.number}: ${pr.title}   (branch ${pr.branch})`);
     console.log(pr.body.split("\n").map((l) => `   │ ${l}`).join("\n"));
     say("A reviewer from @acme/qa approves; merging the PR is the deploy:");
-    const merged = await mergePull(dev, pr.branch, pr.pull?.number ?? 0, pr.title, github);
+    const merged = await mergePull(dev, pr.pull?.number ?? 0, github);
     await waitRollout(client, "staging", "web-staging", merged);
     await printStatus(client);
 
     step(5, "Something is wrong in staging. Roll back: baton rollback staging (git revert as a pull request)");
     const rb = await rollback({ repo: dev, env: "staging", github: gh });
     say(`PR #${rb.pull?.number}: ${rb.title}; reverts ${rb.reverted.map((c) => c.sha.slice(0, 7)).join(", ")}; rejected in staging: ${rb.rejected.map((r) => `${r.repository}@${shortDigest(r.digest)}`).join(", ")}`);
-    const reverted = await mergePull(dev, rb.branch ?? "", rb.pull?.number ?? 0, rb.title, github);
+    const reverted = await mergePull(dev, rb.pull?.number ?? 0, github);
     await waitRollout(client, "staging", "web-staging", reverted);
     await printStatus(client);
 
@@ -117,11 +117,11 @@ async function main(): Promise<void> {
     step(8, `A new build reaches production: pin ${shortDigest(RELEASE_DIGEST)}… into testing → promote to staging → promote to production`);
     await pin({ repo: dev, env: "testing", images: [`web=ghcr.io/acme/web:1.7.0@${RELEASE_DIGEST}`], mode: "commit" });
     const toStaging = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
-    await waitRollout(client, "staging", "web-staging", await mergePull(dev, toStaging.branch, toStaging.pull?.number ?? 0, toStaging.title, github));
+    await waitRollout(client, "staging", "web-staging", await mergePull(dev, toStaging.pull?.number ?? 0, github));
     const toProd = await promote({ repo: dev, from: "staging", to: "production", github: gh });
     say(`PR #${toProd.pull?.number}: ${toProd.title}; the same commit writes environments/production/release.yaml:`);
     console.log(indent((await git(dev, "show", `origin/${toProd.branch}:environments/production/release.yaml`)).trimEnd()));
-    const released = await mergePull(dev, toProd.branch, toProd.pull?.number ?? 0, toProd.title, github);
+    const released = await mergePull(dev, toProd.pull?.number ?? 0, github);
     await waitRollout(client, "production", "web-production", released, "web-green");
     await printRelease(client);
     say("The new version runs at full size in web-green with zero traffic (Service web-preview reaches it); it waits for confirmation.");
@@ -129,7 +129,7 @@ async function main(): Promise<void> {
     step(9, "Someone confirms: baton confirm production (a PR that edits release.yaml)");
     const confirmed = await changeRelease({ repo: dev, env: "production", action: "confirm", github: gh });
     say(`PR #${confirmed.pull?.number}: ${confirmed.title}`);
-    await waitRollout(client, "production", "web-production", await mergePull(dev, confirmed.branch ?? "", confirmed.pull?.number ?? 0, confirmed.title, github), "web-green");
+    await waitRollout(client, "production", "web-production", await mergePull(dev, confirmed.pull?.number ?? 0, github), "web-green");
     await printRelease(client);
     say("All traffic is on the new version (green); the old slot (blue) is retired to 0 replicas. Every step above is a commit:");
     console.log(indent(await git(dev, "log", "--format=%h %s", "-4", "--", "environments/production")));
@@ -141,10 +141,10 @@ async function main(): Promise<void> {
 
 const indent = (s: string) => s.split("\n").map((l) => `   ${l}`).join("\n");
 
-/** Merges a PR the way GitHub's merge button does, and closes it on the GitHub stand-in. */
-async function mergePull(dev: string, branch: string, number: number, title: string, github: GitHubDouble): Promise<string> {
-  const sha = await mergeBranch(dev, branch, number, title);
-  github.markMerged(number);
+/** Merges a PR through the (stand-in) GitHub API, as the merge button does, and updates the clone. */
+async function mergePull(dev: string, number: number, github: GitHubDouble): Promise<string> {
+  const { sha } = await github.connect(await git(dev, "remote", "get-url", "origin")).mergePull(number, { method: "merge" });
+  await git(dev, "pull", "--quiet", "--ff-only");
   say(`merged PR #${number} as ${sha.slice(0, 7)}`);
   return sha;
 }

@@ -11,7 +11,12 @@ export interface PullRequest {
   base: string;
   labels: string[];
   state: "open" | "closed";
+  /** The head branch's commit (absent when the branch is gone). */
+  headSha?: string;
+  merged?: boolean;
 }
+
+export type MergeMethod = "merge" | "squash" | "rebase";
 
 export interface Deployment {
   id: number;
@@ -41,8 +46,20 @@ export interface GitHubApi {
   /** Open pulls, optionally only those carrying `label`. */
   listOpenPulls(label?: string): Promise<PullRequest[]>;
   setCommitStatus(sha: string, input: { state: "pending" | "success" | "failure" | "error"; context: string; description: string; targetUrl?: string }): Promise<void>;
+  getPull(number: number): Promise<PullRequest>;
+  /** Merge methods the repository allows, in GitHub's order (merge, squash, rebase). */
+  mergeMethods(): Promise<MergeMethod[]>;
+  /**
+   * Merges through GitHub (branch protection applies). `sha`: merge only if the head is still this commit.
+   * GitHub's refusal becomes a GITHUB_MERGE_REFUSED error carrying GitHub's one-line reason.
+   */
+  mergePull(number: number, input: { method: MergeMethod; sha?: string }): Promise<{ sha: string }>;
+  /** The newest state of `context` on a commit, or undefined when none was reported. */
+  commitStatus(sha: string, context: string): Promise<{ state: string; description: string } | undefined>;
   createDeployment(input: { ref: string; environment: string; description: string }): Promise<Deployment>;
   createDeploymentStatus(id: number, input: { state: DeploymentState; description: string }): Promise<void>;
-  listDeployments(environment: string): Promise<Deployment[]>;
+  /** Newest first; at most `limit` (default 100), reading as many pages as needed. */
+  listDeployments(environment: string, options?: { limit?: number }): Promise<Deployment[]>;
+  /** Newest first, every page. */
   listDeploymentStatuses(id: number): Promise<DeploymentStatus[]>;
 }

@@ -3,7 +3,7 @@ import { BatonError } from "../errors.js";
 import type { GitHubApi } from "./api.js";
 import { readFileSync } from "node:fs";
 import { registerSecret } from "../util/secrets.js";
-import { OctokitGitHub, type GitHubAppCredentials } from "./octokit.js";
+import { OctokitGitHub, writeIntervalFromEnv, type GitHubAppCredentials } from "./octokit.js";
 import { parseRepoId, repoIdFromRemote } from "./remote.js";
 
 export interface GitHubConnectOptions {
@@ -13,6 +13,8 @@ export interface GitHubConnectOptions {
   repo?: string;
   remoteUrl?: string;
   env?: NodeJS.ProcessEnv;
+  /** Told when a rate limit is being waited out. */
+  onRateLimit?: (message: string) => void;
 }
 
 /**
@@ -43,7 +45,7 @@ export function tryConnectGitHub(options: GitHubConnectOptions): GitHubApi | und
   const repo = options.repo ? parseRepoId(options.repo) : options.remoteUrl ? repoIdFromRemote(options.remoteUrl) : undefined;
   if (!repo) throw new BatonError("USAGE", "cannot tell which GitHub repository to use", { field: "--github-repo", hint: "add an origin remote or pass --github-repo owner/name" });
   const baseUrl = options.url ?? env.GITHUB_API_URL;
-  return new OctokitGitHub({ ...(app ? { app } : { token: token as string }), repo, ...(baseUrl ? { baseUrl } : {}) });
+  return new OctokitGitHub({ ...(app ? { app } : { token: token as string }), repo, ...(baseUrl ? { baseUrl } : {}), writeIntervalMs: writeIntervalFromEnv(env), ...(options.onRateLimit ? { onRateLimit: options.onRateLimit } : {}) });
 }
 
 export function connectGitHub(options: GitHubConnectOptions): GitHubApi {

@@ -1,6 +1,7 @@
 // The agent reports each applied revision as a GitHub Deployment (in_progress → success), through octokit
 // against the local GitHub double, whose traffic is checked against GitHub's OpenAPI description.
 import { test } from "node:test";
+import path from "node:path";
 import assert from "node:assert/strict";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
@@ -10,6 +11,7 @@ import { waitFor } from "../support/processes.js";
 test("applied revisions become GitHub deployments with in_progress and success statuses", async () => {
   const github = await GitHubDouble.start();
   const f = await agentFixture("ghdeploy", underPath("environments/staging", webApp(`ghcr.io/acme/web@${digest("gh")}`)));
+  github.addRepo("acme/config", path.join(f.server.root, "config.git"));
   try {
     await f.client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: f.namespace }, stringData: { githubToken: github.token } });
     await f.createEnvironment("staging", { path: "environments/staging", secretRef: { name: "creds" }, github: { repository: "acme/config", apiUrl: github.baseUrl } });

@@ -19,7 +19,7 @@ import { rollback } from "../../src/promote/rollback.js";
 import { status } from "../../src/promote/status.js";
 import { clusterEnvironments } from "../../src/cli/status.js";
 import { installCrd } from "../support/agent-fixture.js";
-import { cloneConfigRepo, git, mergeBranch, seedConfigRepo } from "../support/example-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
 import { waitFor } from "../support/processes.js";
@@ -30,7 +30,7 @@ const NEW = `sha256:${"e2e0".repeat(16)}`;
 test("pin, promote through staging to production with policy and deployments, then roll production back", async () => {
   const client = new KubeClient(testKubeConfig());
   const server = await GitServer.create();
-  const github = await GitHubDouble.start();
+  const github = await GitHubDouble.start(server);
   const ns = `e2e-${Date.now().toString(36)}`;
   const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-e2e-"));
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
@@ -81,6 +81,11 @@ test("pin, promote through staging to production with policy and deployments, th
       const success = d?.statuses.find((s) => s.state === "success");
       return success ? new Date(success.created_at) : undefined;
     }, 20_000);
+    const mergeThroughGitHub = async (number: number | undefined) => {
+      const { sha } = await gh(server.url("acme/config")).mergePull(number ?? 0, { method: "merge" });
+      await git(dev, "pull", "--quiet", "--ff-only");
+      return sha;
+    };
     const policyOf = (sha: string | undefined) => github.statuses.filter((s) => s.sha === sha && s.context === "baton/policy").at(-1)?.state;
 
     // CI pins a new build into testing.
@@ -95,8 +100,7 @@ test("pin, promote through staging to production with policy and deployments, th
     const soaked = await runPolicy({ repo: dev, github: gh(server.url("acme/config")), now: () => new Date(testingHealthy.getTime() + 11 * 60_000) });
     assert.deepEqual(soaked.evaluated.map((e) => [e.pull, e.state]), [[toStaging.pull?.number, "success"]]);
     assert.equal(policyOf(toStaging.commit), "success");
-    const stagingMerge = await mergeBranch(dev, toStaging.branch, toStaging.pull?.number ?? 0, toStaging.title);
-    github.markMerged(toStaging.pull?.number ?? 0);
+    const stagingMerge = await mergeThroughGitHub(toStaging.pull?.number);
     await envAt("staging", stagingMerge);
     assert.match(await image("staging") ?? "", new RegExp(`@${NEW}$`));
     const stagingHealthy = await deployed("staging");
@@ -107,16 +111,14 @@ test("pin, promote through staging to production with policy and deployments, th
     const inWindow = nextWindowOpen(["* 9-16 * * 1-5"], new Date(stagingHealthy.getTime() + 61 * 60_000)) as Date;
     const allowed = await runPolicy({ repo: dev, github: gh(server.url("acme/config")), now: () => inWindow });
     assert.equal(allowed.evaluated.find((e) => e.to === "production")?.state, "success");
-    const productionMerge = await mergeBranch(dev, toProduction.branch, toProduction.pull?.number ?? 0, toProduction.title);
-    github.markMerged(toProduction.pull?.number ?? 0);
+    const productionMerge = await mergeThroughGitHub(toProduction.pull?.number);
     await envAt("production", productionMerge);
     assert.match(await image("production") ?? "", new RegExp(`@${NEW}$`));
 
     // Roll production back: a revert PR; after the merge the previous digest runs again and is rejected.
     const rb = await rollback({ repo: dev, env: "production", github: gh });
     assert.ok(github.pulls.find((p) => p.number === rb.pull?.number)?.labels.includes("rollback"));
-    const rollbackMerge = await mergeBranch(dev, rb.branch ?? "", rb.pull?.number ?? 0, rb.title);
-    github.markMerged(rb.pull?.number ?? 0);
+    const rollbackMerge = await mergeThroughGitHub(rb.pull?.number);
     await envAt("production", rollbackMerge);
     assert.equal(await image("production"), previousProduction);
     await assert.rejects(promote({ repo: dev, from: "staging", to: "production", github: gh }), (e: Error & { code?: string }) => e.code === "PROMOTE_REJECTED_DIGEST");

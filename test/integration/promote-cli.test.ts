@@ -14,7 +14,7 @@ let github: GitHubDouble;
 
 before(async () => {
   server = await GitServer.create();
-  github = await GitHubDouble.start();
+  github = await GitHubDouble.start(server);
   await seedConfigRepo(server, "acme/cli");
 });
 after(async () => {
@@ -26,7 +26,7 @@ after(async () => {
 
 function baton(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, BATON_GITHUB_WRITE_INTERVAL_MS: "0", ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -18,7 +18,7 @@ let github: GitHubDouble;
 
 before(async () => {
   server = await GitServer.create({ auth: { username: "ci", password: "s3cret" } });
-  github = await GitHubDouble.start();
+  github = await GitHubDouble.start(server);
   await seedConfigRepo(server);
 });
 after(async () => {

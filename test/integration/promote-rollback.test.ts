@@ -24,7 +24,7 @@ let github: GitHubDouble;
 
 before(async () => {
   server = await GitServer.create();
-  github = await GitHubDouble.start();
+  github = await GitHubDouble.start(server);
 });
 after(async () => {
   // Every request Baton sent and every response it got matched GitHub's OpenAPI description.
@@ -86,10 +86,9 @@ test("rollback of a merged promotion opens a rollback PR; promote then refuses t
   const promoted = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
   const open = await status(dev, async () => gh(await git(dev, "remote", "get-url", "origin")));
   assert.deepEqual(open.environments.find((e) => e.name === "staging")?.openPulls.map((p) => p.number), [promoted.pull?.number]);
-  // Merge the PR the way GitHub does (a real merge commit on main).
-  await git(dev, "merge", "--no-ff", "--quiet", "-m", `Merge pull request #${promoted.pull?.number} from acme/${promoted.branch}`, `origin/${promoted.branch}`);
-  await git(dev, "push", "--quiet", "origin", "main");
-  github.markMerged(promoted.pull?.number ?? 0);
+  // Merge the PR through GitHub's API (a real merge commit on main, made by the stand-in).
+  await gh(await git(dev, "remote", "get-url", "origin")).mergePull(promoted.pull?.number ?? 0, { method: "merge" });
+  await git(dev, "pull", "--quiet", "--ff-only");
 
   await assert.rejects(rollback({ repo: dev, env: "staging", push: true }), isCode("PROMOTE_DIRECT_PUSH"));
   const rb = await rollback({ repo: dev, env: "staging", github: gh });
@@ -103,8 +102,8 @@ test("rollback of a merged promotion opens a rollback PR; promote then refuses t
   assert.equal(await git(dev, "rev-parse", "--abbrev-ref", "HEAD"), "main");
 
   // Merge the rollback; promoting the rejected digest again is refused.
-  await git(dev, "merge", "--no-ff", "--quiet", "-m", `Merge pull request #${rb.pull?.number} from acme/${rb.branch}`, `origin/${rb.branch}`);
-  await git(dev, "push", "--quiet", "origin", "main");
+  await gh(await git(dev, "remote", "get-url", "origin")).mergePull(rb.pull?.number ?? 0, { method: "merge" });
+  await git(dev, "pull", "--quiet", "--ff-only");
   await assert.rejects(promote({ repo: dev, from: "testing", to: "staging", github: gh }), isCode("PROMOTE_REJECTED_DIGEST"));
 
   // history: newest first, merges attributed to their PR, digests from trailers (or files for the seed commit).
@@ -115,7 +114,7 @@ test("rollback of a merged promotion opens a rollback PR; promote then refuses t
     ["commit", undefined, [OLD_STAGING], "files"],
   ]);
   assert.equal(entries[1]?.from, "testing");
-  assert.equal(entries[1]?.author, "Dev");
+  assert.equal(entries[1]?.author, "baton-bot", "a merge is attributed to who merged it (here Baton's token)");
 
   // status: pins per environment, the rejected flag and no open PRs once merged.
   const report = await status(dev, async () => gh(await git(dev, "remote", "get-url", "origin")));

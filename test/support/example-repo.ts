@@ -42,13 +42,3 @@ export async function cloneConfigRepo(server: GitServer, name = "acme/config", w
   await identity(dir, who);
   return dir;
 }
-
-/** What GitHub's merge button does: a merge commit of the PR branch on main, pushed. Returns its sha. */
-export async function mergeBranch(dir: string, branch: string, number: number, title: string): Promise<string> {
-  await git(dir, "fetch", "--quiet", "origin");
-  await git(dir, "checkout", "--quiet", "main");
-  await git(dir, "merge", "--quiet", "--ff-only", "origin/main");
-  await git(dir, "merge", "--quiet", "--no-ff", `origin/${branch}`, "-m", `Merge pull request #${number} from ${branch}\n\n${title}`);
-  await git(dir, "push", "--quiet", "origin", "main");
-  return git(dir, "rev-parse", "HEAD");
-}

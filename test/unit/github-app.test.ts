@@ -2,7 +2,11 @@
 // and uses that token, against the local GitHub stand-in (traffic checked against GitHub's OpenAPI).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { connectGitHub } from "../../src/github/connect.js";
 import { GitHubDouble } from "../support/github-double.js";
 
@@ -10,6 +14,9 @@ const keys = () => generateKeyPairSync("rsa", { modulusLength: 2048, publicKeyEn
 
 test("GitHub App credentials buy an installation token that Baton then uses", async () => {
   const github = await GitHubDouble.start();
+  const bare = await fs.mkdtemp(path.join(os.tmpdir(), "baton-app-"));
+  execFileSync("git", ["init", "--quiet", "--bare", bare]);
+  github.addRepo("acme/config", bare);
   try {
     const { publicKey, privateKey } = keys();
     github.enableApp(4242, 77, publicKey);
@@ -23,6 +30,7 @@ test("GitHub App credentials buy an installation token that Baton then uses", as
     await assert.rejects(wrongKey.listOpenPulls("promotion"), (e: Error & { code?: string }) => e.code === "GITHUB_FAILED");
     assert.throws(() => connectGitHub({ repo: "acme/config", env: { GITHUB_APP_ID: "4242" } }), (e: Error & { code?: string }) => e.code === "USAGE");
   } finally {
+    await fs.rm(bare, { recursive: true, force: true });
     await github.stop();
   }
 });
