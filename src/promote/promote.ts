@@ -21,6 +21,7 @@ import { assertNotRejected, parseRejected, REJECTED_FILE, type RejectedList } fr
 import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
 import { releaseEditFor } from "./release.js";
 import { evaluatePolicy, type PolicyResult } from "../policy/evaluate.js";
+import { soakStart, succeededAt, type DeploymentHistory } from "../policy/soak.js";
 
 /** The commit status that branch protection requires: soak and windows gate the merge on GitHub's side. */
 export const POLICY_CONTEXT = "baton/policy";
@@ -62,18 +63,20 @@ export interface PromoteResult {
  * Since when the source environment has been healthy with what it pins now: the agent records a GitHub
  * deployment per applied revision. Only deployments of a revision that contains `lastChange` (the newest
  * commit touching the source folder) count, so a digest that was pinned but not yet applied has no soak.
- * Consecutive successful deployments of such revisions extend the healthy period back in time.
+ * Consecutive successful deployments of such revisions extend the healthy period back in time, also when
+ * GitHub has since marked the older ones `inactive` (see policy/soak.ts).
  */
 export async function sourceHealthySince(github: GitHubApi, env: string, ws?: GitWorkspace, sourcePath?: string): Promise<Date | undefined> {
   const lastChange = ws && sourcePath ? (await ws.log([sourcePath], { maxCount: 1 }))[0]?.sha : undefined;
-  let since: Date | undefined;
+  const history: DeploymentHistory[] = [];
+  // Read lazily: the walk stops at the first deployment that does not count, which is usually near the top.
   for (const deployment of await github.listDeployments(env)) {
-    if (lastChange && !(await ws?.isAncestor(lastChange, deployment.sha))) break;
-    const latest = (await github.listDeploymentStatuses(deployment.id))[0];
-    if (latest?.state !== "success") break;
-    since = new Date(latest.createdAt);
+    const containsChange = !lastChange || (await ws?.isAncestor(lastChange, deployment.sha)) === true;
+    const statuses = containsChange ? await github.listDeploymentStatuses(deployment.id) : [];
+    history.push({ containsChange, statuses });
+    if (!containsChange || !succeededAt(statuses, history.length === 1)) break;
   }
-  return since;
+  return soakStart(history);
 }
 
 export async function readRejectedFile(repoDir: string): Promise<RejectedList> {

@@ -7,6 +7,8 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { BatonError } from "../../src/errors.js";
 import type { GitHubApi } from "../../src/github/api.js";
+import { GitWorkspace } from "../../src/promote/git-workspace.js";
+import { sourceHealthySince } from "../../src/promote/promote.js";
 import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 import { GitServer } from "../support/git-server.js";
 import { DEFAULT_SETTINGS, GitHubDouble } from "../support/github-double.js";
@@ -193,4 +195,22 @@ test("secondary rate limits (403 and 429 with retry-after) are waited out, or re
   github.secondaryRateLimit = { remaining: 1, status: 403, retryAfterSeconds: 3600 };
   await assert.rejects(api.listDeployments("nowhere"), (e: unknown) => e instanceof BatonError && e.code === "GITHUB_FAILED" && /HTTP 403/.test(e.message) && /rate-limited/.test(e.hint ?? ""));
   github.secondaryRateLimit = undefined;
+});
+
+test("soak spans successive healthy deployments although GitHub marked the older ones inactive", async () => {
+  await git(dir, "fetch", "--quiet", "origin");
+  await git(dir, "checkout", "--quiet", "--detach", "origin/main");
+  const head = await git(dir, "rev-parse", "HEAD");
+  const deploy = async () => {
+    const d = await api.createDeployment({ ref: head, environment: "soaktest", description: "apply" });
+    await api.createDeploymentStatus(d.id, { state: "in_progress", description: "applying" });
+    await api.createDeploymentStatus(d.id, { state: "success", description: "healthy" });
+    return d;
+  };
+  const first = await deploy();
+  await deploy();
+  const firstSuccess = github.deployments.find((d) => d.id === first.id)?.statuses.find((s) => s.state === "success")?.created_at;
+  assert.equal(github.deployments.find((d) => d.id === first.id)?.statuses.at(-1)?.state, "inactive");
+  const since = await sourceHealthySince(api, "soaktest", await GitWorkspace.open(dir), "environments/testing");
+  assert.equal(since?.toISOString(), firstSuccess);
 });

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cronMatches, nextWindowOpen, windowDecision } from "../../src/policy/windows.js";
 import { evaluatePolicy } from "../../src/policy/evaluate.js";
+import { soakStart } from "../../src/policy/soak.js";
 import type { EnvironmentSpec } from "../../src/config/pipeline.js";
 
 const production: EnvironmentSpec = { name: "production", path: "environments/production", promoteFrom: "staging", soak: "1h", windows: ["* 9-16 * * 1-5"], autoPromote: false, prune: true, requireDigests: true, allowDirectPush: false };
@@ -45,4 +46,25 @@ test("policy: out-of-order promotions and rejected digests fail unless the stage
   const rejected = evaluatePolicy({ target: production, source: "staging", sourceHealthySince: new Date(0), rejected: ["ghcr.io/acme/web@sha256:abc"], now: wednesdayNoon });
   assert.equal(rejected.state, "failure");
   assert.match(rejected.description, /unreject/);
+});
+
+test("soak chains consecutive successful deployments, also after auto_inactive marked the older ones inactive", () => {
+  const at = (iso: string) => `2026-11-25T${iso}:00.000Z`;
+  const ok = (t: string) => ({ state: "success" as const, createdAt: at(t), description: "" });
+  const inactive = (t: string) => ({ state: "inactive" as const, createdAt: at(t), description: "" });
+  const failed = (t: string) => ({ state: "failure" as const, createdAt: at(t), description: "" });
+  // Newest first: 12:00 (running now), 11:00 (inactivated at 12:00 by GitHub), 10:00 (inactivated at 11:00).
+  const chain = [
+    { containsChange: true, statuses: [ok("12:00")] },
+    { containsChange: true, statuses: [inactive("12:00"), ok("11:00")] },
+    { containsChange: true, statuses: [inactive("11:00"), ok("10:00")] },
+  ];
+  assert.equal(soakStart(chain)?.toISOString(), at("10:00"));
+  // A deployment without the change (an older pin) ends the chain.
+  assert.equal(soakStart([chain[0], chain[1], { ...chain[2], containsChange: false }] as typeof chain)?.toISOString(), at("11:00"));
+  // A failure in between ends it too; the running deployment must itself be successful now.
+  assert.equal(soakStart([chain[0], { containsChange: true, statuses: [failed("11:30"), ok("11:00")] }] as typeof chain)?.toISOString(), at("12:00"));
+  assert.equal(soakStart([{ containsChange: true, statuses: [inactive("12:00"), ok("11:00")] }]), undefined);
+  assert.equal(soakStart([{ containsChange: true, statuses: [{ state: "in_progress", createdAt: at("12:00"), description: "" }] }]), undefined);
+  assert.equal(soakStart([]), undefined);
 });
