@@ -1,22 +1,22 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { history } from "../promote/history.js";
+import { GitWorkspace } from "../promote/git-workspace.js";
 import { imageShortName, shortDigest } from "../config/image-ref.js";
 import { commonOptions, printJson, table } from "./output.js";
-import { parseFlags } from "./promotion-options.js";
+import { addCommonFlags, GitHubFlagsSchema, optionalGitHub, parseFlags } from "./promotion-options.js";
 
 export function registerHistory(program: Command): void {
-  program
+  addCommonFlags(program
     .command("history")
-    .description("an environment's deployment history from git log of its folder: when, which digests, which PR, who")
+    .description("an environment's deployment history: the commits that changed its digests (merged, squashed, rebased or edited by hand), when, which digests, which PR, who; PR numbers of rebase merges from GitHub when GITHUB_TOKEN is set")
     .argument("<environment>", "environment name from baton.yaml")
-    .option("--limit <n>", "at most N entries")
-    .option("--repo <dir>", "config repo clone", ".")
-    .option("-o, --output <format>", "text or json", "text")
+    .option("--limit <n>", "at most N entries"), { dryRun: false })
     .action(async (env: string, raw: Record<string, unknown>) => {
       const opts = commonOptions(raw);
-      const flags = parseFlags(z.object({ limit: z.coerce.number().int().min(1, "--limit must be at least 1").optional() }), raw);
-      const entries = await history(opts.repo, env, flags.limit ? { limit: flags.limit } : {});
+      const flags = parseFlags(GitHubFlagsSchema.extend({ limit: z.coerce.number().int().min(1, "--limit must be at least 1").optional() }), raw);
+      const github = optionalGitHub(flags, await GitWorkspace.open(opts.repo).then((ws) => ws.remoteUrl()).catch(() => undefined));
+      const entries = await history(opts.repo, env, { ...(flags.limit ? { limit: flags.limit } : {}), ...(github ? { github } : {}) });
       if (opts.output === "json") {
         printJson({ ok: true, environment: env, entries });
         return;

@@ -54,6 +54,8 @@ export interface GitHubApi {
    * GitHub's refusal becomes a GITHUB_MERGE_REFUSED error carrying GitHub's one-line reason.
    */
   mergePull(number: number, input: { method: MergeMethod; sha?: string }): Promise<{ sha: string }>;
+  /** Numbers of the merged pull requests that brought `sha` in (GitHub associates rebased commits too). */
+  pullsForCommit(sha: string): Promise<number[]>;
   /** The newest state of `context` on a commit, or undefined when none was reported. */
   commitStatus(sha: string, context: string): Promise<{ state: string; description: string } | undefined>;
   createDeployment(input: { ref: string; environment: string; description: string }): Promise<Deployment>;

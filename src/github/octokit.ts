@@ -171,6 +171,11 @@ export class OctokitGitHub implements GitHubApi {
     }
   }
 
+  async pullsForCommit(sha: string): Promise<number[]> {
+    const pulls = await call(`pulls of ${sha.slice(0, 7)}`, () => this.octokit.paginate(this.octokit.rest.repos.listPullRequestsAssociatedWithCommit, { ...this.id, commit_sha: sha, per_page: 100 }));
+    return pulls.filter((p) => p.merged_at).map((p) => p.number);
+  }
+
   async commitStatus(sha: string, context: string): Promise<{ state: string; description: string } | undefined> {
     // Newest first, so the first entry for the context is its current state.
     for await (const page of this.octokit.paginate.iterator(this.octokit.rest.repos.listCommitStatusesForRef, { ...this.id, ref: sha, per_page: 100 })) {

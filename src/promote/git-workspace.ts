@@ -204,7 +204,13 @@ export class GitWorkspace {
 
   /** True when `ancestor` is `commit` or one of its ancestors (false also when either is unknown here). */
   async isAncestor(ancestor: string, commit: string): Promise<boolean> {
-    return this.run(["merge-base", "--is-ancestor", ancestor, commit], "merge-base").then(() => true, () => false);
+    // Not `merge-base --is-ancestor`: it answers by exit code alone, which simple-git does not report.
+    try {
+      const [a, base] = await Promise.all([this.head(ancestor), this.run(["merge-base", ancestor, commit], "merge-base")]);
+      return base.trim() === a;
+    } catch {
+      return false;
+    }
   }
 
   /** The full message of one commit. */
@@ -217,10 +223,26 @@ export class GitWorkspace {
     return (await this.run(["ls-tree", "-r", "--name-only", sha, "--", dir], "ls-tree")).split("\n").filter(Boolean);
   }
 
-  /** `git revert --no-edit --no-commit`; on conflict aborts and returns the conflicting files. */
-  async revertNoCommit(sha: string): Promise<{ ok: true } | { ok: false; conflicts: string[] }> {
+  /** Files under `dir` at a commit with their blob ids. */
+  async treeBlobs(sha: string, dir: string): Promise<Array<{ path: string; oid: string }>> {
+    const out = await this.run(["ls-tree", "-r", sha, "--", dir], "ls-tree");
+    return out.split("\n").filter(Boolean).flatMap((line) => {
+      const m = /^\d+ blob ([0-9a-f]+)\t(.+)$/.exec(line);
+      return m?.[1] && m[2] ? [{ oid: m[1], path: m[2] }] : [];
+    });
+  }
+
+  async blob(oid: string): Promise<string> {
+    return this.run(["cat-file", "blob", oid], "cat-file");
+  }
+
+  /**
+   * `git revert --no-edit --no-commit` (a merge commit is reverted against its first parent, `-m 1`: the
+   * base branch side); on conflict aborts and returns the conflicting files.
+   */
+  async revertNoCommit(sha: string, options: { merge?: boolean } = {}): Promise<{ ok: true } | { ok: false; conflicts: string[] }> {
     try {
-      await this.git.raw(["revert", "--no-edit", "--no-commit", sha]);
+      await this.git.raw(["revert", "--no-edit", "--no-commit", ...(options.merge ? ["-m", "1"] : []), sha]);
       return { ok: true };
     } catch (e) {
       const conflicts = (await this.run(["diff", "--name-only", "--diff-filter=U"], "diff")).split("\n").filter(Boolean);

@@ -46,3 +46,22 @@ export function pullNumberFromSubject(subject: string): number | undefined {
   const m = /^Merge pull request #(\d+)\b/.exec(subject) ?? /\(#(\d+)\)\s*$/.exec(subject);
   return m?.[1] ? Number(m[1]) : undefined;
 }
+
+export type ChangeKind = "promotion" | "pin" | "rollback";
+
+/**
+ * What Baton change a first-parent commit landed, from its trailers when the message kept them (a Baton
+ * commit, a rebased one, a single-commit squash, a PR body carrying them), else from the names Baton
+ * gives: the branch in GitHub's merge subject, or the PR title in a squash subject "<title> (#n)".
+ */
+export function changeKind(subject: string, trailerKind: ChangeKind | undefined): ChangeKind | undefined {
+  if (trailerKind) return trailerKind;
+  const branch = /^Merge pull request #\d+ from \S*?baton\/(promote|pin|rollback)\//.exec(subject)?.[1];
+  if (branch) return branch === "promote" ? "promotion" : (branch as ChangeKind);
+  if (/\(#\d+\)\s*$/.test(subject)) {
+    if (/^Promote \S+ .*to \S+ \(#\d+\)$/.test(subject)) return "promotion";
+    if (/^Pin \S+ .*in \S+ \(#\d+\)$/.test(subject)) return "pin";
+    if (/^Roll back \S+ .*in \S+ \(#\d+\)$/.test(subject)) return "rollback";
+  }
+  return undefined;
+}

@@ -9,7 +9,7 @@ import { planPromotion } from "../config/repo.js";
 import type { GitHubApi } from "../github/api.js";
 import { evaluatePolicy, type PolicyState } from "../policy/evaluate.js";
 import { GitWorkspace, REMOTE } from "./git-workspace.js";
-import { LABELS } from "./naming.js";
+import { changeKind, LABELS } from "./naming.js";
 import { POLICY_CONTEXT, promote, readRejectedFile, sourceHealthySince, type Progress } from "./promote.js";
 import { parseBatonCommit } from "./trailers.js";
 
@@ -90,7 +90,7 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
 async function autoPromoteBlocker(ws: GitWorkspace, pipeline: Pipeline, target: EnvironmentSpec, openPull: boolean, sourceHealthy: Date | undefined, now: Date, repo: string): Promise<string | undefined> {
   if (openPull) return "a promotion PR is already open";
   // After a rollback, auto-promotion pauses until a person promotes into this environment by hand.
-  const last = (await ws.log([target.path], { maxCount: 20, firstParent: true })).map(batonAction).find((kind) => kind !== undefined);
+  const last = (await ws.log([target.path], { maxCount: 20, firstParent: true })).map((e) => changeKind(e.subject, parseBatonCommit(`${e.subject}\n\n${e.body}`).kind)).find((kind) => kind !== undefined);
   if (last === "rollback") return `paused after a rollback of ${target.name}; promote by hand to resume`;
   const policy = evaluatePolicy({ target, source: target.promoteFrom as string, rejected: [], now, ...(sourceHealthy ? { sourceHealthySince: sourceHealthy } : {}) });
   const soak = policy.checks.find((c) => c.name === "soak");
@@ -99,12 +99,4 @@ async function autoPromoteBlocker(ws: GitWorkspace, pipeline: Pipeline, target: 
   if (plan instanceof Error) return plan.message;
   if (plan.noop) return `${target.name} already runs what ${target.promoteFrom} runs`;
   return undefined;
-}
-
-/** What a first-parent commit did: its own trailers, or the branch name a merged PR came from. */
-function batonAction(entry: { subject: string; body: string }): "promotion" | "pin" | "rollback" | undefined {
-  const own = parseBatonCommit(`${entry.subject}\n\n${entry.body}`).kind;
-  if (own) return own;
-  const branch = /baton\/(promote|pin|rollback)\//.exec(entry.subject)?.[1];
-  return branch === "promote" ? "promotion" : branch === "pin" || branch === "rollback" ? branch : undefined;
 }

@@ -1,8 +1,10 @@
 /**
- * `baton rollback <env>`: revert the environment's latest promotion/pin commits (found by their Baton
- * trailers in `git log -- <env path>`) with `git revert` — no new rendering logic — and record the reverted
- * digests as rejected in `.baton/rejected.yaml`, in the same commit. Opens a PR labelled `rollback`, or
- * pushes straight to the base branch with --push where the policy allows it.
+ * `baton rollback <env>`: revert the environment's latest pin changes with `git revert` — no new rendering
+ * logic — and record the digests they brought as rejected in `.baton/rejected.yaml`, in the same commit.
+ * Changes are found from content (changes.ts), not from trailers, so a squash or merge commit of a
+ * promotion PR (reverted with `-m 1`), rebased commits, and hand edits of a digest are all rolled back
+ * alike; a change that an earlier rollback or revert already undid is skipped. Opens a PR labelled
+ * `rollback`, or pushes straight to the base branch with --push where the policy allows it.
  */
 import { BatonError } from "../errors.js";
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
@@ -15,7 +17,8 @@ import { imagesPhrase, LABELS, rollbackBranch } from "./naming.js";
 import { checkDirectPush } from "./policy.js";
 import { publishPull, type Published } from "./publish.js";
 import { addRejected, formatRejected, parseRejected, REJECTED_FILE, type RejectedEntry } from "./rejected.js";
-import { formatCommitMessage, parseBatonCommit, TRAILER, type Trailer } from "./trailers.js";
+import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
+import { pinChanges, standingChanges, type PinChange } from "./changes.js";
 import type { Progress } from "./promote.js";
 import { announce } from "../notify/announce.js";
 
@@ -52,19 +55,6 @@ export interface RollbackResult {
   pull?: Published["pull"];
 }
 
-/** Promotion/pin commits into `env`, newest first, minus those an earlier rollback already reverted. Pure. */
-export function rollbackCandidates(log: LogEntry[], env: string): LogEntry[] {
-  const reverted = new Set<string>();
-  for (const entry of log) {
-    const parsed = parseBatonCommit(`${entry.subject}\n\n${entry.body}`);
-    if (parsed.kind === "rollback") for (const sha of parsed.reverts) reverted.add(sha);
-  }
-  return log.filter((entry) => {
-    const parsed = parseBatonCommit(`${entry.subject}\n\n${entry.body}`);
-    return (parsed.kind === "promotion" || parsed.kind === "pin") && parsed.env === env && entry.parents.length <= 1 && !reverted.has(entry.sha);
-  });
-}
-
 export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const progress = req.progress ?? (() => undefined);
   const ws = await GitWorkspace.open(req.repo);
@@ -79,16 +69,21 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const pipeline = await loadPipeline(req.repo);
   const env = findEnvironment(pipeline, req.env);
   if (req.push) checkDirectPush(pipeline, req.env, "--push");
-  const range = req.to ? `${await ws.head(req.to)}..HEAD` : "HEAD";
-  const all = rollbackCandidates(await ws.log([env.path, REJECTED_FILE]), req.env);
-  const inRange = req.to ? new Set((await ws.log([env.path], { ref: range })).map((e) => e.sha)) : undefined;
-  const candidates = inRange ? all.filter((e) => inRange.has(e.sha)) : all.slice(0, req.steps ?? 1);
-  if (candidates.length === 0) {
-    throw new BatonError("ROLLBACK_NOTHING", `no promotion or pin commits into ${req.env}${req.to ? ` after ${req.to}` : ""} to roll back`, {
+  const standing = standingChanges(await pinChanges(ws, env.path));
+  const to = req.to ? await ws.head(req.to) : undefined;
+  const afterTo: PinChange[] = [];
+  if (to) for (const c of standing) if (!(await ws.isAncestor(c.entry.sha, to))) afterTo.push(c);
+  const changes = to ? afterTo : standing.slice(0, req.steps ?? 1);
+  if (changes.length === 0) {
+    throw new BatonError("ROLLBACK_NOTHING", `no change of ${req.env}'s digests${req.to ? ` after ${req.to}` : ""} to roll back`, {
       file: env.path, hint: "baton history " + req.env + " lists what was deployed",
     });
   }
-  const reverted: RevertedCommit[] = candidates.map((c) => ({ sha: c.sha, subject: c.subject, images: parseBatonCommit(`${c.subject}\n\n${c.body}`).images }));
+  const candidates = changes.map((c) => c.entry);
+  const reverted: RevertedCommit[] = changes.map((c) => ({
+    sha: c.entry.sha, subject: c.entry.subject,
+    images: c.deltas.flatMap((d) => (d.to ? [{ repository: d.repository, digest: d.to }] : [])),
+  }));
   const at = (req.now ?? (() => new Date()))().toISOString();
   const rejected: RejectedEntry[] = reverted.flatMap((r) => r.images.map((i) => ({ ...i, reason: `rolled back (reverted ${r.sha.slice(0, 7)})`, at })));
   const rejectedPins: Pin[] = rejected.map((r) => ({ repository: r.repository, digest: r.digest }));
@@ -104,7 +99,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   try {
     for (const c of candidates) {
       progress(`reverting ${c.sha.slice(0, 7)} ${c.subject}`);
-      const outcome = await ws.revertNoCommit(c.sha);
+      const outcome = await ws.revertNoCommit(c.sha, { merge: c.parents.length > 1 });
       if (!outcome.ok) throw await conflictError(ws, c, outcome.conflicts, new Set(candidates.map((x) => x.sha)));
     }
     const list = addRejected(parseRejected(await ws.readFile(REJECTED_FILE)), req.env, rejected);

@@ -101,6 +101,7 @@ test("merge, squash and rebase produce the commits GitHub produces", async () =>
   assert.ok(!originals.includes(second?.sha ?? "") && !originals.includes(first?.sha ?? ""), "rebased commits get new SHAs");
   assert.deepEqual([second?.author, second?.committer], ["Dev", "GitHub"]);
   assert.equal(await git(rebase.dir, "diff", `origin/${rebase.branch}`, "origin/main"), "", "same content as the PR head");
+  assert.deepEqual(await rebase.api.pullsForCommit(first?.sha ?? ""), [rebase.number], "GitHub associates rebased commits with their PR");
 });
 
 test("repository settings, stale sha, missing head branch, own approval", async () => {
@@ -179,7 +180,7 @@ test("deployments: ref resolved to a sha, filters, auto_inactive as documented, 
   assert.equal((await api.listDeployments("qa", { limit: 1000 })).length, 130);
   assert.equal(github.requests.slice(requestsBefore).filter((r) => r.includes("/deployments?")).length, 2);
   assert.equal((await api.listDeployments("qa", { limit: 30 })).length, 30);
-  for (let i = 0; i < 105; i++) github.pulls.push({ repository: name, number: 20_000 + i, title: `p${i}`, body: "", head: `h${i}`, base: "main", state: "open", merged: false, author: "x", labels: i % 2 ? ["promotion"] : [], comments: [] });
+  for (let i = 0; i < 105; i++) github.pulls.push({ repository: name, number: 20_000 + i, title: `p${i}`, body: "", head: `h${i}`, base: "main", state: "open", merged: false, landed: [], author: "x", labels: i % 2 ? ["promotion"] : [], comments: [] });
   assert.equal((await api.listOpenPulls("promotion")).length, 52);
   for (const p of github.pulls.filter((x) => x.repository === name)) p.state = "closed";
 });

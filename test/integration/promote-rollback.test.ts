@@ -108,10 +108,10 @@ test("rollback of a merged promotion opens a rollback PR; promote then refuses t
 
   // history: newest first, merges attributed to their PR, digests from trailers (or files for the seed commit).
   const entries = await history(dev, "staging");
-  assert.deepEqual(entries.map((e) => [e.kind, e.pr, e.digests.map((d) => d.digest), e.digestSource]), [
-    ["rollback", rb.pull?.number, [OLD_STAGING], "trailers"],
-    ["promotion", promoted.pull?.number, [D1], "trailers"],
-    ["commit", undefined, [OLD_STAGING], "files"],
+  assert.deepEqual(entries.map((e) => [e.kind, e.pr, e.digests.map((d) => d.digest), e.changes.map((c) => c.to)]), [
+    ["rollback", rb.pull?.number, [OLD_STAGING], [OLD_STAGING]],
+    ["promotion", promoted.pull?.number, [D1], [D1]],
+    ["commit", undefined, [OLD_STAGING], [OLD_STAGING]],
   ]);
   assert.equal(entries[1]?.from, "testing");
   assert.equal(entries[1]?.author, "baton-bot", "a merge is attributed to who merged it (here Baton's token)");
@@ -141,4 +141,56 @@ test("a rollback that conflicts names the later commit in the way and leaves the
   assert.equal(await git(ci, "rev-parse", "HEAD"), head);
   assert.equal(await git(ci, "status", "--porcelain"), "");
   assert.equal(await git(ci, "rev-parse", "origin/main"), head);
+});
+
+test("history and rollback work from content: a squash that lost the trailers, a rebase merge, a hand edit", async () => {
+  await seedConfigRepo(server, "acme/rb4");
+  const dev = await cloneConfigRepo(server, "acme/rb4", "Dev");
+  const api = gh(server.url("acme/rb4"));
+  const mergeVia = async (number: number | undefined, method: "merge" | "squash" | "rebase") => {
+    await api.mergePull(number ?? 0, { method });
+    await git(dev, "pull", "--quiet", "--ff-only");
+  };
+  const stagingImage = async () => /@(sha256:[0-9a-f]{64})/.exec(await read(dev, "environments/staging/web.yaml"))?.[1];
+  await pin({ repo: dev, env: "testing", images: [`web=ghcr.io/acme/web@${D1}`], mode: "commit" });
+  // Squash with "PR title / PR body": the commit on main carries none of Baton's trailers.
+  github.settings = { ...github.settings, squash_merge_commit_title: "PR_TITLE", squash_merge_commit_message: "PR_BODY" };
+  try {
+    const promoted = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
+    await mergeVia(promoted.pull?.number, "squash");
+    assert.deepEqual(parseBatonCommit(await git(dev, "log", "-1", "--format=%B")).images, [], "the squash dropped the trailers");
+    assert.equal(await stagingImage(), D1);
+
+    // Roll the squashed promotion back; the rollback PR lands as a rebase merge (new SHAs, no merge commit).
+    const rb = await rollback({ repo: dev, env: "staging", github: gh });
+    assert.deepEqual(rb.reverted.map((r) => r.images), [[{ repository: "ghcr.io/acme/web", digest: D1 }]]);
+    await mergeVia(rb.pull?.number, "rebase");
+    assert.equal(await stagingImage(), OLD_STAGING);
+
+    // A person edits the digest by hand, straight on main; rollback reverts that too.
+    const file = path.join(dev, "environments/staging/web.yaml");
+    await fs.writeFile(file, (await read(dev, "environments/staging/web.yaml")).replace(OLD_STAGING, D2));
+    await git(dev, "commit", "--quiet", "-am", "Hotfix: run the patched build");
+    await git(dev, "push", "--quiet", "origin", "main");
+    const hand = await git(dev, "rev-parse", "HEAD");
+    const rb2 = await rollback({ repo: dev, env: "staging", github: gh });
+    assert.deepEqual(rb2.reverted.map((r) => [r.sha, r.images]), [[hand, [{ repository: "ghcr.io/acme/web", digest: D2 }]]]);
+    await mergeVia(rb2.pull?.number, "merge");
+    assert.equal(await stagingImage(), OLD_STAGING);
+    assert.deepEqual(parseRejected(await read(dev, ".baton/rejected.yaml")).staging?.map((r) => r.digest), [D1, D2]);
+    // Nothing left to roll back: the squashed promotion and the hand edit were both undone.
+    await assert.rejects(rollback({ repo: dev, env: "staging", dryRun: true }), isCode("ROLLBACK_NOTHING"));
+
+    const entries = await history(dev, "staging", { github: api });
+    assert.deepEqual(entries.map((e) => [e.kind, e.pr, e.digests.map((d) => d.digest)]), [
+      ["rollback", rb2.pull?.number, [OLD_STAGING]],
+      ["commit", undefined, [D2]],
+      ["rollback", rb.pull?.number, [OLD_STAGING]],
+      ["promotion", promoted.pull?.number, [D1]],
+      ["commit", undefined, [OLD_STAGING]],
+    ]);
+    assert.equal(entries[1]?.subject, "Hotfix: run the patched build");
+  } finally {
+    github.settings = { ...github.settings, squash_merge_commit_title: "COMMIT_OR_PR_TITLE", squash_merge_commit_message: "COMMIT_MESSAGES" };
+  }
 });

@@ -33,6 +33,8 @@ export interface DoublePull {
   state: "open" | "closed";
   merged: boolean;
   mergeCommitSha?: string;
+  /** The commits the merge put on the base branch (several for a rebase merge). */
+  landed: string[];
   author: string;
   labels: string[];
   comments: string[];
@@ -258,7 +260,7 @@ export class GitHubDouble {
       if (!(await repo.branchSha(head))) return invalid("PullRequest", "head", `head ${head} does not exist`);
       // Like GitHub: one open PR per head branch.
       if (this.pulls.some((p) => p.repository === fullName && p.state === "open" && p.head === head)) return invalid("PullRequest", "head", `A pull request already exists for ${fullName.split("/")[0]}:${head}.`);
-      const p: DoublePull = { repository: fullName, number: this.nextId++, title: String(body.title), body: String(body.body ?? ""), head, base, state: "open", merged: false, author: user, labels: [], comments: [] };
+      const p: DoublePull = { repository: fullName, number: this.nextId++, title: String(body.title), body: String(body.body ?? ""), head, base, state: "open", merged: false, landed: [], author: user, labels: [], comments: [] };
       this.pulls.push(p);
       return send(201, this.pullJson(p, await repo.branchSha(head)));
     }
@@ -307,6 +309,11 @@ export class GitHubDouble {
     if ((m = /^GET \/commits\/([^/]+)\/statuses$/.exec(route))) {
       const sha = await repo.resolve(decodeURIComponent(m[1] ?? ""));
       return sendPage(this.statuses.filter((s) => s.repository === fullName && s.sha === sha).reverse().map((s) => ({ state: s.state, context: s.context, description: s.description })));
+    }
+    if ((m = /^GET \/commits\/([0-9a-f]{40})\/pulls$/.exec(route))) {
+      const sha = m[1] ?? "";
+      const heads = await repo.branches();
+      return sendPage(this.pulls.filter((p) => p.repository === fullName && (p.landed.includes(sha) || heads.get(p.head) === sha)).map((p) => this.pullJson(p, heads.get(p.head))));
     }
     if (route === "POST /deployments") {
       const ref = String(body.ref);
@@ -383,11 +390,12 @@ export class GitHubDouble {
       : commits.map((c) => `* ${c.message}`).join("\n\n");
     const join = (title: string, rest: string) => (rest.trim() ? `${title}\n\n${rest.trim()}` : title);
     try {
-      const tip = await repo.merge(method, {
+      const landed = await repo.merge(method, {
         base: p.base, head: p.head, mergeMessage: join(mergeTitle, mergeBody), squashMessage: join(squashTitle, squashBody),
         merger: identity(user), prAuthor: identity(p.author),
       });
-      Object.assign(p, { state: "closed", merged: true, mergeCommitSha: tip });
+      const tip = landed.at(-1) ?? "";
+      Object.assign(p, { state: "closed", merged: true, mergeCommitSha: tip, landed });
       return send(200, { sha: tip, merged: true, message: "Pull Request successfully merged" });
     } catch (e) {
       if (e instanceof MergeConflict) return send(405, { message: "Pull Request is not mergeable" });

@@ -118,12 +118,13 @@ export class BareRepo {
     return this.git(["update-ref", `refs/heads/${branch}`, next, expected]).then(() => true, () => false);
   }
 
-  /** The commits `merge_method` produces on `base` for a PR from `head`; returns the new tip of base. */
-  async merge(method: "merge" | "squash" | "rebase", input: { base: string; head: string; mergeMessage: string; squashMessage: string; merger: Identity; prAuthor: Identity }): Promise<string> {
+  /** The commits `merge_method` produces on `base` for a PR from `head`, oldest first (the last is the new tip). */
+  async merge(method: "merge" | "squash" | "rebase", input: { base: string; head: string; mergeMessage: string; squashMessage: string; merger: Identity; prAuthor: Identity }): Promise<string[]> {
     const baseSha = await this.branchSha(input.base);
     const headSha = await this.branchSha(input.head);
     if (!baseSha || !headSha) throw new MergeConflict("a branch of the pull request no longer exists");
     let tip: string;
+    const made: string[] = [];
     if (method === "merge") {
       tip = await this.commitTree(await this.mergeTree(baseSha, headSha), [baseSha, headSha], input.mergeMessage, input.merger);
     } else if (method === "squash") {
@@ -134,9 +135,10 @@ export class BareRepo {
       for (const c of await this.commitsBetween(baseSha, headSha)) {
         if (c.parents.length > 1) throw new MergeConflict("rebase merges cannot replay merge commits");
         tip = await this.commitTree(await this.cherryPickTree(c, tip), [tip], c.message, c.author);
+        made.push(tip);
       }
     }
     if (!(await this.updateBranch(input.base, tip, baseSha))) throw new MergeConflict(`${input.base} moved during the merge`);
-    return tip;
+    return method === "rebase" ? made : [tip];
   }
 }
