@@ -53,6 +53,10 @@ export const ERROR_CODES = [
   "PROMOTE_DIRECT_PUSH",
   "ROLLBACK_NOTHING",
   "ROLLBACK_CONFLICT",
+  "MERGE_NOTHING",
+  "MERGE_AMBIGUOUS",
+  "MERGE_NOT_BATON",
+  "MERGE_POLICY_PENDING",
   // progressive delivery (strategy + release.yaml)
   "RELEASE_SCHEMA",
   "RELEASE_MISMATCH",

@@ -40,7 +40,7 @@ export function startPromoter(repo: string, cron: string, isLeader: () => boolea
       const remoteUrl = await ws.remoteUrl();
       const github = connectGitHub(remoteUrl ? { remoteUrl } : {});
       const result = await runPolicy({ repo, github, autoPromote: true, progress: (message) => log.info({ action: "policy" }, message) });
-      log.info({ action: "promoter", evaluated: result.evaluated.length, autoPromoted: result.autoPromoted, skipped: result.skipped }, "promoter run finished");
+      log.info({ action: "promoter", evaluated: result.evaluated.length, autoPromoted: result.autoPromoted, skipped: result.skipped, merged: result.merged, mergeWaiting: result.mergeWaiting }, "promoter run finished");
       if (client) {
         const releases = await runReleases({ repo, live: await liveEnvironments(client, namespace), github: () => github, progress: (message) => log.info({ action: "release" }, message) });
         for (const r of releases.filter((x) => x.decision.action !== "wait" || x.error)) log.info({ action: "release", env: r.env, decision: r.decision, commit: r.result?.commit, pull: r.result?.pull?.number, err: r.error }, `release ${r.decision.action}`);

@@ -21,6 +21,8 @@ export function registerPolicy(program: Command): void {
       console.log(result.evaluated.length === 0 ? "no open promotion PRs" : table(["PR", "FROM", "TO", "POLICY", "WHY"], result.evaluated.map((e) => [`#${e.pull}`, e.from ?? "-", e.to, e.state, e.description])));
       for (const a of result.autoPromoted) console.log(`auto-promoted ${a.from} → ${a.to}${a.pull ? ` (#${a.pull})` : ""}`);
       for (const s of result.skipped) console.log(`auto-promotion into ${s.to} waits: ${s.reason}`);
+      for (const m of result.merged) console.log(`auto-merged #${m.pull} into ${m.to} (${m.method}) as ${m.sha.slice(0, 7)}`);
+      for (const w of result.mergeWaiting) console.log(`auto-merge of #${w.pull} into ${w.to} waits: ${w.reason}`);
     }
   });
 }

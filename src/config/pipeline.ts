@@ -74,6 +74,8 @@ export const EnvironmentSpecSchema = z
     windows: z.array(cron).optional(),
     timezone: timeZone.optional(),
     autoPromote: z.boolean().default(false),
+    // Optional rather than defaulted, so code that builds environment specs by hand need not name it (absent = false).
+    autoMerge: z.boolean().optional(),
     prune: z.boolean().default(true),
     requireDigests: z.boolean().default(true),
     approvers: z.array(z.string().regex(/^@[\w.-]+(\/[\w.-]+)?$|^[^@\s]+@[^@\s]+$/, "must be @user, @org/team or an email")).optional(),

@@ -2,13 +2,16 @@
  * `baton policy`: re-evaluates every open promotion PR (soak, windows, order, rejected digests) and sets
  * its `baton/policy` commit status, so required status checks hold the merge until policy allows it.
  * With auto-promotion it also opens promotion PRs into `autoPromote: true` environments whose source is
- * healthy and soaked. Runs once (CI cron) or on a node-cron schedule inside `baton agent --promoter-repo`.
+ * healthy and soaked, and merges promotion PRs into `autoMerge: true` environments through GitHub once
+ * policy allows them (branch protection still applies). Runs once (CI cron) or on a node-cron schedule inside `baton agent --promoter-repo`.
  */
 import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "../config/pipeline.js";
 import { planPromotion } from "../config/repo.js";
 import type { GitHubApi } from "../github/api.js";
 import { evaluatePolicy, type PolicyState } from "../policy/evaluate.js";
 import { GitWorkspace, REMOTE } from "./git-workspace.js";
+import { BatonError } from "../errors.js";
+import { mergeBatonPull } from "./merge.js";
 import { changeKind, LABELS } from "./naming.js";
 import { POLICY_CONTEXT, promote, readRejectedFile, sourceHealthySince, type Progress } from "./promote.js";
 import { parseBatonCommit } from "./trailers.js";
@@ -34,6 +37,10 @@ export interface PolicyRunResult {
   evaluated: EvaluatedPull[];
   autoPromoted: Array<{ from: string; to: string; pull?: number }>;
   skipped: Array<{ to: string; reason: string }>;
+  /** PRs into `autoMerge: true` environments merged through GitHub in this run. */
+  merged: Array<{ pull: number; to: string; method: string; sha: string }>;
+  /** PRs into `autoMerge: true` environments that policy allows but GitHub does not merge yet (reviews…). */
+  mergeWaiting: Array<{ pull: number; to: string; reason: string }>;
 }
 
 export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult> {
@@ -45,7 +52,19 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
   await ws.fetch();
   const pipeline = await loadPipeline(req.repo);
   const rejected = await readRejectedFile(req.repo);
-  const result: PolicyRunResult = { evaluated: [], autoPromoted: [], skipped: [] };
+  const result: PolicyRunResult = { evaluated: [], autoPromoted: [], skipped: [], merged: [], mergeWaiting: [] };
+  // autoMerge goes through the same path as `baton merge`; GitHub's refusal (a missing review) only waits.
+  const autoMerge = async (pullNumber: number, to: string) => {
+    try {
+      const outcome = await mergeBatonPull(req.github, await req.github.getPull(pullNumber));
+      progress(`#${pullNumber} merged into ${to} (${outcome.method}) as ${outcome.sha.slice(0, 7)}`);
+      result.merged.push({ pull: pullNumber, to, method: outcome.method, sha: outcome.sha });
+    } catch (e) {
+      if (!(e instanceof BatonError) || !["GITHUB_MERGE_REFUSED", "MERGE_POLICY_PENDING"].includes(e.code)) throw e;
+      progress(`#${pullNumber} waits: ${e.message}`);
+      result.mergeWaiting.push({ pull: pullNumber, to, reason: e.message });
+    }
+  };
   const healthy = new Map<string, Promise<Date | undefined>>();
   const healthySince = (env: string) => {
     if (!healthy.has(env)) healthy.set(env, sourceHealthySince(req.github, env, ws, findEnvironment(pipeline, env).path).catch(() => undefined));
@@ -70,6 +89,7 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
     await req.github.setCommitStatus(sha, { state: policy.state, context: POLICY_CONTEXT, description: policy.description });
     progress(`#${pull.number} ${from} → ${to}: ${policy.state} (${policy.description})`);
     result.evaluated.push({ pull: pull.number, from, to, sha, state: policy.state, description: policy.description });
+    if (policy.state === "success" && target.autoMerge) await autoMerge(pull.number, to);
   }
 
   if (req.autoPromote) {
@@ -81,6 +101,7 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
       }
       const promoted = await promote({ repo: req.repo, from: target.promoteFrom as string, to: target.name, github: () => req.github, progress, now: () => now });
       result.autoPromoted.push({ from: target.promoteFrom as string, to: target.name, ...(promoted.pull ? { pull: promoted.pull.number } : {}) });
+      if (promoted.pull && promoted.policy?.state === "success" && target.autoMerge) await autoMerge(promoted.pull.number, target.name);
     }
   }
   return result;

@@ -19,7 +19,7 @@ import { publishPull, type Published } from "./publish.js";
 import { addRejected, formatRejected, parseRejected, REJECTED_FILE, type RejectedEntry } from "./rejected.js";
 import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
 import { pinChanges, standingChanges, type PinChange } from "./changes.js";
-import type { Progress } from "./promote.js";
+import { POLICY_CONTEXT, type Progress } from "./promote.js";
 import { announce } from "../notify/announce.js";
 
 export interface RollbackRequest {
@@ -130,6 +130,9 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     body: `Baton rolls back **${req.env}** by reverting:\n\n${reverted.map((r) => `- ${r.sha.slice(0, 7)} ${r.subject}`).join("\n")}\n\nThe reverted digests are recorded as rejected in \`${REJECTED_FILE}\`; \`baton promote\` refuses them until \`baton unreject\`.\n\n\`\`\`diff\n${result.diff.slice(0, 50_000)}\`\`\`\n`,
     labels: [LABELS.baton, LABELS.rollback, LABELS.env(req.env)],
   }, progress);
+  // A rollback is not held by soak or windows; branch protection that requires baton/policy still applies
+  // its reviews. (A rerun may find the same commit: the status is simply set again.)
+  if (result.commit) await github.setCommitStatus(result.commit, { state: "success", context: POLICY_CONTEXT, description: "rollback: not held by soak or promotion windows" });
   await announce(pipeline, { type: "rollback.opened", environment: req.env, summary: `${title} (#${published.pull.number})`, url: published.pull.url }, progress);
   return { ...result, action: published.action, branch, pull: published.pull };
 }
