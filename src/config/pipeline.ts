@@ -6,7 +6,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { parse as parseCron, validate as validateCron } from "node-cron";
+import { cronProblem } from "../policy/windows.js";
 import { BatonError, BatonErrors } from "../errors.js";
 import { parseDuration } from "./duration.js";
 import { resolveInRepo, readLimited } from "./files.js";
@@ -23,8 +23,6 @@ const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: "is not a duration; write e.g. 30s, 10m, 1h30m or 2d",
   params: { code: "PIPELINE_BAD_DURATION" },
 });
-/** node-cron validates `L` and `1#2` but parses them to strings that window matching cannot evaluate. */
-const numericCron = (s: string): boolean => Object.values(parseCron(s) as unknown as Record<string, unknown[]>).every((f) => f.every((v) => typeof v === "number"));
 const timeZone = z.string().refine((tz) => {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
@@ -33,8 +31,9 @@ const timeZone = z.string().refine((tz) => {
     return false;
   }
 }, "is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)");
-const cron = z.string().refine((s) => validateCron(s) && numericCron(s), {
-  message: "is not a cron expression (node-cron syntax, e.g. \"* 9-16 * * 1-5\" = weekdays 09:00-16:59)",
+// Validated by the same evaluator that decides windows (croner), so what validates is what runs.
+const cron = z.string().refine((s) => cronProblem(s) === undefined, {
+  message: "is not a five-field cron expression (minute hour day-of-month month day-of-week, e.g. \"* 9-16 * * 1-5\" = weekdays 09:00-16:59)",
   params: { code: "PIPELINE_BAD_CRON" },
 });
 const envName = z.string().regex(DNS_LABEL, "must be a DNS label: lowercase letters, digits and '-', at most 63 characters").max(63);

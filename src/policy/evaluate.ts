@@ -4,7 +4,7 @@
  */
 import { formatDuration, parseDuration } from "../config/duration.js";
 import type { EnvironmentSpec } from "../config/pipeline.js";
-import { nextWindowOpen, windowDecision } from "./windows.js";
+import { formatWindowTime, nextWindowOpen, windowDecision } from "./windows.js";
 
 export type PolicyState = "success" | "pending" | "failure";
 
@@ -39,9 +39,11 @@ export function evaluatePolicy(input: PolicyInput): PolicyResult {
     const healthyFor = now.getTime() - input.sourceHealthySince.getTime();
     checks.push({ name: "soak", ok: healthyFor >= soakMs, detail: healthyFor >= soakMs ? `healthy in ${input.source} for ${formatDuration(healthyFor)} (soak ${target.soak})` : `healthy in ${input.source} for ${formatDuration(Math.max(0, healthyFor))}; soak needs ${target.soak} (${formatDuration(soakMs - healthyFor)} left)` });
   }
-  const window = windowDecision(target.windows, now, target.timezone ?? "UTC");
-  const next = !window.open && target.windows ? nextWindowOpen(target.windows, now, target.timezone ?? "UTC") : undefined;
-  checks.push({ name: "window", ok: window.open, detail: window.open ? window.reason : `${window.reason}${next ? `; next opens ${next.toISOString()}` : ""}` });
+  const timeZone = target.timezone ?? "UTC";
+  const window = windowDecision(target.windows, now, timeZone);
+  const next = !window.open && target.windows ? nextWindowOpen(target.windows, now, timeZone) : undefined;
+  // Said first: the status description is cut at 140 characters, and "when" is what a waiting person needs.
+  checks.push({ name: "window", ok: window.open, detail: window.open ? window.reason : next ? `promotion window opens ${formatWindowTime(next, timeZone)}; ${window.reason}` : window.reason });
 
   const hardFail = checks.find((c) => !c.ok && (c.name === "order" || c.name === "rejected"));
   const waiting = checks.find((c) => !c.ok);

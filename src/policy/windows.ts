@@ -1,31 +1,31 @@
 /**
- * Promotion windows: cron expressions (node-cron syntax) that describe the minutes in which promotions
- * into an environment may merge. "* 9-16 * * 1-5" = any minute from 09:00 to 16:59, Monday to Friday.
+ * Promotion windows: five-field cron expressions that describe the minutes in which promotions into an
+ * environment may merge, evaluated by croner (a maintained cron library with IANA time zones and DST
+ * handling) instead of a hand-written matcher. "* 9-16 * * 1-5" = any minute from 09:00 to 16:59, Monday
+ * to Friday. Standard cron rules apply, including `L` (last day of the month), `1#2` (second Monday) and
+ * day-of-month OR day-of-week when both are restricted.
  */
-import { parse as parseCron } from "node-cron";
+import { Cron } from "croner";
 
-interface Fields {
-  minute: number[];
-  hour: number[];
-  dayOfMonth: number[];
-  month: number[];
-  dayOfWeek: number[];
+/** A window in a time zone; constructing it validates the expression (throws on a bad one). */
+function window(expression: string, timeZone: string): Cron {
+  // No function: the Cron object only evaluates, it never schedules a timer.
+  return new Cron(expression, { timezone: timeZone, mode: "5-part" });
 }
 
-/** Minute, hour, day, month (1-12) and weekday (0 = Sunday) of `date` in `timeZone`. */
-function partsIn(date: Date, timeZone: string): { minute: number; hour: number; day: number; month: number; weekday: number } {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", minute: "numeric", hour: "numeric", day: "numeric", month: "numeric", weekday: "short" }).formatToParts(date);
-  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
-  const weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-  return { minute: Number(get("minute")), hour: Number(get("hour")), day: Number(get("day")), month: Number(get("month")), weekday: weekdays.indexOf(get("weekday")) };
+/** Undefined when `expression` is a valid five-field cron expression, else croner's reason. */
+export function cronProblem(expression: string): string | undefined {
+  try {
+    window(expression, "UTC");
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
 }
 
 export function cronMatches(expression: string, date: Date, timeZone = "UTC"): boolean {
-  const f = parseCron(expression) as unknown as Fields;
-  const p = partsIn(date, timeZone);
-  // node-cron may express Sunday as 0 or 7.
-  const dow = f.dayOfWeek.map((d) => d % 7);
-  return f.minute.includes(p.minute) && f.hour.includes(p.hour) && f.dayOfMonth.includes(p.day) && f.month.includes(p.month) && dow.includes(p.weekday);
+  // Windows are minutes: match the start of the minute `date` falls in.
+  return window(expression, timeZone).match(new Date(Math.floor(date.getTime() / 60_000) * 60_000));
 }
 
 export interface WindowDecision {
@@ -41,12 +41,15 @@ export function windowDecision(windows: string[] | undefined, now: Date, timeZon
     : { open: false, reason: `outside promotion windows ${windows.map((w) => `"${w}"`).join(", ")} (${timeZone})` };
 }
 
-/** The next minute at which a window opens, searching up to 8 days ahead; for messages only. */
+/** The next minute after `from` at which any window opens (croner searches forward, years if need be). */
 export function nextWindowOpen(windows: string[], from: Date, timeZone = "UTC"): Date | undefined {
-  const start = new Date(Math.ceil(from.getTime() / 60_000) * 60_000);
-  for (let i = 0; i < 8 * 24 * 60; i++) {
-    const t = new Date(start.getTime() + i * 60_000);
-    if (windows.some((w) => cronMatches(w, t, timeZone))) return t;
-  }
-  return undefined;
+  const next = windows.map((w) => window(w, timeZone).nextRun(from)).filter((d): d is Date => d !== null);
+  return next.length > 0 ? new Date(Math.min(...next.map((d) => d.getTime()))) : undefined;
+}
+
+/** "Mon 2026-11-30 09:00 Europe/Berlin": when a window opens, in the environment's own time zone. */
+export function formatWindowTime(date: Date, timeZone = "UTC"): string {
+  const parts = new Intl.DateTimeFormat("en-GB", { timeZone, weekday: "short", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(date);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${get("weekday")} ${get("year")}-${get("month")}-${get("day")} ${get("hour")}:${get("minute")} ${timeZone}`;
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cronMatches, nextWindowOpen, windowDecision } from "../../src/policy/windows.js";
+import { cronMatches, cronProblem, formatWindowTime, nextWindowOpen, windowDecision } from "../../src/policy/windows.js";
 import { evaluatePolicy } from "../../src/policy/evaluate.js";
 import { soakStart } from "../../src/policy/soak.js";
 import type { EnvironmentSpec } from "../../src/config/pipeline.js";
@@ -20,6 +20,24 @@ test("cron windows match minutes in the configured time zone", () => {
   assert.equal(nextWindowOpen(["* 9-16 * * 1-5"], saturday)?.toISOString(), "2026-11-30T09:00:00.000Z");
 });
 
+test("windows in other time zones, across DST, with L and #, from the maintained evaluator", () => {
+  const berlin = { ...production, windows: ["* 9-16 * * 1-5"], timezone: "Europe/Berlin" };
+  // Saturday 12:00 UTC; the Berlin window opens Monday 09:00 CET = 08:00 UTC.
+  const r = evaluatePolicy({ target: berlin, source: "staging", sourceHealthySince: new Date(0), rejected: [], now: saturday });
+  assert.match(r.description, /^promotion window opens Mon 2026-11-30 09:00 Europe\/Berlin;/);
+  assert.equal(nextWindowOpen(berlin.windows, saturday, "Europe/Berlin")?.toISOString(), "2026-11-30T08:00:00.000Z");
+  // Summer time: 09:00 in Berlin is 07:00 UTC on Monday 2026-06-01.
+  assert.equal(nextWindowOpen(["0 9 * * 1"], new Date("2026-05-30T12:00:00Z"), "Europe/Berlin")?.toISOString(), "2026-06-01T07:00:00.000Z");
+  // Last day of the month and the second Monday.
+  assert.equal(cronMatches("* 10 L * *", new Date("2026-02-28T10:30:00Z")), true);
+  assert.equal(cronMatches("* 10 L * *", new Date("2026-02-27T10:30:00Z")), false);
+  assert.equal(nextWindowOpen(["0 9 * * 1#2"], new Date("2026-11-01T00:00:00Z"))?.toISOString(), "2026-11-09T09:00:00.000Z");
+  assert.equal(formatWindowTime(new Date("2026-11-30T08:00:00Z"), "Asia/Shanghai"), "Mon 2026-11-30 16:00 Asia/Shanghai");
+  assert.match(cronProblem("* 25 * * *") ?? "", /hour/);
+  assert.match(cronProblem("0 0 9 * * *") ?? "", /5 parts/);
+  assert.equal(cronProblem("*/15 9-16 * * 1-5"), undefined);
+});
+
 test("policy: success when in order, soaked and inside the window", () => {
   const r = evaluatePolicy({ target: production, source: "staging", sourceHealthySince: new Date(wednesdayNoon.getTime() - 2 * 3600_000), rejected: [], now: wednesdayNoon });
   assert.equal(r.state, "success");
@@ -32,7 +50,7 @@ test("policy: pending while soaking or outside a window, with the reason", () =>
   assert.match(soaking.description, /soak needs 1h \(50m left\)/);
   const weekend = evaluatePolicy({ target: production, source: "staging", sourceHealthySince: new Date(0), rejected: [], now: saturday });
   assert.equal(weekend.state, "pending");
-  assert.match(weekend.description, /outside promotion windows/);
+  assert.equal(weekend.description, 'promotion window opens Mon 2026-11-30 09:00 UTC; outside promotion windows "* 9-16 * * 1-5" (UTC)');
   assert.ok(weekend.description.length <= 140);
   const unhealthy = evaluatePolicy({ target: production, source: "staging", rejected: [], now: wednesdayNoon });
   assert.match(unhealthy.description, /not healthy/);
