@@ -25,6 +25,8 @@ import { appendHistory, envKey, parseEnvironmentSpec, setCondition, type Environ
 import type { EventRecorder } from "./events.js";
 import type { Metrics } from "./metrics.js";
 import { writeStatus } from "./status.js";
+import { changeKind } from "../promote/naming.js";
+import { parseBatonCommit } from "../promote/trailers.js";
 
 export interface ReconcileDeps {
   client: KubeClient;
@@ -288,7 +290,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     if (newRevision) {
       // Fire and forget: a notification outage never delays or fails a deploy.
       // A merged promotion PR that is now live is announced as such, in addition to the deploy result.
-      if (ready && /baton\/promote\/|Baton-Promotion:/.test(await commitMessage(fetched.dir, revision).catch(() => ""))) {
+      if (ready && isPromotion(await commitMessage(fetched.dir, revision).catch(() => ""))) {
         void notify(notifiers, { type: "promotion.merged", environment: envSpec.name, summary: `promotion to ${envSpec.name} merged and live at ${revision.slice(0, 12)}`, revision, images: status.pins, at: t.toISOString() }, log);
       }
       void notify(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: status.pins, at: t.toISOString() }, log);
@@ -302,4 +304,9 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   } catch (e) {
     return fail(e);
   }
+}
+
+/** A promotion landed, however it was merged: trailers, GitHub's merge subject, or a squash subject. */
+function isPromotion(message: string): boolean {
+  return changeKind(message.split("\n")[0] ?? "", parseBatonCommit(message).kind) === "promotion";
 }
