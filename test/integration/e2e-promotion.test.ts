@@ -105,6 +105,10 @@ test("pin → policy-held PR → code-owner approval → merge through GitHub �
       return git(dev, "rev-parse", "HEAD");
     };
 
+    const start = await git(dev, "rev-parse", "HEAD");
+    await envAt("testing", start);
+    await envAt("staging", start);
+
     for (const [i, method] of (["merge", "squash", "rebase"] as MergeMethod[]).entries()) {
       await t.test(method, async () => {
         // Only this method is allowed; squash keeps only the PR title and body (Baton's trailers are lost).
@@ -121,7 +125,7 @@ test("pin → policy-held PR → code-owner approval → merge through GitHub �
         const toStaging = await promote({ repo: dev, from: "testing", to: "staging", github: gh });
         assert.equal(policyOf(toStaging.commit), "pending");
         await assert.rejects(api.mergePull(toStaging.pull?.number ?? 0, { method }), isCode("GITHUB_MERGE_REFUSED", /HTTP|approving review|baton\/policy/));
-        await assert.rejects(mergeBatonPull(api, await findMergeTarget(api, "staging")), isCode("MERGE_POLICY_PENDING", /testing is healthy|soak needs 10m/));
+        await assert.rejects(mergeBatonPull(api, await findMergeTarget(api, "staging")), isCode("MERGE_POLICY_PENDING", /soak needs 10m/));
         assert.equal(pull(toStaging.pull?.number).state, "open");
 
         // Soaked: `baton policy` sets success; GitHub still wants a code owner's review.
