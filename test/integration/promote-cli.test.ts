@@ -2,7 +2,6 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { promises as fs } from "node:fs";
 import path from "node:path";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
@@ -89,51 +88,4 @@ test("policy refusals exit 1 with one line; bad flags exit 2; --output json carr
   const owners = await baton(["codeowners", "--repo", dir]);
   assert.equal(owners.code, 0);
   assert.match(owners.stdout, /^\/environments\/production\/ @acme\/sre$/m);
-});
-
-test("baton merge: baton/policy first, then GitHub's branch protection as one line, then a merge with a method the repo allows", async () => {
-  const dir = await cloneConfigRepo(server, "acme/cli", "Dev");
-  const env = { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.baseUrl };
-  const pull = github.pulls.find((p) => p.state === "open" && p.labels.includes("env:staging"));
-  assert.ok(pull, "the promotion PR of the first test is open");
-  // Code owners of staging, on the base branch; main requires baton/policy, one approval and code-owner review.
-  await fs.mkdir(path.join(dir, ".github"), { recursive: true });
-  await fs.writeFile(path.join(dir, ".github/CODEOWNERS"), (await baton(["codeowners", "--repo", dir])).stdout);
-  await git(dir, "add", ".github");
-  await git(dir, "commit", "--quiet", "-m", "Code owners from baton.yaml");
-  await git(dir, "push", "--quiet", "origin", "main");
-  github.protection.set("main", { requiredContexts: ["baton/policy"], requiredApprovingReviewCount: 1, requireCodeOwnerReviews: true });
-  github.teams.set("acme/qa", ["alice"]);
-  github.settings = { ...github.settings, allow_merge_commit: false };
-  try {
-    const pending = await baton(["merge", "staging", "--repo", dir], env);
-    assert.equal(pending.code, 1);
-    assert.equal(pending.stderr.trim().split("\n").length, 1, pending.stderr);
-    assert.match(pending.stderr, new RegExp(`^error: #${pull.number}: baton/policy is pending: testing is not healthy.*\\(MERGE_POLICY_PENDING\\)`));
-
-    // Soak passed (as `baton policy` would report it); GitHub now names the missing review.
-    const head = await git(dir, "ls-remote", "origin", `refs/heads/${pull.head}`).then((l) => l.split("\t")[0] ?? "");
-    await github.connect(server.url("acme/cli")).setCommitStatus(head, { state: "success", context: "baton/policy", description: "soaked" });
-    const review = await baton(["merge", `#${pull.number}`, "--repo", dir], env);
-    assert.equal(review.code, 1);
-    assert.match(review.stderr, new RegExp(`^error: GitHub refused to merge #${pull.number} \\(squash\\): At least 1 approving review is required by reviewers with write access\\. \\(GITHUB_MERGE_REFUSED\\)`));
-    await github.review(pull.number, "bob");
-    assert.match((await baton(["merge", "staging", "--repo", dir], env)).stderr, /Waiting on code owner review from @acme\/qa\. \(GITHUB_MERGE_REFUSED\)/);
-    const notAllowed = await baton(["merge", "staging", "--method", "merge", "--repo", dir], env);
-    assert.match(notAllowed.stderr, /does not allow merge merges \(allowed: squash, rebase\).*— use --method squash/);
-
-    await github.review(pull.number, "alice");
-    const merged = await baton(["merge", "staging", "--repo", dir, "-o", "json"], env);
-    assert.equal(merged.code, 0, merged.stderr);
-    const outcome = JSON.parse(merged.stdout) as { pull: number; method: string; sha: string; env: string; kind: string };
-    assert.deepEqual([outcome.pull, outcome.method, outcome.env, outcome.kind], [pull.number, "squash", "staging", "promotion"]);
-    assert.equal(await git(dir, "ls-remote", "origin", "refs/heads/main").then((l) => l.split("\t")[0]), outcome.sha);
-    const none = await baton(["merge", "staging", "--repo", dir], env);
-    assert.equal(none.code, 1);
-    assert.match(none.stderr, /no open promotion or rollback PR into staging \(MERGE_NOTHING\)/);
-  } finally {
-    github.protection.clear();
-    github.teams.clear();
-    github.settings = { ...github.settings, allow_merge_commit: true };
-  }
 });

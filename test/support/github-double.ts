@@ -362,17 +362,19 @@ export class GitHubDouble {
     for (const s of this.statuses) if (s.repository === p.repository && s.sha === headSha) latest.set(s.context, s.state);
     const lastReview = new Map<string, DoubleReview>();
     for (const r of this.reviews) if (r.pull === p.number && r.state !== "COMMENTED") lastReview.set(r.user, r);
+    const protection = this.protection.get(p.base);
     let codeowners = "";
-    for (const file of CODEOWNERS_PATHS) {
+    // CODEOWNERS and the changed files matter only when code-owner review is required.
+    for (const file of protection?.requireCodeOwnerReviews ? CODEOWNERS_PATHS : []) {
       const text = await repo.readFile(`refs/heads/${p.base}`, file);
       if (text !== undefined) {
         codeowners = text;
         break;
       }
     }
-    const refusal = protectionRefusal(this.protection.get(p.base), {
+    const refusal = protectionRefusal(protection, {
       statuses: latest, approvers: [...lastReview.values()].filter((r) => r.state === "APPROVED" && r.user !== p.author).map((r) => r.user),
-      changedFiles: await repo.changedFiles(`refs/heads/${p.base}`, headSha), codeowners: parseCodeowners(codeowners), teams: this.teams,
+      changedFiles: protection?.requireCodeOwnerReviews ? await repo.changedFiles(`refs/heads/${p.base}`, headSha) : [], codeowners: parseCodeowners(codeowners), teams: this.teams,
     });
     if (refusal) return send(405, { message: refusal, documentation_url: "https://docs.github.com/articles/about-protected-branches" });
     const commits = await repo.commitsBetween(`refs/heads/${p.base}`, headSha);

@@ -55,16 +55,13 @@ export class BareRepo {
     return this.resolve(`refs/heads/${branch}`);
   }
 
-  async commit(sha: string): Promise<CommitInfo> {
-    const out = await this.git(["log", "-1", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%B", sha]);
-    const [id = "", parents = "", name = "", email = "", date = "", message = ""] = out.split("\x1f");
-    return { sha: id, parents: parents.split(" ").filter(Boolean), author: { name, email, date }, message: message.replace(/\n+$/, "") };
-  }
-
-  /** Commits on `head` not on `base`, oldest first (what a PR shows under "Commits"). */
+  /** Commits on `head` not on `base`, oldest first (what a PR shows under "Commits"), in one git call. */
   async commitsBetween(base: string, head: string): Promise<CommitInfo[]> {
-    const shas = (await this.git(["rev-list", "--reverse", "--topo-order", `${base}..${head}`])).split("\n").filter(Boolean);
-    return Promise.all(shas.map((s) => this.commit(s)));
+    const out = await this.git(["log", "--reverse", "--topo-order", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%B%x1e", `${base}..${head}`]);
+    return out.split("\x1e").map((r) => r.replace(/^\n/, "")).filter((r) => r.trim()).map((record) => {
+      const [sha = "", parents = "", name = "", email = "", date = "", message = ""] = record.split("\x1f");
+      return { sha, parents: parents.split(" ").filter(Boolean), author: { name, email, date }, message: message.replace(/\n+$/, "") };
+    });
   }
 
   /** Files a PR changes: the diff from the merge base to the head (GitHub's three-dot diff). */
