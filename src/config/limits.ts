@@ -12,8 +12,12 @@ export interface Limits {
   maxDepth: number;
   /** Most YAML documents in one file or rendered stream. */
   maxDocuments: number;
+  /** Most lines in one YAML file (or one object of a kustomize build), blank and comment lines included. */
+  maxLines: number;
   /** Most YAML nodes in one file (or one object of a kustomize build); bounds parse time and memory. */
   maxNodes: number;
+  /** All double-quoted YAML scalars of one file together, in characters. */
+  maxDoubleQuotedTotal: number;
   /**
    * Aliases × nodes per file: the parser searches the whole document for each alias's anchor, so a
    * hundred aliases are fine in a small manifest and ten in a large one.
@@ -30,10 +34,12 @@ export const DEFAULT_LIMITS: Limits = {
   maxFiles: 5_000,
   maxRenderBytes: 16 * 1024 * 1024,
   maxAliases: 100,
-  maxDepth: 100,
+  maxDepth: 64,
   maxDocuments: 10_000,
-  maxNodes: 40_000,
-  maxDoubleQuoted: 128 * 1024,
+  maxLines: 40_000,
+  maxNodes: 20_000,
+  maxDoubleQuoted: 64 * 1024,
+  maxDoubleQuotedTotal: 1024 * 1024,
   maxAliasWork: 200_000,
   kustomizeTimeoutMs: 60_000,
 };

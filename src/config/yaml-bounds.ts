@@ -19,6 +19,8 @@ export interface YamlShape {
   nodes: number;
   /** Longest double-quoted scalar, in characters (the parser's cost for these grows faster than their length). */
   longestDoubleQuoted: number;
+  /** All double-quoted scalars together, in characters (the parser needs ~40 bytes of memory per character). */
+  doubleQuotedTotal: number;
   /** Alias nodes (`*name`). */
   aliases: number;
 }
@@ -33,8 +35,8 @@ const isBlank = (c: number) => c === SPACE || c === TAB || c === LF || c === CR 
  * Scans `text` and stops early (returning what it saw so far) as soon as a limit is passed, so the cost
  * is bounded by the limits as much as by the size.
  */
-export function scanYamlShape(text: string, limits: { maxDepth: number; maxDocuments: number; maxNodes: number; maxDoubleQuoted: number; maxAliases: number }): YamlShape {
-  const shape: YamlShape = { depth: 0, documents: 1, nodes: 0, longestDoubleQuoted: 0, aliases: 0 };
+export function scanYamlShape(text: string, limits: { maxDepth: number; maxDocuments: number; maxNodes: number; maxDoubleQuoted: number; maxDoubleQuotedTotal: number; maxAliases: number }): YamlShape {
+  const shape: YamlShape = { depth: 0, documents: 1, nodes: 0, longestDoubleQuoted: 0, doubleQuotedTotal: 0, aliases: 0 };
   const n = text.length;
   const indents: number[] = [];
   let i = 0;
@@ -71,9 +73,10 @@ export function scanYamlShape(text: string, limits: { maxDepth: number; maxDocum
         expectNode = false;
         const start = i;
         i = skipQuoted(text, i, c);
-        if (c === DQUOTE && i - start > shape.longestDoubleQuoted) {
-          shape.longestDoubleQuoted = i - start;
-          if (shape.longestDoubleQuoted > limits.maxDoubleQuoted) return shape;
+        if (c === DQUOTE) {
+          shape.longestDoubleQuoted = Math.max(shape.longestDoubleQuoted, i - start);
+          shape.doubleQuotedTotal += i - start;
+          if (shape.longestDoubleQuoted > limits.maxDoubleQuoted || shape.doubleQuotedTotal > limits.maxDoubleQuotedTotal) return shape;
         }
         continue;
       }
@@ -93,7 +96,8 @@ export function scanYamlShape(text: string, limits: { maxDepth: number; maxDocum
         i++;
         if (indents.length + inline + flow > limits.maxDepth) break;
       } else if (c === COLON && (isBlank(text.charCodeAt(i + 1)) || (flow > 0 && endsFlowEntry(text.charCodeAt(i + 1))))) {
-        inline++;
+        // A block `key:` may open a nested level on this line (`- a: 1`); flow pairs never nest by themselves.
+        if (flow === 0) inline++;
         expectNode = true;
         i++;
       } else if ((c === PIPE || c === GT) && expectNode && flow === 0) {

@@ -21,6 +21,14 @@ export interface ParsedDoc {
 
 /** Refuses, before parsing, a stream deeper, longer or larger in nodes than the limits allow. */
 export function checkYamlBounds(text: string, file: string, limits: Limits = DEFAULT_LIMITS): void {
+  // The parser spends about as long on a blank or comment line as on a value: 2 MiB of newlines is seconds.
+  let lines = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && lines <= limits.maxLines; i = text.indexOf("\n", i + 1)) lines++;
+  if (lines > limits.maxLines) {
+    throw new BatonError("YAML_TOO_MANY_LINES", `more than ${limits.maxLines} lines in one file`, {
+      file, hint: "split the file (blank and comment lines count too)",
+    });
+  }
   const shape = scanYamlShape(text, limits);
   if (shape.depth > limits.maxDepth) {
     throw new BatonError("YAML_TOO_DEEP", `YAML nests deeper than ${limits.maxDepth} levels`, {
@@ -45,6 +53,11 @@ export function checkYamlBounds(text: string, file: string, limits: Limits = DEF
   if (shape.longestDoubleQuoted > limits.maxDoubleQuoted) {
     throw new BatonError("YAML_SCALAR_TOO_LONG", `a double-quoted string is longer than ${limits.maxDoubleQuoted} characters`, {
       file, hint: "write long text as a block scalar (key: |) or single-quoted; double-quoted strings this long are slow to read",
+    });
+  }
+  if (shape.doubleQuotedTotal > limits.maxDoubleQuotedTotal) {
+    throw new BatonError("YAML_SCALAR_TOO_LONG", `double-quoted strings total more than ${limits.maxDoubleQuotedTotal} characters in one file`, {
+      file, hint: "write long text as block scalars (key: |) or single-quoted, or split the file; double-quoted text is the slowest to read",
     });
   }
   if (shape.nodes > limits.maxNodes) {

@@ -38,21 +38,30 @@ test("each limit refuses input just over it, with its code, and accepts input at
   const nest = (n: number) => `x: ${"[".repeat(n)}1${"]".repeat(n)}\n`;
   assert.equal(code(nest(L.maxDepth - 3)), undefined);
   assert.equal(code(nest(L.maxDepth + 1)), "YAML_TOO_DEEP");
-  assert.equal(code("a: 1\n---\n".repeat(L.maxDocuments - 1)), undefined);
+  assert.equal(code("{}\n---\n".repeat(L.maxDocuments - 1)), undefined);
   assert.equal(code("a: 1\n---\n".repeat(L.maxDocuments + 1)), "YAML_TOO_MANY_DOCUMENTS");
   assert.equal(code(`x: [${"1,".repeat(L.maxNodes - 10)}1]\n`), undefined);
   assert.equal(code(`x: [${"1,".repeat(L.maxNodes + 10)}1]\n`), "YAML_TOO_MANY_NODES");
   assert.equal(code(`x: "${"a".repeat(L.maxDoubleQuoted - 2)}"\n`), undefined);
   assert.equal(code(`x: "${"a".repeat(L.maxDoubleQuoted + 1)}"\n`), "YAML_SCALAR_TOO_LONG");
   assert.equal(code(`x: '${"a".repeat(L.maxDoubleQuoted * 4)}'\n`), undefined, "single-quoted strings are cheap and not limited");
+  const quoted = (n: number) => Array.from({ length: n }, (_, i) => `k${i}: "${"a".repeat(L.maxDoubleQuoted - 10)}"`).join("\n");
+  assert.equal(code(`${quoted(Math.floor(L.maxDoubleQuotedTotal / L.maxDoubleQuoted))}\n`), undefined);
+  assert.equal(code(`${quoted(Math.floor(L.maxDoubleQuotedTotal / L.maxDoubleQuoted) + 1)}\n`), "YAML_SCALAR_TOO_LONG", "double-quoted text in total");
   assert.equal(code(`a: &a [1]\nb: [${Array(L.maxAliases + 1).fill("*a").join(",")}]\n`), "YAML_ALIAS_LIMIT");
   const many = 11;
   assert.equal(code(`a: &a 1\nb: [${Array(many).fill("*a").join(",")}]\nc: [${"1,".repeat(L.maxNodes - 100)}1]\n`), "YAML_ALIAS_LIMIT", "aliases × nodes");
   assert.equal(code(`a: &a [${"1,".repeat(5000)}1]\nb: [${Array(20).fill("*a").join(",")}]\n`, { ...L, maxAliasWork: 10_000_000 }), "YAML_TOO_MANY_NODES", "expansion counts");
 });
 
+test("JSON written on one line is as deep as its brackets, not its keys", () => {
+  const json = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "j" }, data: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, `v${i}`])) });
+  assert.equal(code(`${json}\n`), undefined);
+  assert.ok(scanYamlShape(json, L).depth <= 4, `depth ${scanYamlShape(json, L).depth}`);
+});
+
 test("a mapping with many keys is checked for duplicates in linear time", () => {
-  const keys = Array.from({ length: 19_000 }, (_, i) => `k${i}: 1`).join("\n");
+  const keys = Array.from({ length: Math.floor(L.maxNodes / 2) - 100 }, (_, i) => `k${i}: 1`).join("\n");
   assert.equal(code(`${keys}\n`), undefined);
   assert.equal(code(`${keys}\nk7: 2\n`), "YAML_SYNTAX");
 });
