@@ -4,6 +4,7 @@
 //  - The leader cut off from the API server stops leading before the standby takes over, and nothing
 //    it sent during the partition lands afterwards.
 import { test } from "node:test";
+import path from "node:path";
 import assert from "node:assert/strict";
 import type { Clock } from "../../src/agent/leader.js";
 import type { AgentConfig } from "../../src/agent/config.js";
@@ -98,6 +99,8 @@ spec:
       containers: [{name: web, image: "ghcr.io/acme/web@${digest("interrupted")}"}]
 `;
   const f = await agentFixture("interrupt", { [`${P}/deploy.yaml`]: manifest });
+  // The stand-in serves only repositories it knows, as GitHub does: this one is the fixture's config repo.
+  github.addRepo("acme/config", path.join(f.server.root, "config.git"));
   const node = (value: string | null) => f.client.mergePatch("v1", "Node", undefined, "kwok-node-0", { metadata: { labels: { [label]: value } } });
   try {
     await f.client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: f.namespace }, stringData: { githubToken: github.token } });
