@@ -36,7 +36,8 @@ export async function findMergeTarget(github: GitHubApi, target: string): Promis
 export async function mergeBatonPull(github: GitHubApi, pull: PullRequest, options: { method?: MergeMethod } = {}): Promise<MergeOutcome> {
   const kind = pull.labels.includes(LABELS.rollback) ? "rollback" : pull.labels.includes(LABELS.promotion) ? "promotion" : undefined;
   if (!kind) throw new BatonError("MERGE_NOT_BATON", `#${pull.number} "${pull.title}" is not a Baton promotion or rollback PR`, { hint: "merge other PRs on GitHub" });
-  if (pull.state !== "open" || !pull.headSha) throw new BatonError("MERGE_NOTHING", `#${pull.number} is ${pull.merged ? "already merged" : "closed"}`, { hint: "baton status lists open PRs" });
+  if (pull.state !== "open") throw new BatonError("MERGE_NOTHING", `#${pull.number} is ${pull.merged ? "already merged" : "closed"}`, { hint: "baton status lists open PRs" });
+  if (!pull.headSha) throw new BatonError("MERGE_NOTHING", `#${pull.number}: its head branch ${pull.head} is gone`, { hint: `rerun the command that opened it (baton promote / baton rollback) to push the branch again` });
   const policy = await github.commitStatus(pull.headSha, POLICY_CONTEXT);
   if (policy?.state !== "success") {
     throw new BatonError("MERGE_POLICY_PENDING", `#${pull.number}: ${POLICY_CONTEXT} is ${policy ? `${policy.state}: ${policy.description}` : "not reported yet"}`, {

@@ -8,9 +8,10 @@ import path from "node:path";
 import { loadPipeline } from "../../src/config/pipeline.js";
 import { codeownersBlock } from "../../src/promote/codeowners.js";
 import { pin } from "../../src/promote/pin.js";
+import { runPolicy } from "../../src/promote/policy-run.js";
 import { promote } from "../../src/promote/promote.js";
 import { GitServer } from "../support/git-server.js";
-import { GitHubDouble } from "../support/github-double.js";
+import { DEFAULT_SETTINGS, GitHubDouble } from "../support/github-double.js";
 import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
@@ -76,4 +77,55 @@ test("baton merge: baton/policy first, then GitHub's branch protection as one li
   assert.deepEqual([outcome.pull, outcome.method, outcome.env, outcome.kind], [number, "squash", "staging", "promotion"]);
   assert.equal(await git(dir, "ls-remote", "origin", "refs/heads/main").then((l) => l.split("\t")[0]), outcome.sha);
   assert.equal(github.pull(number).merged, true);
+});
+
+test("autoMerge: baton policy merges through GitHub only once baton/policy is success and branch protection is satisfied", async () => {
+  await seedConfigRepo(server, "acme/automerge");
+  const dir = await cloneConfigRepo(server, "acme/automerge", "Dev");
+  const api = github.connect(server.url("acme/automerge"));
+  // staging merges by itself (soak 10m from baton.yaml); testing is a plain environment.
+  await fs.writeFile(path.join(dir, "baton.yaml"), (await fs.readFile(path.join(dir, "baton.yaml"), "utf8")).replace("    soak: 10m\n", "    soak: 10m\n    autoMerge: true\n"));
+  await fs.mkdir(path.join(dir, ".github"), { recursive: true });
+  await fs.writeFile(path.join(dir, ".github/CODEOWNERS"), codeownersBlock(await loadPipeline(dir)));
+  await git(dir, "add", "-A");
+  await git(dir, "commit", "--quiet", "-m", "staging merges itself; code owners");
+  await git(dir, "push", "--quiet", "origin", "main");
+  github.settings = { ...DEFAULT_SETTINGS };
+  github.protection.set("main", { requiredContexts: ["baton/policy"], requiredApprovingReviewCount: 1, requireCodeOwnerReviews: true });
+  github.teams.set("acme/qa", ["alice"]);
+  await pin({ repo: dir, env: "testing", images: [`web=ghcr.io/acme/web@sha256:${"2".repeat(64)}`], mode: "commit" });
+  const promoted = await promote({ repo: dir, from: "testing", to: "staging", github: () => api });
+  const number = promoted.pull?.number ?? 0;
+  assert.ok(number > 0);
+  const mainHead = () => git(dir, "ls-remote", "origin", "refs/heads/main").then((l) => l.split("\t")[0]);
+  const before = await mainHead();
+
+  // Policy holds it: testing has no successful deployment yet, so nothing is even tried.
+  const held = await runPolicy({ repo: dir, github: api });
+  assert.deepEqual(held.evaluated.map((x) => [x.pull, x.state]), [[number, "pending"]]);
+  assert.deepEqual([held.merged, held.mergeWaiting], [[], []]);
+  assert.equal(github.pull(number).merged, false);
+  assert.ok(!github.requests.some((r) => r.endsWith(`/pulls/${number}/merge`)), "no merge request while policy is pending");
+
+  // testing deployed and healthy; 11 minutes later the soak has passed: policy success, and the promoter asks
+  // GitHub to merge — branch protection still wants the code owner's approval, so it waits, nothing merges.
+  const deployment = await api.createDeployment({ ref: await mainHead() ?? "", environment: "testing", description: "agent applied" });
+  await api.createDeploymentStatus(deployment.id, { state: "success", description: "Ready" });
+  const later = () => new Date(Date.now() + 11 * 60_000);
+  const waiting = await runPolicy({ repo: dir, github: api, now: later });
+  assert.deepEqual(waiting.evaluated.map((x) => [x.pull, x.state]), [[number, "success"]]);
+  assert.deepEqual(waiting.merged, []);
+  assert.deepEqual(waiting.mergeWaiting.map((w) => w.pull), [number]);
+  assert.match(waiting.mergeWaiting[0]?.reason ?? "", /At least 1 approving review is required/);
+  assert.equal(github.pull(number).merged, false);
+  assert.equal(await mainHead(), before);
+
+  // The code owner approves: the next run merges through the API with the first method the repo allows.
+  await github.review(number, "alice");
+  const merged = await runPolicy({ repo: dir, github: api, now: later });
+  assert.deepEqual(merged.merged.map((m) => [m.pull, m.to, m.method]), [[number, "staging", "merge"]]);
+  assert.equal(github.pull(number).merged, true);
+  assert.equal(await mainHead(), merged.merged[0]?.sha);
+  await git(dir, "fetch", "--quiet", "origin");
+  assert.match(await git(dir, "log", "-1", "--format=%s", merged.merged[0]?.sha ?? ""), new RegExp(`^Merge pull request #${number} from `));
 });
