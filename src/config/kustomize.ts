@@ -30,10 +30,13 @@ export async function findKustomization(dir: string): Promise<string | undefined
  * validators, generator files, replacements, openapi, crds, configurations; see kustomize-refs.ts) and
  * rejects anything that leaves the repo or would be fetched: the agent renders offline and only from
  * the revision it fetched. Generator/transformer config files are read too, since they name files.
+ * Returns the repo-relative files and folders the tree names, with the kustomization's own folder.
  */
-export async function checkKustomizationTree(repoDir: string, kustomizationFile: string, limits: Limits = DEFAULT_LIMITS): Promise<void> {
+export async function checkKustomizationTree(repoDir: string, kustomizationFile: string, limits: Limits = DEFAULT_LIMITS): Promise<string[]> {
   const realRepo = await fs.realpath(repoDir);
   const seen = new Set<string>();
+  // Every local file and folder the tree names, repo-relative: what decides this rendering (history reads it).
+  const inputs = new Set<string>([relativeToRepo(realRepo, path.dirname(await fs.realpath(kustomizationFile)))]);
   const visit = async (file: string, asPlugin: boolean): Promise<void> => {
     const key = `${asPlugin ? "plugin:" : ""}${file}`;
     if (seen.has(key)) return;
@@ -53,6 +56,7 @@ export async function checkKustomizationTree(repoDir: string, kustomizationFile:
       if (bad) throw new BatonError("KUSTOMIZE_UNSUPPORTED", bad.message, { file: rel, field: bad.field, hint: bad.hint });
       for (const ref of refs) {
         const real = await resolveReference(realRepo, dir, ref, rel);
+        inputs.add(relativeToRepo(realRepo, real));
         const stat = await fs.stat(real);
         if (stat.isFile() && stat.size > limits.maxFileBytes) {
           throw new BatonError("FILE_TOO_LARGE", `${relativeToRepo(realRepo, real)} is ${stat.size} bytes, over the ${limits.maxFileBytes}-byte limit`, {
@@ -71,6 +75,7 @@ export async function checkKustomizationTree(repoDir: string, kustomizationFile:
     }
   };
   await visit(kustomizationFile, false);
+  return [...inputs].sort();
 }
 
 /** The real path of a reference, or an error naming the file and field when it is remote or leaves the repo. */

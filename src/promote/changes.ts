@@ -8,6 +8,7 @@
 import type { SourceFile } from "../config/edit.js";
 import { findPinSites } from "../config/edit.js";
 import type { GitWorkspace, LogEntry } from "./git-workspace.js";
+import type { PinSource } from "./rendered-pins.js";
 
 export interface PinnedImage {
   repository: string;
@@ -77,31 +78,45 @@ export function standingChanges(changesNewestFirst: PinChange[]): PinChange[] {
 
 /**
  * The first-parent commits on `ref` that changed the pins under `envPath`, newest first. Blobs are read
- * once each (most files do not change between commits).
+ * once each (most files do not change between commits). With `source` (a kustomize environment, see
+ * rendered-pins.ts) the pins are what the environment renders and every path it renders from is watched;
+ * a commit whose pins cannot be read is compared through: its change shows against its neighbours.
  */
-export async function pinChanges(ws: GitWorkspace, envPath: string, options: { ref?: string; maxCount?: number } = {}): Promise<PinChange[]> {
-  const log = await ws.log([envPath], { firstParent: true, ...(options.ref ? { ref: options.ref } : {}) });
-  const blobs = new Map<string, string>();
-  const pinsAt = async (sha: string | undefined): Promise<PinnedImage[]> => {
-    if (!sha) return [];
-    const files: SourceFile[] = [];
-    for (const { path, oid } of await ws.treeBlobs(sha, envPath)) {
-      if (!/\.ya?ml$/.test(path)) continue;
-      if (!blobs.has(oid)) blobs.set(oid, await ws.blob(oid));
-      files.push({ path, text: blobs.get(oid) ?? "" });
-    }
-    return pinsInFiles(files);
-  };
+export async function pinChanges(ws: GitWorkspace, envPath: string, options: { ref?: string; maxCount?: number; source?: PinSource } = {}): Promise<PinChange[]> {
+  const source = options.source ?? folderPinSource(ws, envPath);
+  const log = await ws.log(source.paths, { firstParent: true, ...(options.ref ? { ref: options.ref } : {}) });
+  const pinsAt = async (sha: string | undefined): Promise<PinnedImage[] | undefined> => (sha ? source.pinsAt(sha) : []);
   const out: PinChange[] = [];
-  // Pins before a listed commit are the pins at the next listed one: nothing in between touched the folder.
+  // Pins before a listed commit are the pins at the next listed one: nothing in between touched the inputs.
   let after = await pinsAt(log[0]?.sha);
   for (const [i, entry] of log.entries()) {
     const next = log[i + 1];
     const before = next ? await pinsAt(next.sha) : await pinsAt(entry.parents[0]);
+    if (before === undefined || after === undefined) {
+      after ??= before;
+      continue;
+    }
     const deltas = diffPins(before, after);
     if (deltas.length > 0) out.push({ entry, before, after, deltas });
     if (options.maxCount && out.length >= options.maxCount) break;
     after = before;
   }
   return out;
+}
+
+/** A plain environment's pins: the digests written in the YAML files of its folder. */
+function folderPinSource(ws: GitWorkspace, envPath: string): PinSource {
+  const blobs = new Map<string, string>();
+  return {
+    paths: [envPath],
+    pinsAt: async (sha) => {
+      const files: SourceFile[] = [];
+      for (const { path, oid } of await ws.treeBlobs(sha, envPath)) {
+        if (!/\.ya?ml$/.test(path)) continue;
+        if (!blobs.has(oid)) blobs.set(oid, await ws.blob(oid));
+        files.push({ path, text: blobs.get(oid) ?? "" });
+      }
+      return pinsInFiles(files);
+    },
+  };
 }

@@ -261,6 +261,11 @@ export class GitWorkspace {
     return this.run(["diff", a, b, "--", ...paths], "diff");
   }
 
+  /** Repo-relative paths of the files that differ between two commits. */
+  async changedFiles(a: string, b: string): Promise<string[]> {
+    return (await this.run(["diff", "--name-only", "--no-renames", a, b], "diff")).split("\n").filter(Boolean);
+  }
+
 }
 
 function isRejection(e: unknown): boolean {

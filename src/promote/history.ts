@@ -1,6 +1,6 @@
 /**
  * `baton history <env>`: what landed in the environment — the first-parent commits of the base branch that
- * changed its pins (see changes.ts), whoever wrote them and however they were merged: when, which commit,
+ * changed its pins (see changes.ts; for a kustomize environment the pins it renders, bases included), whoever wrote them and however they were merged: when, which commit,
  * who (for a merge commit: who merged), what kind, which PR, and the digests it left running. Trailers only
  * name the kind and source; the digests come from the files.
  */
@@ -9,6 +9,7 @@ import type { GitHubApi } from "../github/api.js";
 import { pinChanges, type PinChange, type PinDelta, type PinnedImage } from "./changes.js";
 import { GitWorkspace } from "./git-workspace.js";
 import { changeKind, pullNumberFromSubject } from "./naming.js";
+import { renderedPinSource } from "./rendered-pins.js";
 import { parseBatonCommit } from "./trailers.js";
 
 export { pinsInFiles } from "./changes.js";
@@ -47,7 +48,8 @@ export async function history(repo: string, envName: string, options: { limit?: 
   const env = findEnvironment(await loadPipeline(repo), envName);
   const ws = await GitWorkspace.open(repo);
   const out: HistoryEntry[] = [];
-  for (const change of await pinChanges(ws, env.path, options.limit ? { maxCount: options.limit } : {})) {
+  const source = await renderedPinSource(ws, env);
+  for (const change of await pinChanges(ws, env.path, { ...(options.limit ? { maxCount: options.limit } : {}), ...(source ? { source } : {}) })) {
     const { entry } = change;
     // A PR merge carries the Baton commit's trailers on its second parent.
     const message = entry.parents.length > 1 && entry.parents[1] ? await ws.message(entry.parents[1]) : `${entry.subject}\n\n${entry.body}`;

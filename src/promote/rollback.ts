@@ -19,6 +19,7 @@ import { publishPull, type Published } from "./publish.js";
 import { addRejected, formatRejected, parseRejected, REJECTED_FILE, type RejectedEntry } from "./rejected.js";
 import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
 import { pinChanges, standingChanges, type PinChange } from "./changes.js";
+import { renderedPinSource } from "./rendered-pins.js";
 import { POLICY_CONTEXT, type Progress } from "./promote.js";
 import { announce } from "../notify/announce.js";
 
@@ -69,7 +70,8 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const pipeline = await loadPipeline(req.repo);
   const env = findEnvironment(pipeline, req.env);
   if (req.push) checkDirectPush(pipeline, req.env, "--push");
-  const standing = standingChanges(await pinChanges(ws, env.path));
+  const source = await renderedPinSource(ws, env);
+  const standing = standingChanges(await pinChanges(ws, env.path, source ? { source } : {}));
   const to = req.to ? await ws.head(req.to) : undefined;
   const afterTo: PinChange[] = [];
   if (to) for (const c of standing) if (!(await ws.isAncestor(c.entry.sha, to))) afterTo.push(c);
@@ -80,6 +82,8 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     });
   }
   const candidates = changes.map((c) => c.entry);
+  // Only kustomize environments render files outside their folder (a plain folder's change is its own).
+  if (source) for (const c of candidates) await refuseSharedChange(ws, c, env.path, req.env);
   const reverted: RevertedCommit[] = changes.map((c) => ({
     sha: c.entry.sha, subject: c.entry.subject,
     images: c.deltas.flatMap((d) => (d.to ? [{ repository: d.repository, digest: d.to }] : [])),
@@ -144,5 +148,21 @@ async function conflictError(ws: GitWorkspace, commit: LogEntry, conflicts: stri
   const blocker = later[later.length - 1];
   return new BatonError("ROLLBACK_CONFLICT", `reverting ${commit.sha.slice(0, 7)} "${commit.subject}" conflicts in ${conflicts.join(", ")}${blocker ? `: later commit ${blocker.sha.slice(0, 7)} "${blocker.subject}" (${blocker.author}) changed the same file` : ""}`, {
     file, hint: blocker ? `roll back that commit too (--steps ${reverting.size + 1} or --to ${commit.sha.slice(0, 7)}^), or revert by hand` : "resolve by hand: git revert " + commit.sha.slice(0, 7),
+  });
+}
+
+/**
+ * A change outside the environment's folder (a kustomize base or component) may be rendered by other
+ * environments too: reverting it would roll them back as well, which `baton rollback <env>` must not do.
+ */
+async function refuseSharedChange(ws: GitWorkspace, commit: LogEntry, envPath: string, env: string): Promise<void> {
+  const parent = commit.parents[0];
+  if (!parent) return;
+  const folder = `${envPath.replace(/\/+$/, "")}/`;
+  const outside = (await ws.changedFiles(parent, commit.sha)).filter((f) => !f.startsWith(folder) && f !== REJECTED_FILE);
+  if (outside.length === 0) return;
+  throw new BatonError("ROLLBACK_SHARED_CHANGE", `${commit.sha.slice(0, 7)} "${commit.subject}" changed ${env}'s digests from outside ${envPath}/ (${outside.slice(0, 3).join(", ")}${outside.length > 3 ? ", …" : ""}); reverting it would change every environment that renders those files`, {
+    file: outside[0] ?? envPath,
+    hint: `pin the previous digest in ${envPath}/ (for kustomize: an images: entry in its kustomization.yaml) as an ordinary change, or git revert ${commit.sha.slice(0, 7)} by hand if every environment should go back`,
   });
 }

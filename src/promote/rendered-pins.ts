@@ -1,0 +1,63 @@
+/**
+ * The pins a kustomize environment *renders* at a commit. Its digests may be set outside its own folder (a
+ * base, a component, a patch file), so history and rollback must read what the environment renders, not
+ * only the files in its folder. The inputs are the environment folder plus every local file and folder its
+ * kustomization tree names at HEAD (checkKustomizationTree); at each commit those paths are written to a
+ * scratch folder and rendered as the agent renders them. Renders are cached by the inputs' blob ids, so a
+ * long history costs one `kustomize build` per distinct set of inputs, not one per commit.
+ */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { BatonError } from "../errors.js";
+import { checkKustomizationTree, findKustomization } from "../config/kustomize.js";
+import type { EnvironmentSpec } from "../config/pipeline.js";
+import { readPins } from "../config/pins.js";
+import { environmentDir, renderEnvironment } from "../config/render.js";
+import type { PinnedImage } from "./changes.js";
+import type { GitWorkspace } from "./git-workspace.js";
+
+export interface PinSource {
+  /** The repo-relative paths whose commits may change the pins (what `git log` is asked about). */
+  paths: string[];
+  /** The pins at a commit; undefined when they cannot be read there (the commit does not render). */
+  pinsAt(sha: string): Promise<PinnedImage[] | undefined>;
+}
+
+/** For a kustomize environment, its rendered pins; undefined for a plain folder (its files are its pins). */
+export async function renderedPinSource(ws: GitWorkspace, env: EnvironmentSpec): Promise<PinSource | undefined> {
+  const kustomization = await findKustomization(await environmentDir(ws.dir, env));
+  if (!kustomization) return undefined;
+  const paths = [...new Set([env.path.replace(/\/+$/, ""), ...(await checkKustomizationTree(ws.dir, kustomization))])].sort();
+  const cache = new Map<string, Promise<PinnedImage[] | undefined>>();
+  return {
+    paths,
+    pinsAt: async (sha) => {
+      const blobs = (await Promise.all(paths.map((p) => ws.treeBlobs(sha, p)))).flat();
+      const key = [...new Set(blobs.map((b) => `${b.path}\0${b.oid}`))].sort().join("\n");
+      if (!cache.has(key)) cache.set(key, renderAt(ws, env, blobs));
+      return cache.get(key) as Promise<PinnedImage[] | undefined>;
+    },
+  };
+}
+
+async function renderAt(ws: GitWorkspace, env: EnvironmentSpec, blobs: Array<{ path: string; oid: string }>): Promise<PinnedImage[] | undefined> {
+  if (blobs.length === 0) return [];
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "baton-history-"));
+  try {
+    for (const blob of blobs) {
+      const file = path.join(scratch, blob.path);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, await ws.blob(blob.oid));
+    }
+    const { pins } = readPins((await renderEnvironment(scratch, env)).objects, { requireDigests: false });
+    return [...pins.values()].flatMap((p) => (p.digest ? [{ repository: p.repository, digest: p.digest }] : [])).sort((a, b) => a.repository.localeCompare(b.repository));
+  } catch (e) {
+    // Without kustomize nothing renders anywhere: say so. A commit that did not render (a broken base later
+    // fixed) has no pins of its own; the history compares its neighbours instead.
+    if (e instanceof BatonError && e.code === "KUSTOMIZE_NOT_FOUND") throw e;
+    return undefined;
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+}
