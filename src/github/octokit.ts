@@ -94,7 +94,8 @@ async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
 function githubReason(e: unknown): string {
   const err = e as { response?: { data?: unknown }; code?: unknown; status?: unknown };
   const data = err?.response?.data;
-  if (data && typeof data === "object" && typeof (data as { message?: unknown }).message === "string") return (data as { message: string }).message.slice(0, 300);
+  // One line: GitHub's ruleset refusals put a heading and the violated rules on separate lines.
+  if (data && typeof data === "object" && typeof (data as { message?: unknown }).message === "string") return (data as { message: string }).message.split(/\s*\n\s*/).filter(Boolean).join(": ").slice(0, 300);
   if (typeof err?.code === "string" && /^E[A-Z]+$/.test(err.code)) return `network error ${err.code}`;
   if (err?.status !== undefined) return "the response was not a GitHub API error";
   return e instanceof Error && e.name !== "HttpError" ? e.message.split("\n")[0]?.slice(0, 300) ?? "unknown error" : "unknown error";

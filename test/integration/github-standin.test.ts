@@ -153,6 +153,28 @@ test("branch protection: approvals, code owners from CODEOWNERS on the base, req
   }
 });
 
+test("a repository ruleset requiring baton/policy refuses the merge as one line until the check passes; evaluate-mode rulesets do not block", async () => {
+  github.settings = { ...DEFAULT_SETTINGS };
+  github.rulesets.push(
+    { name: "insights only", enforcement: "evaluate", include: ["~ALL"], requiredStatusChecks: ["never-reported"] },
+    { name: "promotions", enforcement: "active", include: ["~DEFAULT_BRANCH"], requiredStatusChecks: ["baton/policy"] },
+  );
+  try {
+    const pr = await repoWithPull(1);
+    const merge = () => pr.api.mergePull(pr.number, { method: "squash" });
+    await assert.rejects(merge(), refused(/^GitHub refused to merge #\d+ \(squash\): Repository rule violations found: Required status check "baton\/policy" is expected\.$/));
+    const head = (await pr.api.getPull(pr.number)).headSha ?? "";
+    await pr.api.setCommitStatus(head, { state: "failure", context: "baton/policy", description: "rejected digest" });
+    await assert.rejects(merge(), refused(/Repository rule violations found: Required status check "baton\/policy" is failing\./));
+    assert.equal(github.pull(pr.number).merged, false);
+    await pr.api.setCommitStatus(head, { state: "success", context: "baton/policy", description: "ok" });
+    assert.ok((await merge()).sha);
+    assert.equal(github.pull(pr.number).merged, true);
+  } finally {
+    github.rulesets.length = 0;
+  }
+});
+
 test("deployments: ref resolved to a sha, filters, auto_inactive as documented, pagination", async () => {
   const name = NAME;
   await git(dir, "fetch", "--quiet", "origin");

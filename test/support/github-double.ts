@@ -3,7 +3,8 @@
  * behaviour: pulls (422 for a head branch that does not exist), merges through the API (merge | squash |
  * rebase as real commits on the test git server's repository, repository merge settings, 405 when
  * protection or conflicts forbid it, 409 on a stale `sha`), reviews as a given user, classic branch
- * protection (required contexts, approvals, code owners from CODEOWNERS), commit statuses, deployments
+ * protection (required contexts, approvals, code owners from CODEOWNERS), repository rulesets' required
+ * status checks (405 "Repository rule violations found"; no merge queue), commit statuses, deployments
  * (`ref` resolved to a sha, `auto_inactive`), pagination with `Link` headers, and secondary rate limits a
  * test switches on. Baton reaches it through octokit with a custom baseUrl, exactly as it reaches GitHub
  * Enterprise; every exchange is checked against GitHub's OpenAPI description (`violations`).
@@ -19,7 +20,7 @@ import path from "node:path";
 import { connectGitHub } from "../../src/github/connect.js";
 import type { GitHubApi } from "../../src/github/api.js";
 import { BareRepo, MergeConflict, type Identity } from "./github/git-host.js";
-import { CODEOWNERS_PATHS, parseCodeowners, protectionRefusal, type BranchProtection } from "./github/protection.js";
+import { CODEOWNERS_PATHS, parseCodeowners, protectionRefusal, rulesetRefusal, type BranchProtection, type Ruleset } from "./github/protection.js";
 import type { GitServer } from "./git-server.js";
 import { validateExchange } from "./openapi.js";
 
@@ -82,6 +83,8 @@ export class GitHubDouble {
   settings: RepoSettings = { ...DEFAULT_SETTINGS };
   /** Classic branch protection by base branch name. */
   readonly protection = new Map<string, BranchProtection>();
+  /** Repository rulesets (required status checks only), for every repository; main is the default branch. */
+  readonly rulesets: Ruleset[] = [];
   /** `org/team` → member logins, for CODEOWNERS entries naming teams. */
   readonly teams = new Map<string, string[]>();
   /** Set to make every request fail with this HTTP status (outage / permission tests). */
@@ -377,6 +380,8 @@ export class GitHubDouble {
       changedFiles: protection?.requireCodeOwnerReviews ? await repo.changedFiles(`refs/heads/${p.base}`, headSha) : [], codeowners: parseCodeowners(codeowners), teams: this.teams,
     });
     if (refusal) return send(405, { message: refusal, documentation_url: "https://docs.github.com/articles/about-protected-branches" });
+    const ruleViolation = rulesetRefusal(this.rulesets, p.base, "main", latest);
+    if (ruleViolation) return send(405, { message: ruleViolation, documentation_url: "https://docs.github.com/repositories/configuring-branches-and-merges-in-your-repository/managing-rulesets/about-rulesets" });
     const commits = await repo.commitsBetween(`refs/heads/${p.base}`, headSha);
     const identity = (login: string): Identity => ({ name: login, email: `${login}@users.noreply.github.com` });
     const [owner] = p.repository.split("/");

@@ -81,3 +81,33 @@ export function protectionRefusal(protection: BranchProtection | undefined, fact
   }
   return undefined;
 }
+
+/**
+ * A repository ruleset, reduced to the rule Baton depends on: required status checks on the branches it
+ * targets (`refs/heads/<name>` or `~DEFAULT_BRANCH`, as GitHub spells ref conditions). Rulesets apply in
+ * addition to classic protection; `evaluate` (insights-only) and `disabled` rulesets never block.
+ */
+export interface Ruleset {
+  name: string;
+  enforcement: "active" | "evaluate" | "disabled";
+  include: string[];
+  requiredStatusChecks: string[];
+}
+
+/**
+ * Why an active ruleset refuses the merge, or undefined. GitHub reports rule violations as one message
+ * headed "Repository rule violations found" with the violated rules below; the exact wording of the rule
+ * lines is modelled on classic protection's, not verified against GitHub.
+ */
+export function rulesetRefusal(rulesets: Ruleset[], base: string, defaultBranch: string, statuses: Map<string, string>): string | undefined {
+  const targets = (r: Ruleset) => r.include.some((ref) => ref === `refs/heads/${base}` || ref === "~ALL" || (ref === "~DEFAULT_BRANCH" && base === defaultBranch));
+  const violations: string[] = [];
+  for (const ruleset of rulesets.filter((r) => r.enforcement === "active" && targets(r))) {
+    for (const context of ruleset.requiredStatusChecks) {
+      const state = statuses.get(context);
+      if (state === "success") continue;
+      violations.push(state === undefined || state === "pending" ? `Required status check "${context}" is expected.` : `Required status check "${context}" is failing.`);
+    }
+  }
+  return violations.length > 0 ? `Repository rule violations found\n\n${[...new Set(violations)].join("\n")}\n` : undefined;
+}
