@@ -156,6 +156,9 @@ export function parsePinArgument(arg: string): Pin & { name: string } {
 /** The edits that pin freshly built images into an environment (CI's entry point). */
 export async function planPin(repoDir: string, pipeline: Pipeline, envName: string, pins: Pin[], limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
   const env = findEnvironment(pipeline, envName);
+  // The same reading as validate (YAML 1.1/1.2 meaning, bounds, objects): pin must not carry a file
+  // forward that kubectl would read differently. Digest policy is not checked: a pin is how it is met.
+  await renderEnvironment(repoDir, env, { limits });
   const want: PinSet = pinSet(pins);
   const plan = planEdits(await readEnvironmentFiles(repoDir, env, limits), want);
   if (plan.missing.length > 0) {

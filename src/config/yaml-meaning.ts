@@ -11,9 +11,12 @@
  * | `1_000`        | "1_000"            | 1000                |
  * | `yes` `on` `y` | "yes" "on" "y"     | true                |
  * | `<<: *base`    | a key named "<<"   | merge of `base`     |
+ * | `2001-12-14`   | "2001-12-14"       | a timestamp: kustomize writes "2001-12-14T00:00:00Z" |
  * | `!!binary …`, `!custom …` | varies  | varies              |
  *
- * Quoted scalars and block scalars are strings to both and are never refused.
+ * Quoted scalars and block scalars are strings to both and are never refused. Base-60 numbers (`22:22`,
+ * `1:20`) are YAML 1.1 integers on paper, but kubectl and kustomize (go-yaml) read them as strings, as
+ * Baton does, so they are accepted as strings (and `render` quotes them for strict YAML 1.1 readers).
  */
 import { isMap, isScalar, isSeq, visit, type Document, type LineCounter, type Node } from "yaml";
 import { BatonError } from "../errors.js";
@@ -22,6 +25,8 @@ const BOOL_1_1 = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$/;
 const OCTAL_1_1 = /^[-+]?0[0-7]+$/;
 const BINARY_1_1 = /^[-+]?0b[01_]+$/;
 const UNDERSCORE_NUMBER_1_1 = /^[-+]?(?:0x[0-9a-fA-F_]*|0b[01_]*|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?)$/;
+// go-yaml's timestamp forms (YYYY-M-D, optionally with a time and zone), which kustomize rewrites in RFC 3339.
+const TIMESTAMP_1_1 = /^\d{4}-\d{1,2}-\d{1,2}(?:(?:[Tt]|[ \t]+)\d{1,2}:\d{1,2}:\d{1,2}(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d{1,2}(?::?\d{2})?))?)?$/;
 const STR_TAG = "tag:yaml.org,2002:str";
 const COLLECTION_TAGS = new Set(["tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"]);
 
@@ -32,6 +37,7 @@ export function ambiguity(source: string): { reads: string; fix: string } | unde
     return { reads: `octal ${parseInt(source, 8)}`, fix: `write 0o${source.replace(/^[-+]?0+/, "")} (octal) or ${parseInt(source, 10)} (decimal), or quote it for text` };
   }
   if (BINARY_1_1.test(source)) return { reads: "a binary number", fix: "write the number in decimal, or quote it for text" };
+  if (TIMESTAMP_1_1.test(source)) return { reads: "a timestamp (kustomize rewrites it as RFC 3339, e.g. 2001-12-14T00:00:00Z)", fix: `quote it ("${source}")` };
   if (source.includes("_") && UNDERSCORE_NUMBER_1_1.test(source)) return { reads: `the number ${source.replace(/_/g, "")}`, fix: "drop the underscores, or quote it for text" };
   return undefined;
 }
