@@ -14,6 +14,7 @@ import { BatonError } from "../errors.js";
 import { mergeBatonPull } from "./merge.js";
 import { changeKind, LABELS } from "./naming.js";
 import { POLICY_CONTEXT, promote, readRejectedFile, sourceHealthySince, type Progress } from "./promote.js";
+import { sameRejection } from "./rejected.js";
 import { parseBatonCommit } from "./trailers.js";
 
 export interface PolicyRunRequest {
@@ -80,7 +81,7 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
     const commit = parseBatonCommit(await ws.message(sha));
     const target = findEnvironment(pipeline, to);
     const from = commit.from ?? target.promoteFrom ?? to;
-    const rejectedHere = (rejected[to] ?? []).filter((r) => commit.images.some((i) => i.repository === r.repository && i.digest === r.digest)).map((r) => `${r.repository}@${r.digest.slice(0, 14)}`);
+    const rejectedHere = (rejected[to] ?? []).filter((r) => commit.images.some((i) => sameRejection(i, r))).map((r) => `${r.repository}@${r.digest.slice(0, 14)}`);
     const policy = evaluatePolicy({
       target, source: from, rejected: rejectedHere, now,
       ...(commit.skipStageReason ? { skipStage: { reason: commit.skipStageReason } } : {}),

@@ -25,7 +25,8 @@ export interface UnrejectResult {
 }
 
 export async function unreject(req: UnrejectRequest): Promise<UnrejectResult> {
-  const parsed = parseImageRef(req.image);
+  // Digests are hex: one spelled in capitals (as some tools print them) is the same digest.
+  const parsed = parseImageRef(req.image.replace(/@sha256:([0-9a-f]{64})$/i, (m) => m.toLowerCase()));
   if (!parsed.ok || !parsed.ref.digest) {
     throw new BatonError("PIN_BAD_REFERENCE", `"${req.image}" is not <repo>@sha256:<digest>`, { field: "image", hint: "copy it from .baton/rejected.yaml, e.g. ghcr.io/acme/web@sha256:…" });
   }

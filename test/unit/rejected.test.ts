@@ -1,7 +1,7 @@
 // The rejected list: stored in git as YAML, consulted by promote, edited by rollback/unreject.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addRejected, assertNotRejected, formatRejected, parseRejected, removeRejected } from "../../src/promote/rejected.js";
+import { addRejected, assertNotRejected, formatRejected, parseRejected, removeRejected, sameRejection } from "../../src/promote/rejected.js";
 import { codeownersBlock } from "../../src/promote/codeowners.js";
 import { parsePipeline } from "../../src/config/pipeline.js";
 import { BatonError } from "../../src/errors.js";
@@ -19,6 +19,32 @@ test("add, format, parse and remove round-trip; duplicates are not added twice",
   const removed = removeRejected(list, "production", entry.repository, D);
   assert.deepEqual(parseRejected(formatRejected(removed)), {});
   assert.throws(() => removeRejected(removed, "production", entry.repository, D), (e: unknown) => e instanceof BatonError && e.code === "PIN_NOT_FOUND");
+});
+
+test("a rejection matches the image however it is spelled: registry defaults, tags, digest case", () => {
+  const hex = "c".repeat(64);
+  const list = parseRejected(`production:\n  - repository: nginx\n    digest: SHA256:${hex.toUpperCase()}\n    reason: rolled back\n`);
+  assert.equal(list.production?.[0]?.digest, `sha256:${hex}`, "stored lowercase");
+  const rejected = (repository: string, digest = `sha256:${hex}`) => {
+    try {
+      assertNotRejected(list, "production", [{ repository, digest }]);
+      return false;
+    } catch (e) {
+      assert.ok(e instanceof BatonError && e.code === "PROMOTE_REJECTED_DIGEST", String(e));
+      return true;
+    }
+  };
+  for (const spelling of ["nginx", "docker.io/library/nginx", "index.docker.io/library/nginx", "library/nginx", "Docker.io/library/nginx", "nginx:1.25", "docker.io/library/nginx:1.25"]) {
+    assert.equal(rejected(spelling), true, spelling);
+  }
+  assert.equal(rejected("nginx", `sha256:${"d".repeat(64)}`), false, "another digest");
+  assert.equal(rejected("ghcr.io/acme/nginx"), false, "another image");
+  assert.equal(rejected("localhost:5000/nginx"), false, "a registry port is not a tag");
+  assert.equal(sameRejection({ repository: "localhost:5000/web:v1", digest: `sha256:${hex}` }, { repository: "localhost:5000/web", digest: `sha256:${hex.toUpperCase()}` }), true);
+  // Rollback does not add a second spelling of a rejection; unreject removes it under any spelling.
+  const entry2 = { repository: "docker.io/library/nginx", digest: `sha256:${hex}`, reason: "again", at: "" };
+  assert.equal(addRejected(list, "production", [entry2]).production?.length, 1);
+  assert.deepEqual(removeRejected(list, "production", "docker.io/library/nginx", `sha256:${hex}`).production, []);
 });
 
 test("a malformed rejected file is a clear error", () => {
