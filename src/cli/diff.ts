@@ -12,7 +12,8 @@ import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { ResourceManager } from "../kube/manager.js";
 import { maskSecretPair } from "../kube/mask.js";
 import { inventoryKey } from "../kube/inventory.js";
-import { comparable, firstDifference, projectLike } from "../kube/plan.js";
+import type { KubeObject } from "../config/objects.js";
+import { comparable, firstDifference, projectLike, type PlannedObject } from "../kube/plan.js";
 import { planAgainstCluster, renderForCluster, type PlanTarget } from "../kube/planner.js";
 import { commonOptions, printJson } from "./output.js";
 
@@ -40,17 +41,26 @@ export async function planDiff(repo: string, pipeline: Pipeline, env: Environmen
     const d = o.desired;
     // An object that exists but is not labelled as this environment's yet is adopted: show it as an update.
     const current = o.live ?? (await client.get(d.object.apiVersion, d.object.kind, d.object.metadata.namespace, d.object.metadata.name));
-    const want = comparable(d.object);
-    // Without an inventory entry the last apply is unknown: an object already equal to git is unchanged.
-    const unknownAndEqual = o.action === "update" && !target.previous.some((e) => e.id === inventoryKey(d.id)) && current !== undefined && !firstDifference(want, current);
-    const action = unknownAndEqual ? "unchanged" : o.action === "create" && current ? "update" : o.action;
-    // Secret values are masked like kubectl diff masks them: the diff shows which keys change, not their values.
-    const [liveShown, wantShown] = maskSecretPair(current ? projectLike(want, current) : undefined, want);
-    const before = liveShown ? toPortableYaml(liveShown) : "";
-    const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, toPortableYaml(wantShown), "", "", { context: 3 });
-    entries.push({ object: formatId(d.id), action, patch });
+    entries.push(diffEntry(o, current, target.previous.some((e) => e.id === inventoryKey(d.id))));
   }
   return { entries, prune: plan.prune.map((id) => ({ object: formatId(id), action: "prune" as const })) };
+}
+
+/**
+ * One object's diff, pure. Git's side is compared and shown as the API server stores it (`comparable`: a
+ * Secret's stringData merged into data, base64), so a stringData Secret that is applied is unchanged; Secret
+ * values are masked like kubectl diff masks them: the diff shows which keys change, never their values.
+ */
+export function diffEntry(planned: PlannedObject, current: KubeObject | undefined, inInventory: boolean): DiffEntry {
+  const d = planned.desired;
+  const want = comparable(d.object);
+  // Without an inventory entry the last apply is unknown: an object already equal to git is unchanged.
+  const unknownAndEqual = planned.action === "update" && !inInventory && current !== undefined && !firstDifference(want, current);
+  const action = unknownAndEqual ? "unchanged" : planned.action === "create" && current ? "update" : planned.action;
+  const [liveShown, wantShown] = maskSecretPair(current ? projectLike(want, current) : undefined, want);
+  const before = liveShown ? toPortableYaml(liveShown) : "";
+  const patch = action === "unchanged" ? "" : createTwoFilesPatch(`live/${formatId(d.id)}`, `git/${formatId(d.id)}`, before, toPortableYaml(wantShown), "", "", { context: 3 });
+  return { object: formatId(d.id), action, patch };
 }
 
 /** The objects part of planDiff. */

@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { createLogger, redactUrl, redactWebhookUrl } from "../../src/log.js";
+import { diffEntry } from "../../src/cli/diff.js";
+import { objectId } from "../../src/config/objects.js";
 import { maskSecret, maskSecretPair } from "../../src/kube/mask.js";
 import { registerSecret, scrubSecrets } from "../../src/util/secrets.js";
 
@@ -49,4 +51,27 @@ test("diff masks Secret values like kubectl diff: changed keys are marked before
   const [none, created] = maskSecretPair(undefined, want);
   assert.equal(none, undefined);
   assert.deepEqual(created.data, { same: "***", changed: "***", added: "***" });
+});
+
+test("diff compares a stringData Secret as the API server stores it, and never prints its values", () => {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  const inGit = { apiVersion: "v1", kind: "Secret", metadata: { name: "db", namespace: "app", labels: { "baton.dev/environment": "prod" } }, type: "Opaque", stringData: { password: "pw-in-git-7f3a", user: "app" } };
+  const desired = { id: objectId(inGit), object: inGit, source: { file: "environments/prod/secret.yaml", line: 1 } };
+  // What the server keeps after applying it: base64 data, no stringData, plus its own metadata.
+  const live = { apiVersion: "v1", kind: "Secret", metadata: { ...inGit.metadata, uid: "u1", resourceVersion: "7", creationTimestamp: "2026-01-01T00:00:00Z" }, type: "Opaque", data: { password: b64("pw-in-git-7f3a"), user: b64("app") } };
+  // Applied by this environment (in the inventory) or found without an inventory: no difference either way.
+  assert.deepEqual(diffEntry({ action: "update", desired, hash: "h" }, live, false), { object: "v1 Secret app/db", action: "unchanged", patch: "" });
+  // A key changed in git: the diff names the key and masks both sides.
+  const changed = { ...inGit, stringData: { password: "pw-next-91c2", user: "app" } };
+  const entry = diffEntry({ action: "update", desired: { ...desired, object: changed }, hash: "h2" }, live, true);
+  assert.equal(entry.action, "update");
+  assert.match(entry.patch, /^-\s+password: "\*\*\* \(before\)"$/m);
+  assert.match(entry.patch, /^\+\s+password: "\*\*\* \(after\)"$/m);
+  assert.match(entry.patch, /^ \s+user: "\*\*\*"$/m, "the unchanged key is context, masked");
+  assert.doesNotMatch(entry.patch, /stringData/, "git's side is shown as stored: data");
+  for (const value of ["pw-in-git-7f3a", "pw-next-91c2", b64("pw-in-git-7f3a"), b64("pw-next-91c2"), b64("app")]) assert.ok(!entry.patch.includes(value), value);
+  // data and stringData together: stringData wins for a key in both, as on the server.
+  const both = { ...inGit, data: { password: b64("old"), extra: b64("x") }, stringData: { password: "pw-in-git-7f3a", user: "app" } };
+  const liveBoth = { ...live, data: { ...live.data, extra: b64("x") } };
+  assert.equal(diffEntry({ action: "update", desired: { ...desired, object: both }, hash: "h3" }, liveBoth, false).action, "unchanged");
 });
