@@ -1,8 +1,10 @@
 // Honest apply: an apply that fails half-way still records every object it created, so when git drops
 // them they are pruned, never orphaned; an object that opts in with baton.dev/recreate is deleted and
-// recreated when an immutable field changes.
+// recreated when an immutable field changes; hostile revisions from the bad-input corpus apply nothing.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import path from "node:path";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
 import { waitFor } from "../support/processes.js";
@@ -73,6 +75,45 @@ spec:
     const after = await f.client.get("apps/v1", "Deployment", f.namespace, "worker");
     assert.notEqual(after?.metadata.uid, before?.metadata.uid, "a new object");
     assert.deepEqual((after?.spec as { selector?: unknown }).selector, { matchLabels: { app: "worker-v2" } });
+  } finally {
+    await f.cleanup();
+  }
+});
+
+test("hostile input from the bad-input corpus reaches the agent: nothing is applied, inventory and git stay as they were", async () => {
+  const corpus = path.resolve(import.meta.dirname, "../fixtures/bad");
+  const image = `ghcr.io/acme/web@${digest("hostile")}`;
+  const good = underPath(P, webApp(image));
+  const f = await agentFixture("hostile", good);
+  try {
+    await f.createEnvironment("testing", { path: P });
+    const agent = await f.startAgent();
+    const first = await f.repo.git("rev-parse", "HEAD");
+    const ready = await f.waitForEnvironment("testing", "Ready", (e) => isReady(e, first));
+    const inventory = ready.status?.inventory;
+    assert.ok((inventory?.entries.length ?? 0) > 0, "the good revision was applied (control)");
+    let files: string[] = Object.keys(good);
+    for (const name of ["yaml-octal-default-mode", "yaml-timestamp-label", "alias-bomb", "kustomize-remote-configmap-files"]) {
+      const expected = (await fs.readFile(path.join(corpus, name, "expect"), "utf8")).trim();
+      const caseDir = path.join(corpus, name, "environments/testing");
+      // The environment folder becomes the corpus case's folder: its good files go, the hostile ones come.
+      const change: Record<string, string | null> = Object.fromEntries(files.map((file) => [file, null]));
+      for (const file of await fs.readdir(caseDir)) change[`${P}/${file}`] = await fs.readFile(path.join(caseDir, file), "utf8");
+      files = Object.keys(change).filter((file) => change[file] !== null);
+      const bad = await f.repo.commit(change, name);
+      agent.controller.trigger(`${f.namespace}/testing`, "test");
+      const failed = await f.waitForEnvironment("testing", `${name} refused`, (e) => e.status?.lastAttemptedRevision === bad && readyCondition(e)?.status === "False");
+      assert.equal(failed.status?.conditions?.find((c) => c.type === "Stalled")?.reason, expected, name);
+      assert.equal(failed.status?.lastAppliedRevision, first, name);
+      assert.deepEqual(failed.status?.inventory, inventory, `${name}: inventory unchanged`);
+      // Nothing of the hostile revision exists (each case's workload is "app"), and the good one still runs.
+      assert.equal(await f.client.get("apps/v1", "Deployment", f.namespace, "app"), undefined, name);
+      assert.equal(await f.deploymentImage("web"), image, name);
+    }
+    // The agent only reads git: the server holds exactly what this test pushed, one branch.
+    const refs = (await f.repo.git("ls-remote", "origin")).split("\n").map((l) => l.split("\t"));
+    assert.deepEqual(refs.map(([, ref]) => ref).filter((ref) => ref !== "HEAD"), ["refs/heads/main"]);
+    assert.equal(refs.find(([, ref]) => ref === "refs/heads/main")?.[0], await f.repo.git("rev-parse", "HEAD"));
   } finally {
     await f.cleanup();
   }
