@@ -48,7 +48,8 @@ export interface Condition {
   observedGeneration?: number;
 }
 
-export interface HistoryEntry {
+/** One applied revision in `status.history` (the agent's record; `baton history` reads git instead). */
+export interface AppliedRevision {
   revision: string;
   appliedAt: string;
   result: "Ready" | "Failed" | "Progressing";
@@ -65,7 +66,7 @@ export interface EnvironmentStatus {
   health?: string;
   pins?: Record<string, string>;
   inventory?: { entries: InventoryEntry[] };
-  history?: HistoryEntry[];
+  history?: AppliedRevision[];
   lastDrift?: { detectedAt: string; objects: string[] };
   /** Progressive delivery: where the release in git stands (derived from the applied revision). */
   release?: ReleaseStatus;
@@ -119,7 +120,7 @@ export function setCondition(conditions: Condition[] | undefined, next: Omit<Con
 
 export const HISTORY_LIMIT = 10;
 
-export function appendHistory(history: HistoryEntry[] | undefined, entry: HistoryEntry): HistoryEntry[] {
+export function appendHistory(history: AppliedRevision[] | undefined, entry: AppliedRevision): AppliedRevision[] {
   const list = [...(history ?? [])];
   const last = list[list.length - 1];
   if (last && last.revision === entry.revision) list[list.length - 1] = { ...last, ...entry, appliedAt: last.appliedAt };

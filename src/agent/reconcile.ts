@@ -8,7 +8,7 @@ import { BatonError, BatonErrors } from "../errors.js";
 import type { Logger } from "../log.js";
 import { parseDuration } from "../config/duration.js";
 import { pinsToRecord } from "../config/pins.js";
-import { loadPipeline, type EnvironmentSpec as PipelineEnvironment, type NotifierSpec } from "../config/pipeline.js";
+import { loadPipeline, type PipelineEnvironment, type NotifierSpec } from "../config/pipeline.js";
 import { notify } from "../notify/send.js";
 import { deploymentTracker } from "./deployments.js";
 import { describeWeights, releaseEvent, releaseStatus } from "../release/status.js";

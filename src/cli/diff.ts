@@ -4,7 +4,7 @@ import path from "node:path";
 import { simpleGit } from "simple-git";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
 import { normalizeRepoUrl } from "../agent/webhook.js";
-import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "../config/pipeline.js";
+import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "../config/pipeline.js";
 import { formatId } from "../config/objects.js";
 import { toPortableYaml } from "../config/yaml-out.js";
 import { KubeClient } from "../kube/client.js";
@@ -32,7 +32,7 @@ export interface DiffEntry {
  * What the agent would change for an environment: the agent's own planner (renderForCluster +
  * planAgainstCluster), with the owner, targetNamespace and inventory of the Environment that deploys it.
  */
-export async function planDiff(repo: string, pipeline: Pipeline, env: EnvironmentSpec, client: KubeClient): Promise<{ entries: DiffEntry[]; prune: Array<{ object: string; action: "prune" }> }> {
+export async function planDiff(repo: string, pipeline: Pipeline, env: PipelineEnvironment, client: KubeClient): Promise<{ entries: DiffEntry[]; prune: Array<{ object: string; action: "prune" }> }> {
   const target = await agentTarget(client, repo, env);
   const rendered = await renderForCluster(client, repo, env, { envIndex: pipeline.environments.indexOf(env), ...(target.targetNamespace ? { targetNamespace: target.targetNamespace } : {}) });
   const { plan } = await planAgainstCluster(new ResourceManager(client), rendered.objects, target);
@@ -64,7 +64,7 @@ export function diffEntry(planned: PlannedObject, current: KubeObject | undefine
 }
 
 /** The objects part of planDiff. */
-export async function diffEnvironment(repo: string, pipeline: Pipeline, env: EnvironmentSpec, client: KubeClient): Promise<DiffEntry[]> {
+export async function diffEnvironment(repo: string, pipeline: Pipeline, env: PipelineEnvironment, client: KubeClient): Promise<DiffEntry[]> {
   return (await planDiff(repo, pipeline, env, client)).entries;
 }
 
@@ -74,7 +74,7 @@ export async function diffEnvironment(repo: string, pipeline: Pipeline, env: Env
  * its targetNamespace places them, its inventory drives hashes and prune. Without one (no CRD, no read
  * access, not deployed yet): the environment's name and namespace from baton.yaml, no inventory.
  */
-async function agentTarget(client: KubeClient, repo: string, env: EnvironmentSpec): Promise<PlanTarget> {
+async function agentTarget(client: KubeClient, repo: string, env: PipelineEnvironment): Promise<PlanTarget> {
   const fallback: PlanTarget = { owner: env.name, previous: [], ...(env.namespace ? { targetNamespace: env.namespace } : {}) };
   const items = (await client.list(ENV_API_VERSION, ENV_KIND, undefined).catch(() => [])) as EnvironmentObject[];
   const samePath = items.filter((e) => path.posix.normalize(String((e.spec as { path?: unknown }).path ?? "")) === path.posix.normalize(env.path));

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { findEnvironment, loadPipeline, type EnvironmentSpec } from "../config/pipeline.js";
+import { findEnvironment, loadPipeline, type PipelineEnvironment } from "../config/pipeline.js";
 import { toPortableYaml } from "../config/yaml-out.js";
 import { maskSecret } from "../kube/mask.js";
 import { renderForApply, type ReleaseRender } from "../release/render.js";
@@ -8,7 +8,7 @@ import type { KubeObject } from "../config/objects.js";
 import { commonOptions, printJson } from "./output.js";
 
 /** The YAML stream `baton render` prints; release.yaml is read, never applied, so its state is a comment. */
-export function renderText(env: EnvironmentSpec, rendered: ReleaseRender, objects: KubeObject[] = rendered.objects.map((o) => o.object)): string {
+export function renderText(env: PipelineEnvironment, rendered: ReleaseRender, objects: KubeObject[] = rendered.objects.map((o) => o.object)): string {
   const header = rendered.release ? `${describeRelease(env.strategy, rendered.release.state).map((l) => `# ${l}`).join("\n")}\n` : "";
   return header + objects.map((o) => toPortableYaml(o)).join("---\n");
 }

@@ -63,7 +63,7 @@ export const StrategySchema = z
   })
   .strict();
 
-export const EnvironmentSpecSchema = z
+export const PipelineEnvironmentSchema = z
   .object({
     name: envName,
     path: z.string().min(1, "must name the environment's folder, e.g. environments/staging"),
@@ -122,12 +122,12 @@ export const PipelineSchema = z
     apiVersion: z.literal(PIPELINE_API_VERSION),
     kind: z.literal("Pipeline"),
     metadata: z.object({ name: z.string().optional() }).passthrough().optional(),
-    environments: z.array(EnvironmentSpecSchema).min(1, "list at least one environment"),
+    environments: z.array(PipelineEnvironmentSchema).min(1, "list at least one environment"),
     notifications: z.array(NotifierSchema).optional(),
   })
   .strict();
 
-export type EnvironmentSpec = z.infer<typeof EnvironmentSpecSchema>;
+export type PipelineEnvironment = z.infer<typeof PipelineEnvironmentSchema>;
 export type Strategy = z.infer<typeof StrategySchema>;
 export type StrategyStep = z.infer<typeof StepSchema>;
 export type NotifierSpec = z.infer<typeof NotifierSchema>;
@@ -237,7 +237,7 @@ export async function loadPipeline(repoDir: string, limits: Limits = DEFAULT_LIM
   return parsePipeline(docs[0]?.value, PIPELINE_FILE);
 }
 
-export function findEnvironment(pipeline: Pipeline, name: string): EnvironmentSpec {
+export function findEnvironment(pipeline: Pipeline, name: string): PipelineEnvironment {
   const env = pipeline.environments.find((e) => e.name === name);
   if (!env) {
     throw new BatonError("PIPELINE_UNKNOWN_ENV", `unknown environment "${name}"`, {
@@ -249,6 +249,6 @@ export function findEnvironment(pipeline: Pipeline, name: string): EnvironmentSp
 }
 
 /** The first environment (the one nothing promotes into): where CI pins fresh builds. */
-export function firstEnvironment(pipeline: Pipeline): EnvironmentSpec {
-  return pipeline.environments.find((e) => e.promoteFrom === undefined) ?? (pipeline.environments[0] as EnvironmentSpec);
+export function firstEnvironment(pipeline: Pipeline): PipelineEnvironment {
+  return pipeline.environments.find((e) => e.promoteFrom === undefined) ?? (pipeline.environments[0] as PipelineEnvironment);
 }

@@ -9,7 +9,7 @@ import { assertInside, listYamlFiles, readLimited, relativeToRepo, resolveInRepo
 import { checkKustomizationTree, findKustomization, kustomizeBuild } from "./kustomize.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
-import { PIPELINE_FILE, type EnvironmentSpec } from "./pipeline.js";
+import { PIPELINE_FILE, type PipelineEnvironment } from "./pipeline.js";
 import { parseYamlDocs, type ParsedDoc } from "./yaml-safe.js";
 import { RELEASE_FILE } from "../release/release.js";
 
@@ -29,7 +29,7 @@ export interface Rendered {
 }
 
 /** Locates an environment's folder, rejecting escapes; `index` is its position in baton.yaml for messages. */
-export async function environmentDir(repoDir: string, env: EnvironmentSpec, index = 0): Promise<string> {
+export async function environmentDir(repoDir: string, env: PipelineEnvironment, index = 0): Promise<string> {
   const field = `environments[${index}].path`;
   const dir = resolveInRepo(repoDir, env.path, { file: PIPELINE_FILE, field });
   try {
@@ -44,7 +44,7 @@ export async function environmentDir(repoDir: string, env: EnvironmentSpec, inde
   return dir;
 }
 
-export async function renderEnvironment(repoDir: string, env: EnvironmentSpec, options: RenderOptions = {}): Promise<Rendered> {
+export async function renderEnvironment(repoDir: string, env: PipelineEnvironment, options: RenderOptions = {}): Promise<Rendered> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const dir = await environmentDir(repoDir, env);
   const kustomization = await findKustomization(dir);
@@ -97,7 +97,7 @@ export async function parseKustomizeOutput(text: string, file: string, limits: L
 }
 
 /** Validates documents as objects, applies the default namespace, and rejects duplicates. Pure. */
-export function toObjects(docs: ParsedDoc[], env: EnvironmentSpec, options: RenderOptions = {}): RenderedObject[] {
+export function toObjects(docs: ParsedDoc[], env: PipelineEnvironment, options: RenderOptions = {}): RenderedObject[] {
   const clusterScoped = options.clusterScoped ?? ((kind: string) => isBuiltinClusterScoped(kind));
   const namespace = env.namespace ?? options.defaultNamespace;
   const seen = new Map<string, RenderedObject>();

@@ -7,7 +7,7 @@ import { planEdits, type EditPlan, type SourceFile } from "./edit.js";
 import { listIgnoredFiles, listYamlFiles, readLimited, relativeToRepo } from "./files.js";
 import { canonicalRepository, imageShortName, parseImageRef } from "./image-ref.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
-import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "./pipeline.js";
+import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
 import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
 import { formatId } from "./objects.js";
 import { environmentDir, renderEnvironment, type Rendered, type RenderOptions } from "./render.js";
@@ -71,7 +71,7 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
 }
 
 /** Renders an environment and returns its pins; policy violations throw (nothing is promoted from a bad env). */
-export async function environmentPins(repoDir: string, env: EnvironmentSpec, options: RenderOptions = {}): Promise<{ rendered: Rendered; pins: PinSet }> {
+export async function environmentPins(repoDir: string, env: PipelineEnvironment, options: RenderOptions = {}): Promise<{ rendered: Rendered; pins: PinSet }> {
   const rendered = await renderEnvironment(repoDir, env, options);
   const { pins, problems } = readPins(rendered.objects, env);
   if (problems.length > 0) throw new BatonErrors(problems);
@@ -79,7 +79,7 @@ export async function environmentPins(repoDir: string, env: EnvironmentSpec, opt
 }
 
 /** The YAML files of an environment's own folder: the only files a promotion into it may edit. */
-export async function readEnvironmentFiles(repoDir: string, env: EnvironmentSpec, limits: Limits = DEFAULT_LIMITS): Promise<SourceFile[]> {
+export async function readEnvironmentFiles(repoDir: string, env: PipelineEnvironment, limits: Limits = DEFAULT_LIMITS): Promise<SourceFile[]> {
   const dir = await environmentDir(repoDir, env);
   const files: SourceFile[] = [];
   for (const file of await listYamlFiles(repoDir, dir, limits)) files.push({ path: relativeToRepo(repoDir, file), text: await readLimited(repoDir, file, limits) });

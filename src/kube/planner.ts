@@ -6,7 +6,7 @@
  * field comparison catches drift).
  */
 import type { RenderedObject } from "../config/objects.js";
-import type { EnvironmentSpec as PipelineEnvironment } from "../config/pipeline.js";
+import type { PipelineEnvironment } from "../config/pipeline.js";
 import { renderForApply, type ApplyRender } from "../release/render.js";
 import type { KubeClient } from "./client.js";
 import { desiredObjects } from "./desired.js";

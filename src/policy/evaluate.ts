@@ -3,13 +3,13 @@
  * promotion merge now? The answer becomes the `baton/policy` commit status that branch protection requires.
  */
 import { formatDuration, parseDuration } from "../config/duration.js";
-import type { EnvironmentSpec } from "../config/pipeline.js";
+import type { PipelineEnvironment } from "../config/pipeline.js";
 import { formatWindowTime, nextWindowOpen, windowDecision } from "./windows.js";
 
 export type PolicyState = "success" | "pending" | "failure";
 
 export interface PolicyInput {
-  target: EnvironmentSpec;
+  target: PipelineEnvironment;
   source: string;
   /** When the source environment became healthy with the promoted digests (undefined: not healthy). */
   sourceHealthySince?: Date;

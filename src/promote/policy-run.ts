@@ -5,7 +5,7 @@
  * healthy and soaked, and merges promotion PRs into `autoMerge: true` environments through GitHub once
  * policy allows them (branch protection still applies). Runs once (CI cron) or on a node-cron schedule inside `baton agent --promoter-repo`.
  */
-import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline } from "../config/pipeline.js";
+import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "../config/pipeline.js";
 import { planPromotion } from "../config/repo.js";
 import type { GitHubApi } from "../github/api.js";
 import { evaluatePolicy, type PolicyState } from "../policy/evaluate.js";
@@ -109,7 +109,7 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
 }
 
 /** Why auto-promotion into `target` must wait, or undefined when it may go ahead. */
-async function autoPromoteBlocker(ws: GitWorkspace, pipeline: Pipeline, target: EnvironmentSpec, openPull: boolean, sourceHealthy: Date | undefined, now: Date, repo: string): Promise<string | undefined> {
+async function autoPromoteBlocker(ws: GitWorkspace, pipeline: Pipeline, target: PipelineEnvironment, openPull: boolean, sourceHealthy: Date | undefined, now: Date, repo: string): Promise<string | undefined> {
   if (openPull) return "a promotion PR is already open";
   // After a rollback, auto-promotion pauses until a person promotes into this environment by hand.
   const last = (await ws.log([target.path], { maxCount: 20, firstParent: true })).map((e) => changeKind(e.subject, parseBatonCommit(`${e.subject}\n\n${e.body}`).kind)).find((kind) => kind !== undefined);

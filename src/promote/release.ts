@@ -8,7 +8,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { BatonError } from "../errors.js";
-import { findEnvironment, loadPipeline, type EnvironmentSpec, type Pipeline, type Strategy } from "../config/pipeline.js";
+import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline, type Strategy } from "../config/pipeline.js";
 import { planEdits, type FileEdit, type PinChange } from "../config/edit.js";
 import { readEnvironmentFiles } from "../config/repo.js";
 import type { Pin, PinSet } from "../config/pins.js";
@@ -60,7 +60,7 @@ export interface ReleaseResult {
 }
 
 /** Where an environment's release stands in the clone (validates baton.yaml, the folder and release.yaml). */
-export async function readReleaseState(repo: string, pipeline: Pipeline, envName: string): Promise<{ env: EnvironmentSpec; strategy: Strategy; state: ReleaseState; fileText: string | undefined }> {
+export async function readReleaseState(repo: string, pipeline: Pipeline, envName: string): Promise<{ env: PipelineEnvironment; strategy: Strategy; state: ReleaseState; fileText: string | undefined }> {
   const env = findEnvironment(pipeline, envName);
   if (!env.strategy) {
     throw new BatonError("RELEASE_NOTHING", `${envName} has no strategy in baton.yaml`, { file: "baton.yaml", field: `environments.${envName}.strategy`, hint: "confirm and abort apply to environments with a blueGreen or canary strategy; use baton rollback elsewhere" });

@@ -10,7 +10,7 @@ import type { GitHubApi } from "../github/api.js";
 import { LABELS } from "./naming.js";
 import { readRejectedFile } from "./promote.js";
 
-export interface EnvironmentStatus {
+export interface EnvironmentReport {
   name: string;
   /** Latest GitHub deployment of this environment (recorded by the agent). */
   deployment?: { sha: string; state: string; since: string };
@@ -24,7 +24,7 @@ export interface EnvironmentStatus {
 }
 
 export interface StatusReport {
-  environments: EnvironmentStatus[];
+  environments: EnvironmentReport[];
   github: "ok" | "skipped" | "failed";
   githubError?: string;
 }
@@ -41,9 +41,9 @@ export interface ClusterEnvironment {
 export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>, cluster?: () => Promise<ClusterEnvironment[]>): Promise<StatusReport> {
   const pipeline = await loadPipeline(repo);
   const rejected = await readRejectedFile(repo);
-  const environments: EnvironmentStatus[] = [];
+  const environments: EnvironmentReport[] = [];
   for (const env of pipeline.environments) {
-    const row: EnvironmentStatus = { name: env.name, images: [], openPulls: [] };
+    const row: EnvironmentReport = { name: env.name, images: [], openPulls: [] };
     try {
       const { pins, release } = await renderForApply(repo, env, { envIndex: pipeline.environments.indexOf(env) });
       if (release) {

@@ -10,7 +10,7 @@ import { stringify } from "yaml";
 import { BatonError, BatonErrors } from "../errors.js";
 import { readLimited, resolveInRepo } from "../config/files.js";
 import { DEFAULT_LIMITS, type Limits } from "../config/limits.js";
-import { formatFieldPath, PIPELINE_API_VERSION, type EnvironmentSpec } from "../config/pipeline.js";
+import { formatFieldPath, PIPELINE_API_VERSION, type PipelineEnvironment } from "../config/pipeline.js";
 import { parseYamlDocs } from "../config/yaml-safe.js";
 
 export const RELEASE_FILE = "release.yaml";
@@ -42,7 +42,7 @@ export const ReleaseSchema = z
 
 export type Release = z.infer<typeof ReleaseSchema>;
 
-export function releaseFilePath(env: EnvironmentSpec): string {
+export function releaseFilePath(env: PipelineEnvironment): string {
   return path.posix.join(path.posix.normalize(env.path), RELEASE_FILE);
 }
 
@@ -59,7 +59,7 @@ export function parseRelease(value: unknown, file: string): Release {
 }
 
 /** Reads the environment's release.yaml; undefined when there is none (steady state: stable = the pins). */
-export async function loadRelease(repoDir: string, env: EnvironmentSpec, limits: Limits = DEFAULT_LIMITS): Promise<Release | undefined> {
+export async function loadRelease(repoDir: string, env: PipelineEnvironment, limits: Limits = DEFAULT_LIMITS): Promise<Release | undefined> {
   const file = releaseFilePath(env);
   const full = resolveInRepo(repoDir, file, { file, field: "path" });
   try {

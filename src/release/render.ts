@@ -7,7 +7,7 @@ import { BatonError, BatonErrors } from "../errors.js";
 import { readPins, type PinSet } from "../config/pins.js";
 import { renderEnvironment, type Rendered, type RenderOptions } from "../config/render.js";
 import type { RenderedObject } from "../config/objects.js";
-import type { EnvironmentSpec } from "../config/pipeline.js";
+import type { PipelineEnvironment } from "../config/pipeline.js";
 import { DEFAULT_LIMITS, type Limits } from "../config/limits.js";
 import { loadRelease, releaseFilePath, type Release } from "./release.js";
 import { renderStrategy, type StrategyOutput } from "./slots.js";
@@ -21,7 +21,7 @@ export interface ReleaseRender {
 }
 
 /** `objects` are the folder's rendered objects, with pins already checked. */
-export async function renderRelease(repoDir: string, env: EnvironmentSpec, objects: RenderedObject[], options: { envIndex?: number; limits?: Limits } = {}): Promise<ReleaseRender> {
+export async function renderRelease(repoDir: string, env: PipelineEnvironment, objects: RenderedObject[], options: { envIndex?: number; limits?: Limits } = {}): Promise<ReleaseRender> {
   const file = await loadRelease(repoDir, env, options.limits ?? DEFAULT_LIMITS);
   if (!env.strategy) {
     if (file) {
@@ -44,7 +44,7 @@ export interface ApplyRender extends ReleaseRender {
 }
 
 /** Render, check pins, and lay out the release: exactly what the agent applies (before ownership labels). */
-export async function renderForApply(repoDir: string, env: EnvironmentSpec, options: RenderOptions & { envIndex?: number } = {}): Promise<ApplyRender> {
+export async function renderForApply(repoDir: string, env: PipelineEnvironment, options: RenderOptions & { envIndex?: number } = {}): Promise<ApplyRender> {
   const rendered = await renderEnvironment(repoDir, env, options);
   const { pins, problems } = readPins(rendered.objects, env);
   if (problems.length > 0) throw new BatonErrors(problems);

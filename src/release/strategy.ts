@@ -5,7 +5,7 @@
  */
 import { BatonError } from "../errors.js";
 import { parseDuration } from "../config/duration.js";
-import type { EnvironmentSpec, Strategy, StrategyStep } from "../config/pipeline.js";
+import type { PipelineEnvironment, Strategy, StrategyStep } from "../config/pipeline.js";
 
 export interface StepView {
   index: number;
@@ -37,7 +37,7 @@ export const waitsForConfirmation = (step: StepView): boolean => step.kind === "
 const isWeight = (s: StrategyStep): s is { setWeight: number } => "setWeight" in s;
 
 /** Cross-field rules zod cannot express; every problem names its field. */
-export function checkStrategy(env: EnvironmentSpec, index: number, file: string): BatonError[] {
+export function checkStrategy(env: PipelineEnvironment, index: number, file: string): BatonError[] {
   const strategy = env.strategy;
   if (!strategy) return [];
   const at = `environments[${index}].strategy`;

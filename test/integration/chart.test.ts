@@ -46,7 +46,7 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.equal(pod.containers[0]?.securityContext.allowPrivilegeEscalation, false);
 
   const custom = await template("baton-system", {
-    replicaCount: 1, rbac: { mode: "namespaced", namespaces: ["team-a", "team-b"] }, webhook: { secret: "s", ingress: { enabled: true, host: "hooks.example.com" } },
+    replicaCount: 1, agent: { renewDeadline: "8s", retryPeriod: "1500ms", gitTimeout: "2m", gitMaxBytes: 1048576 }, rbac: { mode: "namespaced", namespaces: ["team-a", "team-b"] }, webhook: { secret: "s", ingress: { enabled: true, host: "hooks.example.com" } },
     serviceMonitor: { enabled: true }, image: { digest: `sha256:${"a".repeat(64)}` }, environments: [{ name: "staging", namespace: "team-a", spec: { url: "https://git.example.com/c.git", path: "environments/staging" } }],
   });
   const customKinds = custom.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}`).sort();
@@ -56,10 +56,14 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.ok(!customKinds.some((k) => k.startsWith("PodDisruptionBudget")), "no PDB for a single replica");
   const args = ((custom.find((o) => o.kind === "Deployment")?.spec as { template: { spec: { containers: Array<{ args: string[]; image: string }> } } }).template.spec.containers[0]);
   assert.ok(args?.args.includes("--namespace=team-a,team-b"));
+  for (const flag of ["--renew-deadline=8s", "--retry-period=1500ms", "--git-timeout=2m", "--git-max-bytes=1048576"]) assert.ok(args?.args.includes(flag), `${flag} in ${args?.args.join(" ")}`);
+  const defaultArgs = deploy.spec.template.spec.containers[0]?.args as string[];
+  assert.ok(defaultArgs.includes("--git-max-bytes=67108864") && !defaultArgs.some((a) => a.startsWith("--renew-deadline")), "defaults leave the lease timings to the agent");
   assert.match(args?.image ?? "", /@sha256:a{64}$/);
 
   await assert.rejects(template("baton-system", { rbac: { mode: "everywhere" } }), /rbac\/mode/);
   await assert.rejects(template("baton-system", { replicaCount: "two" }), /replicaCount/);
+  await assert.rejects(template("baton-system", { agent: { gitTimeout: "soon" } }), /gitTimeout/);
 });
 
 test("the chart applies to the real control plane and its RBAC is enough, and no more, for the agent", async () => {

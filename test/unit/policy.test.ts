@@ -3,9 +3,9 @@ import assert from "node:assert/strict";
 import { cronMatches, cronProblem, formatWindowTime, nextWindowOpen, windowDecision } from "../../src/policy/windows.js";
 import { evaluatePolicy } from "../../src/policy/evaluate.js";
 import { soakStart } from "../../src/policy/soak.js";
-import type { EnvironmentSpec } from "../../src/config/pipeline.js";
+import type { PipelineEnvironment } from "../../src/config/pipeline.js";
 
-const production: EnvironmentSpec = { name: "production", path: "environments/production", promoteFrom: "staging", soak: "1h", windows: ["* 9-16 * * 1-5"], autoPromote: false, prune: true, requireDigests: true, allowDirectPush: false };
+const production: PipelineEnvironment = { name: "production", path: "environments/production", promoteFrom: "staging", soak: "1h", windows: ["* 9-16 * * 1-5"], autoPromote: false, prune: true, requireDigests: true, allowDirectPush: false };
 const wednesdayNoon = new Date("2026-11-25T12:00:00Z");
 const saturday = new Date("2026-11-28T12:00:00Z");
 
