@@ -25,6 +25,24 @@ async function findTests(dir: string): Promise<string[]> {
 
 interface Counts { pass: number; fail: number }
 
+/**
+ * Whether a test file uses the control plane: it imports, directly or through test/support modules, the
+ * module that starts it (cluster.ts) or hands out its kubeconfig (testenv.ts). The other integration files
+ * (git server, GitHub stand-in, kustomize) run in a second lane beside the cluster files: those mostly wait on
+ * the fake kubelet and intervals, so the two lanes share 2 cores without starving each other.
+ */
+async function usesCluster(file: string, seen = new Set<string>()): Promise<boolean> {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  if (/\/support\/(cluster|testenv)\.ts$/.test(file)) return true;
+  const text = await fs.readFile(file, "utf8").catch(() => "");
+  for (const m of text.matchAll(/from "(\.{1,2}\/[^"]+)\.js"/g)) {
+    const target = path.resolve(path.dirname(file), `${m[1]}.ts`);
+    if (target.startsWith(path.join(root, "test")) && (await usesCluster(target, seen))) return true;
+  }
+  return false;
+}
+
 async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency: number, timeoutMs: number): Promise<Counts> {
   if (files.length === 0) return { pass: 0, fail: 0 };
   const tap = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-tap-")), "out.tap");
@@ -94,9 +112,15 @@ async function main(): Promise<number> {
       const { startTestEnvironment } = await import("./support/testenv.js");
       const testenv = await startTestEnvironment();
       try {
-        // One file at a time: the control plane, kwok and the tests share 2 cores, and a starved fake kubelet
-        // makes rollouts slow enough to look like failures.
-        add(await runNodeTests(files, { ...process.env, ...testenv.env, ...image }, 1, 240_000));
+        // One cluster file at a time: the control plane, kwok and the tests share 2 cores, and a starved fake
+        // kubelet makes rollouts slow enough to look like failures. Files without the cluster run beside them.
+        const env = { ...process.env, ...testenv.env, ...image };
+        const lanes = await Promise.all(files.map(async (f) => ({ f, cluster: await usesCluster(f) })));
+        const counts = await Promise.all([
+          runNodeTests(lanes.filter((l) => l.cluster).map((l) => l.f), env, 1, 240_000),
+          runNodeTests(lanes.filter((l) => !l.cluster).map((l) => l.f), env, 1, 240_000),
+        ]);
+        counts.forEach(add);
       } finally {
         await testenv.stop();
         unlock();
