@@ -21,9 +21,10 @@ export interface Cluster {
   processes: Managed[];
   stop(): Promise<void>;
   /**
-   * Fault injection: stops one component (`SIGKILL` for kube-apiserver, `SIGTERM` for etcd, which runs
-   * with --unsafe-no-fsync and would lose acknowledged writes to a kill), keeps it down for `downMs`,
-   * starts it again with the same flags and data, and waits until the API server is ready again.
+   * Fault injection: kills one component (`SIGKILL`; etcd gets `SIGTERM` unless the cluster was started
+   * with `durableEtcd`, since with --unsafe-no-fsync a kill loses acknowledged writes — a test artifact, not a
+   * fault of the system under test), keeps it down for `downMs`, starts it again with the same flags and
+   * data, and waits until the API server is ready again.
    */
   restart(name: "etcd" | "kube-apiserver", downMs?: number): Promise<void>;
 }
@@ -31,6 +32,8 @@ export interface Cluster {
 export interface ClusterOptions {
   /** Only etcd and kube-apiserver (no controllers, scheduler or fake node), for tests that run no Pods. */
   controlPlaneOnly?: boolean;
+  /** etcd syncs its writes to disk (slower), so `restart("etcd")` can SIGKILL it as a crash would. */
+  durableEtcd?: boolean;
 }
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -78,7 +81,7 @@ export async function startCluster(bin: string, options: ClusterOptions = {}): P
       "--name=default", `--data-dir=${dir}/etcd`,
       `--listen-client-urls=http://127.0.0.1:${etcdClient}`, `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
       `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
-      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`, "--unsafe-no-fsync", "--log-level=warn",
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`, ...(options.durableEtcd ? [] : ["--unsafe-no-fsync"]), "--log-level=warn",
     ], path.join(dir, "etcd.log")));
 
     const certDir = path.join(dir, "certs");
@@ -110,7 +113,7 @@ export async function startCluster(bin: string, options: ClusterOptions = {}): P
       const spec = specs.get(name);
       if (!old || !spec) throw new Error(`no ${name} in this cluster`);
       const exited = new Promise<void>((resolve) => (old.child.exitCode !== null || old.child.signalCode !== null ? resolve() : old.child.once("exit", () => resolve())));
-      old.child.kill(name === "etcd" ? "SIGTERM" : "SIGKILL");
+      old.child.kill(name === "etcd" && !options.durableEtcd ? "SIGTERM" : "SIGKILL");
       await exited;
       await new Promise((r) => setTimeout(r, downMs));
       processes[i] = startProcess(name, spec.command, spec.args, spec.logFile);
