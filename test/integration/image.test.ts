@@ -3,7 +3,7 @@
 // filesystem, every capability dropped, emptyDirs for the cache and /tmp, no kubeconfig but a ServiceAccount
 // token from the TokenRequest API with the CA and namespace at the in-cluster path, and only the chart's RBAC.
 // It reconciles a kustomize Environment to Ready; SIGTERM stops it with exit code 0 and the Lease released.
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { promises as fs, readFileSync } from "node:fs";
@@ -33,10 +33,16 @@ async function run(image: string, entrypoint: "baton" | "sh", ...args: string[])
 const cli = (image: string, ...args: string[]) => run(image, "baton", ...args);
 const shell = (image: string, script: string) => run(image, "sh", "-c", script);
 
+// test/run.ts builds the image in the background while the other files run (this one runs last): a build
+// from cold Debian bases takes far longer than one test may, so the wait has its own bound.
+let image = "";
+before(async () => {
+  image = await testImage();
+}, { timeout: 45 * 60_000 });
+
 interface ImageConfig { Size: number; RootFS: { Layers: string[] }; Config: { User: string; Entrypoint: string[]; Cmd: string[] } }
 
 test("the image holds the CLI: --version, validate and render a kustomize environment as uid 10001 on a read-only root", async (t) => {
-  const image = testImage();
   const [inspected] = JSON.parse(await podman("image", "inspect", image)) as ImageConfig[];
   assert.ok(inspected);
   assert.equal(inspected.Config.User, "10001:10001", "numeric non-root user, so runAsNonRoot can verify it");
@@ -64,7 +70,6 @@ test("the image holds the CLI: --version, validate and render a kustomize enviro
 });
 
 test("the image runs the agent as the chart's pod: in-cluster token, chart RBAC, Ready; SIGTERM exits 0 and releases the Lease", async (t) => {
-  const image = testImage();
   const admin = new KubeClient(testKubeConfig());
   const suffix = randomBytes(3).toString("hex");
   const [system, team] = [`baton-img-${suffix}`, `team-img-${suffix}`];

@@ -3,7 +3,8 @@
  * and run with podman the way a kubelet runs the Helm chart's pod: the pod spec's user, read-only root
  * filesystem, dropped capabilities, emptyDir volumes (as tmpfs), and a service account volume.
  */
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -11,17 +12,38 @@ const repoRoot = path.resolve(import.meta.dirname, "../..");
 /** podman's settings for this machine (runc, cgroupfs, no default ulimits); the system config stays untouched. */
 export const podmanEnv = { ...process.env, CONTAINERS_CONF: path.join(repoRoot, "test/image/containers.conf") };
 
-/** Builds or reuses the image; returns its reference. Progress goes to stderr. Throws when it cannot be built. */
-export function ensureImage(): string {
-  const out = execFileSync("bash", [path.join(repoRoot, "test/image/build.sh")], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
-  return out.trim().split("\n").pop() ?? "";
+/** What test/run.ts's build left in the result file: the image reference, or why it could not be built. */
+type ImageResult = { image: string } | { error: string };
+
+/**
+ * Builds or reuses the image in the background and writes the outcome to `resultFile` when done. Progress
+ * goes to stderr. The build (npm, tsc, layer commits) overlaps the integration tests that run before the
+ * image test, which mostly wait on the control plane.
+ */
+export function buildImageInBackground(resultFile: string): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn("bash", [path.join(repoRoot, "test/image/build.sh")], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    const settle = (result: ImageResult) => void fs.writeFile(resultFile, JSON.stringify(result)).then(() => resolve());
+    child.on("error", (e) => settle({ error: e.message }));
+    child.on("exit", (code) => settle(code === 0 ? { image: out.trim().split("\n").pop() ?? "" } : { error: `test/image/build.sh exited with ${code}` }));
+  });
 }
 
-/** Inside an integration test: the image test/run.ts built, or the reason it could not build it. */
-export function testImage(): string {
-  const image = process.env.BATON_TEST_IMAGE;
-  if (image) return image;
-  throw new Error(`the Baton image was not built: ${process.env.BATON_TEST_IMAGE_ERROR ?? "BATON_TEST_IMAGE is not set; run integration tests through `npm test` (test/run.ts)"}`);
+/** Inside an integration test: waits for the image test/run.ts builds, or throws the reason it could not. */
+export async function testImage(): Promise<string> {
+  const file = process.env.BATON_TEST_IMAGE_RESULT;
+  if (!file) throw new Error("BATON_TEST_IMAGE_RESULT is not set; run integration tests through `npm test` (test/run.ts)");
+  for (;;) {
+    const text = await fs.readFile(file, "utf8").catch(() => undefined);
+    if (text) {
+      const result = JSON.parse(text) as ImageResult;
+      if ("image" in result) return result.image;
+      throw new Error(`the Baton image was not built: ${result.error}`);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 export async function podman(...args: string[]): Promise<string> {
