@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { BatonError } from "../errors.js";
 import { checkKustomizationTree, findKustomization } from "../config/kustomize.js";
-import type { EnvironmentSpec } from "../config/pipeline.js";
+import type { PipelineEnvironment } from "../config/pipeline.js";
 import { readPins } from "../config/pins.js";
 import { environmentDir, renderEnvironment } from "../config/render.js";
 import type { PinnedImage } from "./changes.js";
@@ -25,7 +25,7 @@ export interface PinSource {
 }
 
 /** For a kustomize environment, its rendered pins; undefined for a plain folder (its files are its pins). */
-export async function renderedPinSource(ws: GitWorkspace, env: EnvironmentSpec): Promise<PinSource | undefined> {
+export async function renderedPinSource(ws: GitWorkspace, env: PipelineEnvironment): Promise<PinSource | undefined> {
   const kustomization = await findKustomization(await environmentDir(ws.dir, env));
   if (!kustomization) return undefined;
   const paths = [...new Set([env.path.replace(/\/+$/, ""), ...(await checkKustomizationTree(ws.dir, kustomization))])].sort();
@@ -41,7 +41,7 @@ export async function renderedPinSource(ws: GitWorkspace, env: EnvironmentSpec):
   };
 }
 
-async function renderAt(ws: GitWorkspace, env: EnvironmentSpec, blobs: Array<{ path: string; oid: string }>): Promise<PinnedImage[] | undefined> {
+async function renderAt(ws: GitWorkspace, env: PipelineEnvironment, blobs: Array<{ path: string; oid: string }>): Promise<PinnedImage[] | undefined> {
   if (blobs.length === 0) return [];
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "baton-history-"));
   try {
