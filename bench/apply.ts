@@ -12,10 +12,10 @@ import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { renderEnvironment } from "../src/config/render.js";
 import { KubeClient } from "../src/kube/client.js";
-import { desiredObjects } from "../src/kube/desired.js";
+import { BatonErrors } from "../src/errors.js";
 import { inventoryKey, type InventoryEntry } from "../src/kube/inventory.js";
 import { ResourceManager } from "../src/kube/manager.js";
-import { planChanges } from "../src/kube/plan.js";
+import { planAgainstCluster } from "../src/kube/planner.js";
 import { startTestEnvironment } from "../test/support/testenv.js";
 import { writeApps } from "./fixtures.js";
 
@@ -55,8 +55,8 @@ export async function applyBench(): Promise<void> {
     const reconcile = async () => {
       await client.discover();
       const rendered = await renderEnvironment(work, env, { clusterScoped: (k, g) => client.isClusterScoped(k, g) });
-      const desired = desiredObjects(rendered.objects, "bench");
-      const plan = planChanges(desired, await manager.fetchLive("bench", desired.map((d) => d.id)), inventory);
+      const { plan, conflicts } = await planAgainstCluster(manager, rendered.objects, { owner: { namespace: "bench", name: "bench" }, previous: inventory });
+      if (conflicts.length > 0) throw new BatonErrors(conflicts);
       const changes = await manager.apply(plan);
       inventory = plan.objects.map((o) => ({ id: inventoryKey(o.desired.id), v: o.desired.id.version, h: o.hash }));
       return changes;

@@ -66,6 +66,8 @@ export const ERROR_CODES = [
   "STRATEGY_ROUTE_NOT_FOUND",
   "STRATEGY_NO_WORKLOAD",
   "STRATEGY_UNSUPPORTED",
+  // the agent's tenancy guards
+  "OWNERSHIP_CONFLICT",
   // git / github / kube / agent
   "GIT_FAILED",
   "GIT_URL_NOT_ALLOWED",

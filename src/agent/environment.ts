@@ -7,6 +7,7 @@ import { BatonError } from "../errors.js";
 import { parseDuration } from "../config/duration.js";
 import type { KubeObject } from "../config/objects.js";
 import type { InventoryEntry } from "../kube/inventory.js";
+import { MAX_LABEL_VALUE } from "../kube/ownership.js";
 
 export const ENV_GROUP = "baton.dev";
 export const ENV_VERSION = "v1alpha1";
@@ -27,7 +28,7 @@ export const EnvironmentSpecSchema = z.object({
   allowEmpty: z.boolean().default(false),
   targetNamespace: z.string().optional(),
   suspend: z.boolean().default(false),
-  /** Take over fields that another applier owns (server-side apply force). */
+  /** On this Environment's own objects, take over fields another server-side applier owns (never another owner's object: that is baton.dev/adopt). */
   force: z.boolean().default(false),
   /** Report each applied revision as a GitHub Deployment (token from the secret's `githubToken`). */
   github: z.object({
@@ -94,6 +95,12 @@ export interface EnvironmentObject extends KubeObject {
 }
 
 export function parseEnvironmentSpec(env: EnvironmentObject): EnvironmentSpec {
+  // The name becomes the value of the owner label on every object it applies.
+  if (env.metadata.name.length > MAX_LABEL_VALUE) {
+    throw new BatonError("PIPELINE_SCHEMA", `Environment name "${env.metadata.name}" is longer than ${MAX_LABEL_VALUE} characters`, {
+      object: `${ENV_KIND} ${env.metadata.namespace}/${env.metadata.name}`, field: "metadata.name", hint: "the name is written into a label on every object; choose a name of at most 63 characters",
+    });
+  }
   const result = EnvironmentSpecSchema.safeParse(env.spec);
   if (!result.success) {
     const issue = result.error.issues[0];

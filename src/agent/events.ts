@@ -4,7 +4,7 @@ import type { Logger } from "../log.js";
 import { scrubSecrets } from "../util/secrets.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 
-export type EventReason = "Applied" | "Pruned" | "DriftCorrected" | "HealthChanged" | "ReconcileFailed" | "Stalled" | "ReleasePhase";
+export type EventReason = "Applied" | "Pruned" | "DriftCorrected" | "HealthChanged" | "ReconcileFailed" | "Stalled" | "ReleasePhase" | "PruneSkipped";
 
 export class EventRecorder {
   constructor(private readonly client: KubeClient, private readonly log: Logger) {}

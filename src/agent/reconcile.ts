@@ -17,6 +17,7 @@ import { checkRemoteUrl, commitMessage, remoteHead, syncCheckout, type GitAuth }
 import type { KubeClient } from "../kube/client.js";
 import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
 import { ResourceManager, type ChangeSetEntry } from "../kube/manager.js";
+import type { Owner } from "../kube/ownership.js";
 import { describePlan } from "../kube/plan.js";
 import { planAgainstCluster, renderForCluster } from "../kube/planner.js";
 import { sleep } from "../util/pool.js";
@@ -95,7 +96,10 @@ const STALLING_CODES = new Set(["PIPELINE_SCHEMA", "PIPELINE_UNKNOWN_ENV", "PIPE
   "RELEASE_SCHEMA", "RELEASE_MISMATCH", "STRATEGY_ROUTE_NOT_FOUND", "STRATEGY_NO_WORKLOAD", "STRATEGY_UNSUPPORTED",
   "PATH_TRAVERSAL", "SYMLINK_ESCAPE", "FILE_TOO_LARGE", "TOO_MANY_FILES", "YAML_SYNTAX", "YAML_ALIAS_LIMIT", "YAML_TOO_DEEP", "YAML_TOO_MANY_DOCUMENTS", "YAML_TOO_MANY_NODES", "YAML_TOO_MANY_LINES", "YAML_SCALAR_TOO_LONG", "YAML_AMBIGUOUS", "YAML_UNSUPPORTED_TAG", "YAML_CONTROL_CHARACTER", "FILE_NOT_UTF8", "ENV_DIR_NOT_FOUND", "OBJECT_NOT_A_MAP",
   "OBJECT_MISSING_FIELD", "OBJECT_INVALID_NAME", "OBJECT_DUPLICATE", "GIT_URL_NOT_ALLOWED", "KUSTOMIZE_FAILED", "KUSTOMIZE_REMOTE", "KUSTOMIZE_UNSUPPORTED", "PIN_NO_DIGEST", "PIN_LATEST", "PIN_BAD_DIGEST",
-  "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND"]);
+  "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND", "OWNERSHIP_CONFLICT"]);
+
+/** Ready reasons of the tenancy guards, so `kubectl get environments` says which guard stopped it. */
+const GUARD_REASONS: Partial<Record<string, string>> = { OWNERSHIP_CONFLICT: "OwnershipConflict" };
 
 export async function reconcileEnvironment(deps: ReconcileDeps, env: EnvironmentObject): Promise<ReconcileResult> {
   const now = deps.now ?? (() => new Date());
@@ -108,7 +112,6 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   const previous = status.inventory?.entries ?? [];
   let revision: string | undefined;
   let changes: ChangeSetEntry[] = [];
-  const manager = new ResourceManager(deps.client, { concurrency: deps.concurrency });
   let finishDeployment: ((state: "success" | "failure" | "inactive" | "pending", description: string) => Promise<void>) | undefined;
 
   // Status writes carry the resourceVersion of the last version this reconcile read or wrote.
@@ -147,7 +150,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const message = scrubSecrets(errors.map((x) => x.oneLine()).join("; ")).slice(0, 2000);
     await finishDeployment?.("failure", message);
     const t = now();
-    status.conditions = setCondition(status.conditions, { type: "Ready", status: "False", reason: stalled ? "ValidationFailed" : first.code === "GIT_FAILED" ? "GitOperationFailed" : "ReconciliationFailed", message, observedGeneration: generation }, t);
+    status.conditions = setCondition(status.conditions, { type: "Ready", status: "False", reason: stalled ? (GUARD_REASONS[first.code] ?? "ValidationFailed") : first.code === "GIT_FAILED" ? "GitOperationFailed" : "ReconciliationFailed", message, observedGeneration: generation }, t);
     status.conditions = setCondition(status.conditions, { type: "Stalled", status: stalled ? "True" : "False", reason: stalled ? first.code : "Retrying", message: stalled ? message : "", observedGeneration: generation }, t);
     status.conditions = setCondition(status.conditions, { type: "Reconciling", status: "False", reason: "Failed", message: "", observedGeneration: generation }, t);
     deps.metrics.errors.inc({ environment: envKey(env), code: first.code });
@@ -162,6 +165,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   } catch (e) {
     return fail(e);
   }
+  const owner: Owner = { namespace, name };
+  const manager = new ResourceManager(deps.client, { concurrency: deps.concurrency, force: spec.force });
   try {
     // 1. Fetch (one request when nothing moved).
     // Limits of every git request of this run; the term's signal cancels them when leadership ends.
@@ -184,7 +189,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     }
 
     // 3. Plan against live state.
-    const { desired, plan } = await planAgainstCluster(manager, rendered.objects, { owner: name, previous, ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) });
+    const { desired, plan, conflicts } = await planAgainstCluster(manager, rendered.objects, { owner, previous, ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) });
+    if (conflicts.length > 0) throw new BatonErrors(conflicts);
     log.info({ revision, action: "plan" }, describePlan(plan));
 
     // A new revision becomes a GitHub Deployment (when configured); its status follows the health check.
@@ -214,8 +220,11 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const pending = new Set(plan.prune.map(inventoryKey));
     status.inventory = { entries: [...inventory, ...previous.filter((e) => pending.has(e.id))] };
     if (spec.prune && envSpec.prune) {
-      changes.push(...(await manager.prune(name, plan.prune)));
-      status.inventory = { entries: inventory };
+      const pruned = await manager.prune(owner, plan.prune, desired.map((d) => d.id));
+      changes.push(...pruned);
+      // A prune a guard held back (a Namespace still in use, a CRD with resources) is retried next time.
+      const retained = new Set(pruned.filter((c) => c.retain).map((c) => inventoryKey(c.id)));
+      status.inventory = { entries: [...inventory, ...previous.filter((e) => retained.has(e.id))] };
     }
 
     for (const c of changes.filter((c) => c.action !== "unchanged" && c.action !== "skipped")) log.info({ revision, object: c.object, action: c.action }, c.message ?? c.action);
@@ -226,6 +235,11 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     deps.metrics.driftCorrected.inc({ environment: envKey(env) }, count("drift-corrected"));
     if (applied > 0) await deps.events.record(env, "Normal", "Applied", `revision ${revision.slice(0, 12)}: ${count("created")} created, ${count("configured")} configured, ${count("drift-corrected")} drift corrected`);
     if (count("deleted") > 0) await deps.events.record(env, "Normal", "Pruned", `pruned ${changes.filter((c) => c.action === "deleted").map((c) => c.object).join(", ")}`.slice(0, 1000));
+    const heldBack = changes.filter((c) => c.retain).map((c) => `${c.object}: ${c.message ?? "held back"}`);
+    if (heldBack.length > 0) {
+      log.warn({ revision, action: "prune", objects: heldBack }, "prune held back by a guard");
+      await deps.events.record(env, "Warning", "PruneSkipped", heldBack.join("; ").slice(0, 1000));
+    }
     const drifted = changes.filter((c) => c.action === "drift-corrected").map((c) => c.object);
     if (drifted.length > 0) {
       status.lastDrift = { detectedAt: now().toISOString(), objects: drifted };
@@ -266,7 +280,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     status.conditions = setCondition(status.conditions, { type: "Stalled", status: "False", reason: "Succeeded", message: "", observedGeneration: generation }, t);
     status.conditions = setCondition(status.conditions, {
       type: "Ready", status: ready ? "True" : "False", reason: ready ? "ReconciliationSucceeded" : health.status === "Failed" ? "HealthCheckFailed" : "HealthCheckTimeout",
-      message: ready ? `Applied revision ${revision}` : `health check ${health.status === "Failed" ? "failed" : `timed out after ${spec.timeout}`}: ${notReady}`.slice(0, 1000), observedGeneration: generation,
+      message: ready ? `Applied revision ${revision}${heldBack.length > 0 ? `; prune held back: ${heldBack.join("; ")}` : ""}`.slice(0, 1000) : `health check ${health.status === "Failed" ? "failed" : `timed out after ${spec.timeout}`}: ${notReady}`.slice(0, 1000), observedGeneration: generation,
     }, t);
     status.lastAppliedRevision = revision;
     if (ready) deps.metrics.lastApplied.set({ environment: envKey(env) }, Math.floor(t.getTime() / 1000));

@@ -4,6 +4,7 @@ import path from "node:path";
 import { simpleGit } from "simple-git";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
 import { normalizeRepoUrl } from "../agent/webhook.js";
+import { BatonErrors } from "../errors.js";
 import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "../config/pipeline.js";
 import { formatId } from "../config/objects.js";
 import { toPortableYaml } from "../config/yaml-out.js";
@@ -35,11 +36,13 @@ export interface DiffEntry {
 export async function planDiff(repo: string, pipeline: Pipeline, env: PipelineEnvironment, client: KubeClient): Promise<{ entries: DiffEntry[]; prune: Array<{ object: string; action: "prune" }> }> {
   const target = await agentTarget(client, repo, env);
   const rendered = await renderForCluster(client, repo, env, { envIndex: pipeline.environments.indexOf(env), ...(target.targetNamespace ? { targetNamespace: target.targetNamespace } : {}) });
-  const { plan } = await planAgainstCluster(new ResourceManager(client), rendered.objects, target);
+  const { plan, conflicts } = await planAgainstCluster(new ResourceManager(client), rendered.objects, target);
+  // The agent would apply nothing: say why, as it would.
+  if (conflicts.length > 0) throw new BatonErrors(conflicts);
   const entries: DiffEntry[] = [];
   for (const o of plan.objects) {
     const d = o.desired;
-    // An object that exists but is not labelled as this environment's yet is adopted: show it as an update.
+    // An object that exists but is not labelled as this environment's yet (adopted, or labelled by hand): an update.
     const current = o.live ?? (await client.get(d.object.apiVersion, d.object.kind, d.object.metadata.namespace, d.object.metadata.name));
     entries.push(diffEntry(o, current, target.previous.some((e) => e.id === inventoryKey(d.id))));
   }
@@ -72,10 +75,11 @@ export async function diffEnvironment(repo: string, pipeline: Pipeline, env: Pip
  * The agent's view of this environment: the Environment object whose spec.path is the environment's
  * folder (and, when several are, whose spec.url is this checkout's origin): its name labels the objects,
  * its targetNamespace places them, its inventory drives hashes and prune. Without one (no CRD, no read
- * access, not deployed yet): the environment's name and namespace from baton.yaml, no inventory.
+ * access, not deployed yet): an Environment named like the environment in baton.yaml, in its namespace
+ * (or `default`), with no inventory.
  */
 async function agentTarget(client: KubeClient, repo: string, env: PipelineEnvironment): Promise<PlanTarget> {
-  const fallback: PlanTarget = { owner: env.name, previous: [], ...(env.namespace ? { targetNamespace: env.namespace } : {}) };
+  const fallback: PlanTarget = { owner: { namespace: env.namespace ?? "default", name: env.name }, previous: [], ...(env.namespace ? { targetNamespace: env.namespace } : {}) };
   const items = (await client.list(ENV_API_VERSION, ENV_KIND, undefined).catch(() => [])) as EnvironmentObject[];
   const samePath = items.filter((e) => path.posix.normalize(String((e.spec as { path?: unknown }).path ?? "")) === path.posix.normalize(env.path));
   let match = samePath.length === 1 ? samePath[0] : undefined;
@@ -86,7 +90,7 @@ async function agentTarget(client: KubeClient, repo: string, env: PipelineEnviro
   }
   if (!match) return fallback;
   const spec = match.spec as { targetNamespace?: string };
-  return { owner: match.metadata.name, previous: match.status?.inventory?.entries ?? [], ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) };
+  return { owner: { namespace: match.metadata.namespace ?? "default", name: match.metadata.name }, previous: match.status?.inventory?.entries ?? [], ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) };
 }
 
 export function registerDiff(program: Command): void {

@@ -16,6 +16,7 @@ export interface ResourceInfo {
   kind: string;
   plural: string;
   namespaced: boolean;
+  verbs: string[];
 }
 
 export interface RequestStats {
@@ -55,6 +56,7 @@ export interface ClientOptions {
 
 export interface RequestOptions {
   contentType?: string;
+  accept?: string;
   /** A shorter deadline than the client's, e.g. what is left of a leader's renew deadline. */
   timeoutMs?: number;
 }
@@ -132,7 +134,7 @@ export class KubeClient {
    * whole exchange (not only idle time), and none is sent once the client's signal aborted.
    */
   async request<T>(method: string, path: string, body?: unknown, options: RequestOptions | string = {}): Promise<T> {
-    const { contentType = "application/json", timeoutMs } = typeof options === "string" ? { contentType: options } : options;
+    const { contentType = "application/json", accept = "application/json", timeoutMs } = typeof options === "string" ? { contentType: options } : options;
     this.signal?.throwIfAborted();
     await this.init();
     this.signal?.throwIfAborted();
@@ -142,7 +144,7 @@ export class KubeClient {
     else t.stats.writes++;
     const url = new URL(t.server + path);
     const payload = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
-    const headers: Record<string, string> = { Accept: "application/json", ...(t.baseOptions.headers as Record<string, string> | undefined) };
+    const headers: Record<string, string> = { Accept: accept, ...(t.baseOptions.headers as Record<string, string> | undefined) };
     if (t.options.userAgent) headers["User-Agent"] = t.options.userAgent;
     if (payload) {
       headers["Content-Type"] = contentType;
@@ -189,13 +191,13 @@ export class KubeClient {
     if (force) this.t.discovered = undefined;
     this.t.discovered ??= (async () => {
       const resources = new Map<string, ResourceInfo>();
-      const add = (group: string, version: string, list: { resources: Array<{ name: string; kind: string; namespaced: boolean }> }) => {
+      const add = (group: string, version: string, list: { resources: Array<{ name: string; kind: string; namespaced: boolean; verbs?: string[] }> }) => {
         for (const r of list.resources) {
           if (r.name.includes("/")) continue; // subresources
-          resources.set(`${group}/${version}/${r.kind}`, { group, version, kind: r.kind, plural: r.name, namespaced: r.namespaced });
+          resources.set(`${group}/${version}/${r.kind}`, { group, version, kind: r.kind, plural: r.name, namespaced: r.namespaced, verbs: r.verbs ?? [] });
         }
       };
-      const core = await this.request<{ resources: Array<{ name: string; kind: string; namespaced: boolean }> }>("GET", "/api/v1");
+      const core = await this.request<{ resources: Array<{ name: string; kind: string; namespaced: boolean; verbs?: string[] }> }>("GET", "/api/v1");
       add("", "v1", core);
       const groups = await this.request<{ groups: Array<{ name: string; versions: Array<{ version: string }> }> }>("GET", "/apis");
       await Promise.all(groups.groups.flatMap((g) => g.versions.map(async (v) => {
@@ -237,6 +239,14 @@ export class KubeClient {
     return false;
   }
 
+  /** Namespaced kinds that can be listed, one version each (for checking what a namespace still holds). */
+  async listableNamespacedKinds(): Promise<ResourceInfo[]> {
+    await this.discover();
+    const byKind = new Map<string, ResourceInfo>();
+    for (const r of this.t.resources.values()) if (r.namespaced && r.verbs.includes("list") && !byKind.has(`${r.group}/${r.kind}`)) byKind.set(`${r.group}/${r.kind}`, r);
+    return [...byKind.values()];
+  }
+
   pathFor(info: ResourceInfo, namespace?: string, name?: string): string {
     const base = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
     const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : "";
@@ -259,6 +269,17 @@ export class KubeClient {
     const list = await this.request<{ items: KubeObject[] }>("GET", this.pathFor(info, namespace) + query);
     // Lists omit apiVersion/kind on items; restore them so callers can treat items as objects.
     return list.items.map((item) => ({ ...item, apiVersion, kind }));
+  }
+
+  /**
+   * Metadata only (PartialObjectMetadataList: labels, annotations, managedFields, ownerReferences), for
+   * ownership checks and prune guards where whole objects would be wasted bytes.
+   */
+  async listMetadata(apiVersion: string, kind: string, namespace: string | undefined, options: { limit?: number } = {}): Promise<KubeObject[]> {
+    const info = await this.resourceFor(apiVersion, kind);
+    const query = options.limit ? `?limit=${options.limit}` : "";
+    const list = await this.request<{ items?: KubeObject[] }>("GET", this.pathFor(info, namespace) + query, undefined, { accept: "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json" });
+    return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
   }
 
   /** Server-side apply. */

@@ -4,19 +4,14 @@
  */
 import { createHash } from "node:crypto";
 import type { KubeObject, RenderedObject } from "../config/objects.js";
+import { ownerLabels, type Owner } from "./ownership.js";
 
-export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
-export const ENVIRONMENT_LABEL = "baton.dev/environment";
-export const PRUNE_ANNOTATION = "baton.dev/prune";
+export { ENVIRONMENT_LABEL, ENVIRONMENT_NAMESPACE_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL, PRUNE_ANNOTATION } from "./ownership.js";
 /** `"true"` lets Baton delete and recreate the object when a change touches an immutable field (like Flux's `kustomize.toolkit.fluxcd.io/force: enabled`). */
 export const RECREATE_ANNOTATION = "baton.dev/recreate";
-export const FIELD_MANAGER = "baton";
 
-export function withOwnershipLabels(obj: KubeObject, environment: string): KubeObject {
-  return {
-    ...obj,
-    metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, [MANAGED_BY_LABEL]: "baton", [ENVIRONMENT_LABEL]: environment } },
-  };
+export function withOwnershipLabels(obj: KubeObject, owner: Owner): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, labels: { ...obj.metadata.labels, ...ownerLabels(owner) } } };
 }
 
 /** Canonical JSON (sorted keys) so the hash does not depend on key order in the YAML. */
@@ -37,6 +32,6 @@ export function applyStage(obj: KubeObject): number {
   return obj.kind === "CustomResourceDefinition" || obj.kind === "Namespace" ? 0 : 1;
 }
 
-export function desiredObjects(rendered: RenderedObject[], environment: string): RenderedObject[] {
-  return rendered.map((r) => ({ ...r, object: withOwnershipLabels(r.object, environment) }));
+export function desiredObjects(rendered: RenderedObject[], owner: Owner): RenderedObject[] {
+  return rendered.map((r) => ({ ...r, object: withOwnershipLabels(r.object, owner) }));
 }

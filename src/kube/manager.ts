@@ -3,10 +3,11 @@
  * entries; callers decide how to log, record events and report status. The manager never prints.
  */
 import { BatonError } from "../errors.js";
-import { formatId, idKey, objectId, type KubeObject, type ObjectId, type RenderedObject } from "../config/objects.js";
+import { formatId, idKey, type KubeObject, type ObjectId, type RenderedObject } from "../config/objects.js";
 import { mapLimit, sleep } from "../util/pool.js";
 import { KubeApiError, describeKubeError, type KubeClient } from "./client.js";
-import { applyStage, ENVIRONMENT_LABEL, FIELD_MANAGER, PRUNE_ANNOTATION, RECREATE_ANNOTATION } from "./desired.js";
+import { applyStage, FIELD_MANAGER, RECREATE_ANNOTATION } from "./desired.js";
+import { crdBlocker, isGuardedKind, namespaceBlocker, pruneRefusal, wantsAdoption, type NamespaceListing, type Owner } from "./ownership.js";
 import { aggregateHealth, assessHealth, hasHealthRule, type Health, type LiveObject } from "./health/index.js";
 import type { Plan, PlannedObject } from "./plan.js";
 
@@ -17,6 +18,8 @@ export interface ChangeSetEntry {
   id: ObjectId;
   action: ChangeAction;
   message?: string;
+  /** A prune a guard held back (a Namespace in use, a CRD with resources): keep it in the inventory, retry. */
+  retain?: boolean;
 }
 
 export interface ManagerOptions {
@@ -34,28 +37,40 @@ export class ResourceManager {
   }
 
   /**
-   * Live objects of this environment, one LIST per (kind, namespace) with the environment label, instead
-   * of one GET per object: an unchanged environment of 1,000 objects costs a handful of reads.
+   * Objects of the given kinds and namespaces that match `labelSelector`, one LIST per (kind, namespace)
+   * instead of one GET per object: an unchanged environment of 1,000 objects costs a handful of reads.
+   * `metadataOnly`: labels, annotations and managedFields only (ownership checks of unlabelled objects).
    */
-  async fetchLive(environment: string, ids: ObjectId[]): Promise<Map<string, KubeObject>> {
-    const groups = new Map<string, { apiVersion: string; kind: string; namespace?: string }>();
-    for (const id of ids) {
-      const apiVersion = id.group ? `${id.group}/${id.version}` : id.version;
-      groups.set(`${apiVersion}|${id.kind}|${id.namespace ?? ""}`, { apiVersion, kind: id.kind, ...(id.namespace ? { namespace: id.namespace } : {}) });
-    }
-    const live = new Map<string, KubeObject>();
-    await mapLimit([...groups.values()], this.concurrency, async (g) => {
-      let items: KubeObject[];
-      try {
-        items = await this.client.list(g.apiVersion, g.kind, g.namespace, `${ENVIRONMENT_LABEL}=${environment}`);
-      } catch (e) {
-        if (e instanceof BatonError && e.code === "KUBE_UNKNOWN_KIND") return; // CRD not installed yet: nothing live
-        if (e instanceof KubeApiError && e.status === 404) return; // namespace does not exist yet
-        throw describeKubeError(e);
-      }
-      for (const item of items) live.set(idKey(objectId(item)), item);
+  async listExisting(ids: ObjectId[], options: { labelSelector?: string; metadataOnly?: boolean } = {}): Promise<KubeObject[]> {
+    const found: KubeObject[] = [];
+    await mapLimit(groupByKindAndNamespace(ids), this.concurrency, async (g) => {
+      found.push(...(await this.listOrNothing(() => (options.metadataOnly
+        ? this.client.listMetadata(g.apiVersion, g.kind, g.namespace)
+        : this.client.list(g.apiVersion, g.kind, g.namespace, options.labelSelector)))));
     });
-    return live;
+    return found;
+  }
+
+  /** Whole objects, one GET each (those that are gone are left out). */
+  async getAll(ids: ObjectId[]): Promise<KubeObject[]> {
+    const found = await mapLimit(ids, this.concurrency, async (id) => {
+      try {
+        return await this.client.get(id.group ? `${id.group}/${id.version}` : id.version, id.kind, id.namespace, id.name);
+      } catch (e) {
+        throw describeKubeError(e, id);
+      }
+    });
+    return found.filter((o): o is KubeObject => o !== undefined);
+  }
+
+  private async listOrNothing(list: () => Promise<KubeObject[]>): Promise<KubeObject[]> {
+    try {
+      return await list();
+    } catch (e) {
+      if (e instanceof BatonError && e.code === "KUBE_UNKNOWN_KIND") return []; // CRD not installed yet: nothing live
+      if (e instanceof KubeApiError && e.status === 404) return []; // namespace does not exist yet
+      throw describeKubeError(e);
+    }
   }
 
   /**
@@ -111,7 +126,8 @@ export class ResourceManager {
 
   private async applyOne(o: PlannedObject, dryRun: boolean, onResult?: (result: KubeObject) => void): Promise<ChangeSetEntry> {
     const object = formatId(o.desired.id);
-    let force = this.force;
+    // Adoption (git's baton.dev/adopt) takes the object over from its previous manager, fields included.
+    let force = this.force || wantsAdoption(o.desired.object);
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.client.apply(o.desired.object, { fieldManager: FIELD_MANAGER, force, dryRun });
@@ -180,22 +196,57 @@ export class ResourceManager {
   }
 
   /**
-   * Deletes objects that left git. Only objects still labelled as this environment's are deleted, and
-   * `baton.dev/prune: disabled` keeps an object.
+   * Deletes objects that left git, when pruneRefusal allows. Guarded kinds go last and only when safe: a
+   * CustomResourceDefinition while custom resources of it exist, or a Namespace while it holds objects
+   * that are not pruned in this run (`staying`: what is still in git), is skipped with `retain`, so the
+   * caller keeps it in the inventory and tries again next time.
    */
-  async prune(environment: string, ids: ObjectId[]): Promise<ChangeSetEntry[]> {
-    return mapLimit(ids, this.concurrency, async (id): Promise<ChangeSetEntry> => {
-      const object = formatId(id);
+  async prune(owner: Owner, ids: ObjectId[], staying: ObjectId[]): Promise<ChangeSetEntry[]> {
+    const entries = await mapLimit(ids.filter((id) => !isGuardedKind(id)), this.concurrency, (id) => this.pruneOne(owner, id));
+    for (const id of ids.filter((i) => isGuardedKind(i) && i.kind === "CustomResourceDefinition")) entries.push(await this.pruneOne(owner, id, (live) => this.customResourcesLeft(live)));
+    const deleted = new Set(entries.filter((e) => e.action === "deleted").map((e) => idKey(e.id)));
+    for (const id of ids.filter((i) => isGuardedKind(i) && i.kind === "Namespace")) {
+      entries.push(await this.pruneOne(owner, id, async () => namespaceBlocker(id.name, staying, deleted, await this.namespaceListings(id.name))));
+    }
+    return entries;
+  }
+
+  /** `blocker` says why the object must not go yet (undefined: it may). */
+  private async pruneOne(owner: Owner, id: ObjectId, blocker?: (live: KubeObject) => Promise<string | undefined>): Promise<ChangeSetEntry> {
+    const object = formatId(id);
+    try {
+      const live = await this.client.get(id.group ? `${id.group}/${id.version}` : id.version, id.kind, id.namespace, id.name);
+      if (!live) return { object, id, action: "skipped", message: "already gone" };
+      const refused = pruneRefusal(live, owner);
+      if (refused) return { object, id, action: "skipped", message: refused };
+      const blocked = await blocker?.(live);
+      if (blocked) return { object, id, action: "skipped", retain: true, message: `not pruned yet: ${blocked}` };
+      await this.client.delete(id);
+      return { object, id, action: "deleted" };
+    } catch (e) {
+      if (e instanceof BatonError && e.code === "KUBE_UNKNOWN_KIND") return { object, id, action: "skipped", message: "kind no longer served" };
+      throw describeKubeError(e, id);
+    }
+  }
+
+  /** One custom resource of the CRD in any namespace, if any is left. */
+  private async customResourcesLeft(crd: KubeObject): Promise<string | undefined> {
+    const spec = (crd as KubeObject & { spec?: { group?: string; names?: { kind?: string }; versions?: Array<{ name: string; served?: boolean }> } }).spec;
+    const version = spec?.versions?.find((v) => v.served !== false)?.name;
+    const kind = spec?.names?.kind;
+    if (!spec?.group || !kind || !version) return undefined;
+    return crdBlocker(kind, await this.listOrNothing(() => this.client.listMetadata(`${spec.group}/${version}`, kind, undefined, { limit: 1 })));
+  }
+
+  /** Everything a namespace holds, one metadata LIST per listable kind; a kind that fails to list is reported. */
+  private async namespaceListings(namespace: string): Promise<NamespaceListing[]> {
+    return mapLimit(await this.client.listableNamespacedKinds(), this.concurrency, async (r): Promise<NamespaceListing> => {
+      const apiVersion = r.group ? `${r.group}/${r.version}` : r.version;
       try {
-        const live = await this.client.get(id.group ? `${id.group}/${id.version}` : id.version, id.kind, id.namespace, id.name);
-        if (!live) return { object, id, action: "skipped", message: "already gone" };
-        if (live.metadata.labels?.[ENVIRONMENT_LABEL] !== environment) return { object, id, action: "skipped", message: "no longer owned by this environment" };
-        if (live.metadata.annotations?.[PRUNE_ANNOTATION] === "disabled") return { object, id, action: "skipped", message: `${PRUNE_ANNOTATION}: disabled` };
-        await this.client.delete(id);
-        return { object, id, action: "deleted" };
+        return { group: r.group, kind: r.kind, items: await this.client.listMetadata(apiVersion, r.kind, namespace) };
       } catch (e) {
-        if (e instanceof BatonError && e.code === "KUBE_UNKNOWN_KIND") return { object, id, action: "skipped", message: "kind no longer served" };
-        throw describeKubeError(e, id);
+        if (e instanceof KubeApiError && e.status === 404) return { group: r.group, kind: r.kind, items: [] };
+        return { group: r.group, kind: r.kind, apiVersion, unreadable: e instanceof KubeApiError ? `HTTP ${e.status}` : e instanceof Error ? e.message : String(e) };
       }
     });
   }
@@ -212,6 +263,15 @@ export class ResourceManager {
     });
     return { status: aggregateHealth(results.map((r) => r.health)), results };
   }
+}
+
+function groupByKindAndNamespace(ids: ObjectId[]): Array<{ apiVersion: string; kind: string; namespace?: string }> {
+  const groups = new Map<string, { apiVersion: string; kind: string; namespace?: string }>();
+  for (const id of ids) {
+    const apiVersion = id.group ? `${id.group}/${id.version}` : id.version;
+    groups.set(`${apiVersion}|${id.kind}|${id.namespace ?? ""}`, { apiVersion, kind: id.kind, ...(id.namespace ? { namespace: id.namespace } : {}) });
+  }
+  return [...groups.values()];
 }
 
 const READY_ON_CREATION_GROUPS = new Set(["", "rbac.authorization.k8s.io", "networking.k8s.io", "policy", "scheduling.k8s.io", "storage.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io", "autoscaling"]);

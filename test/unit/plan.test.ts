@@ -52,7 +52,7 @@ test("inventory keys round-trip, hashes ignore key order, stages put CRDs and Na
   assert.equal(contentHash(cm("x", { a: "1", b: "2" })), contentHash({ data: { b: "2", a: "1" }, metadata: { namespace: "apps", name: "x" }, kind: "ConfigMap", apiVersion: "v1" }));
   assert.equal(applyStage({ apiVersion: "v1", kind: "Namespace", metadata: { name: "n" } }), 0);
   assert.equal(applyStage(cm("x", {})), 1);
-  assert.equal(withOwnershipLabels(cm("x", {}), "staging").metadata.labels?.["baton.dev/environment"], "staging");
+  assert.equal(withOwnershipLabels(cm("x", {}), { namespace: "team-a", name: "staging" }).metadata.labels?.["baton.dev/environment"], "staging");
 });
 
 test("projectLike keeps only the fields desired talks about", () => {
