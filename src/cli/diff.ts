@@ -34,11 +34,12 @@ export interface DiffEntry {
  * planAgainstCluster), with the owner, targetNamespace and inventory of the Environment that deploys it.
  */
 export async function planDiff(repo: string, pipeline: Pipeline, env: PipelineEnvironment, client: KubeClient): Promise<{ entries: DiffEntry[]; prune: Array<{ object: string; action: "prune" }> }> {
-  const target = await agentTarget(client, repo, env);
+  const { target, found } = await agentTarget(client, repo, env);
   const rendered = await renderForCluster(client, repo, env, { envIndex: pipeline.environments.indexOf(env), ...(target.targetNamespace ? { targetNamespace: target.targetNamespace } : {}) });
   const { plan, conflicts } = await planAgainstCluster(new ResourceManager(client), rendered.objects, target);
-  // The agent would apply nothing: say why, as it would.
-  if (conflicts.length > 0) throw new BatonErrors(conflicts);
+  // The agent would apply nothing: say why, as it would. With a guessed owner (no Environment found)
+  // objects of the real one would look foreign, so conflicts are only reported for a known Environment.
+  if (found && conflicts.length > 0) throw new BatonErrors(conflicts);
   const entries: DiffEntry[] = [];
   for (const o of plan.objects) {
     const d = o.desired;
@@ -75,10 +76,10 @@ export async function diffEnvironment(repo: string, pipeline: Pipeline, env: Pip
  * The agent's view of this environment: the Environment object whose spec.path is the environment's
  * folder (and, when several are, whose spec.url is this checkout's origin): its name labels the objects,
  * its targetNamespace places them, its inventory drives hashes and prune. Without one (no CRD, no read
- * access, not deployed yet): an Environment named like the environment in baton.yaml, in its namespace
- * (or `default`), with no inventory.
+ * access, not deployed yet, or several that match): an Environment named like the environment in
+ * baton.yaml, in its namespace (or `default`), with no inventory; `found` is false then.
  */
-async function agentTarget(client: KubeClient, repo: string, env: PipelineEnvironment): Promise<PlanTarget> {
+async function agentTarget(client: KubeClient, repo: string, env: PipelineEnvironment): Promise<{ target: PlanTarget; found: boolean }> {
   const fallback: PlanTarget = { owner: { namespace: env.namespace ?? "default", name: env.name }, previous: [], ...(env.namespace ? { targetNamespace: env.namespace } : {}) };
   const items = (await client.list(ENV_API_VERSION, ENV_KIND, undefined).catch(() => [])) as EnvironmentObject[];
   const samePath = items.filter((e) => path.posix.normalize(String((e.spec as { path?: unknown }).path ?? "")) === path.posix.normalize(env.path));
@@ -88,9 +89,9 @@ async function agentTarget(client: KubeClient, repo: string, env: PipelineEnviro
     const sameRepo = samePath.filter((e) => origin !== undefined && normalizeRepoUrl(String((e.spec as { url?: unknown }).url ?? "")) === origin);
     match = sameRepo.length === 1 ? sameRepo[0] : undefined;
   }
-  if (!match) return fallback;
+  if (!match) return { target: fallback, found: false };
   const spec = match.spec as { targetNamespace?: string };
-  return { owner: { namespace: match.metadata.namespace ?? "default", name: match.metadata.name }, previous: match.status?.inventory?.entries ?? [], ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) };
+  return { target: { owner: { namespace: match.metadata.namespace ?? "default", name: match.metadata.name }, previous: match.status?.inventory?.entries ?? [], ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) }, found: true };
 }
 
 export function registerDiff(program: Command): void {
