@@ -68,6 +68,7 @@ export const ERROR_CODES = [
   "STRATEGY_UNSUPPORTED",
   // the agent's tenancy guards
   "OWNERSHIP_CONFLICT",
+  "SCOPE_FORBIDDEN",
   // git / github / kube / agent
   "GIT_FAILED",
   "GIT_URL_NOT_ALLOWED",

@@ -40,7 +40,8 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   await client.discover();
   const metrics = new Metrics();
   const controller = new Controller(
-    { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes } },
+    { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
+      tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects } },
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs },
     log,
   );

@@ -42,6 +42,8 @@ export const AgentConfigSchema = z.object({
   /** A clone of the config repo (with push rights) for the scheduled promoter; unset = no promoter. */
   promoterRepo: z.string().optional(),
   promoterSchedule: z.string().default("*/5 * * * *").refine((s) => validateCron(s), "is not a cron expression"),
+  /** Refuse objects outside each Environment's namespaces, and cluster-scoped kinds it does not list. */
+  noCrossNamespaceObjects: z.boolean().default(false),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

@@ -14,6 +14,7 @@ export const ENV_VERSION = "v1alpha1";
 export const ENV_API_VERSION = `${ENV_GROUP}/${ENV_VERSION}`;
 export const ENV_KIND = "Environment";
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const duration = (fallback: string) => z.string().default(fallback).refine((s) => parseDuration(s) !== undefined, "is not a duration (e.g. 30s, 5m, 1h)");
 
 export const EnvironmentSpecSchema = z.object({
@@ -26,7 +27,12 @@ export const EnvironmentSpecSchema = z.object({
   prune: z.boolean().default(true),
   /** Allow a render of zero objects to prune everything (off: an empty render is treated as a mistake). */
   allowEmpty: z.boolean().default(false),
-  targetNamespace: z.string().optional(),
+  /** Every namespaced object goes to this namespace (overriding what the manifest says). */
+  targetNamespace: z.string().regex(DNS_LABEL, "must be a namespace name").optional(),
+  /** Extra namespaces this Environment may write to (besides its own and targetNamespace). Setting it restricts the Environment. */
+  allowedNamespaces: z.array(z.string().regex(DNS_LABEL, "must be a namespace name")).optional(),
+  /** Cluster-scoped kinds this Environment may write, e.g. [{group: "", kind: Namespace}]. Setting it restricts the Environment. */
+  allowedClusterResources: z.array(z.object({ group: z.string(), kind: z.string().min(1) }).strict()).optional(),
   suspend: z.boolean().default(false),
   /** On this Environment's own objects, take over fields another server-side applier owns (never another owner's object: that is baton.dev/adopt). */
   force: z.boolean().default(false),

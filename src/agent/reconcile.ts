@@ -18,6 +18,7 @@ import type { KubeClient } from "../kube/client.js";
 import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
 import { ResourceManager, type ChangeSetEntry } from "../kube/manager.js";
 import type { Owner } from "../kube/ownership.js";
+import { environmentScope, scopeViolations } from "../kube/scope.js";
 import { describePlan } from "../kube/plan.js";
 import { planAgainstCluster, renderForCluster } from "../kube/planner.js";
 import { sleep } from "../util/pool.js";
@@ -42,6 +43,8 @@ export interface ReconcileDeps {
   signal?: AbortSignal;
   /** Accept http:// config repo URLs (`--allow-insecure-http`). */
   allowInsecureHttp?: boolean;
+  /** Agent-wide tenancy guards (flags): `--no-cross-namespace-objects`. */
+  tenancy?: { noCrossNamespaceObjects: boolean };
   /** Deadline and size cap of each git operation (the signal above is added to them). */
   git?: { timeoutMs?: number; maxBytes?: number };
 }
@@ -96,10 +99,10 @@ const STALLING_CODES = new Set(["PIPELINE_SCHEMA", "PIPELINE_UNKNOWN_ENV", "PIPE
   "RELEASE_SCHEMA", "RELEASE_MISMATCH", "STRATEGY_ROUTE_NOT_FOUND", "STRATEGY_NO_WORKLOAD", "STRATEGY_UNSUPPORTED",
   "PATH_TRAVERSAL", "SYMLINK_ESCAPE", "FILE_TOO_LARGE", "TOO_MANY_FILES", "YAML_SYNTAX", "YAML_ALIAS_LIMIT", "YAML_TOO_DEEP", "YAML_TOO_MANY_DOCUMENTS", "YAML_TOO_MANY_NODES", "YAML_TOO_MANY_LINES", "YAML_SCALAR_TOO_LONG", "YAML_AMBIGUOUS", "YAML_UNSUPPORTED_TAG", "YAML_CONTROL_CHARACTER", "FILE_NOT_UTF8", "ENV_DIR_NOT_FOUND", "OBJECT_NOT_A_MAP",
   "OBJECT_MISSING_FIELD", "OBJECT_INVALID_NAME", "OBJECT_DUPLICATE", "GIT_URL_NOT_ALLOWED", "KUSTOMIZE_FAILED", "KUSTOMIZE_REMOTE", "KUSTOMIZE_UNSUPPORTED", "PIN_NO_DIGEST", "PIN_LATEST", "PIN_BAD_DIGEST",
-  "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND", "OWNERSHIP_CONFLICT"]);
+  "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND", "OWNERSHIP_CONFLICT", "SCOPE_FORBIDDEN"]);
 
 /** Ready reasons of the tenancy guards, so `kubectl get environments` says which guard stopped it. */
-const GUARD_REASONS: Partial<Record<string, string>> = { OWNERSHIP_CONFLICT: "OwnershipConflict" };
+const GUARD_REASONS: Partial<Record<string, string>> = { OWNERSHIP_CONFLICT: "OwnershipConflict", SCOPE_FORBIDDEN: "ScopeForbidden" };
 
 export async function reconcileEnvironment(deps: ReconcileDeps, env: EnvironmentObject): Promise<ReconcileResult> {
   const now = deps.now ?? (() => new Date());
@@ -187,6 +190,11 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
         file: spec.path, hint: "restore the manifests, or set spec.allowEmpty: true to really delete everything",
       });
     }
+
+    // Where this Environment may write (its grant and the agent's flag), before anything is read or written there.
+    const scope = environmentScope(namespace, spec, deps.tenancy?.noCrossNamespaceObjects ?? false);
+    const outside = scopeViolations(rendered.objects, scope);
+    if (outside.length > 0) throw new BatonErrors(outside);
 
     // 3. Plan against live state.
     const { desired, plan, conflicts } = await planAgainstCluster(manager, rendered.objects, { owner, previous, ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) });

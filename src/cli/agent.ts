@@ -24,9 +24,12 @@ export function registerAgent(program: Command): void {
     .option("--promoter-repo <dir>", "run the scheduled promoter (baton policy --auto-promote) on this config repo clone; needs GITHUB_TOKEN")
     .option("--promoter-schedule <cron>", "when the promoter runs (node-cron syntax)", "*/5 * * * *")
     .option("--allow-insecure-http", "accept http:// config repo URLs (local development only; production repos must be https://)")
+    .option("--no-cross-namespace-objects", "refuse objects outside an Environment's namespace, targetNamespace and spec.allowedNamespaces, and cluster-scoped kinds it does not list in spec.allowedClusterResources")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", process.env.BATON_LOG_LEVEL ?? "info")
     .action(async (raw: Record<string, unknown>) => {
-      const config = parseAgentConfig({ ...raw, webhookSecret: process.env.BATON_WEBHOOK_SECRET, ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}) });
+      // commander reads `--no-cross-namespace-objects` as the negation of a `crossNamespaceObjects` option.
+      const { crossNamespaceObjects, ...rest } = raw;
+      const config = parseAgentConfig({ ...rest, noCrossNamespaceObjects: crossNamespaceObjects === false, webhookSecret: process.env.BATON_WEBHOOK_SECRET, ...(process.env.POD_NAME ? { identity: process.env.POD_NAME } : {}) });
       const log = createLogger(config.logLevel);
       const agent = await startAgent(config, log);
       await new Promise<void>((resolve) => {

@@ -80,7 +80,8 @@ export async function diffEnvironment(repo: string, pipeline: Pipeline, env: Pip
  * baton.yaml, in its namespace (or `default`), with no inventory; `found` is false then.
  */
 async function agentTarget(client: KubeClient, repo: string, env: PipelineEnvironment): Promise<{ target: PlanTarget; found: boolean }> {
-  const fallback: PlanTarget = { owner: { namespace: env.namespace ?? "default", name: env.name }, previous: [], ...(env.namespace ? { targetNamespace: env.namespace } : {}) };
+  // baton.yaml's namespace is a default for objects without one (renderEnvironment applies it), as for the agent.
+  const fallback: PlanTarget = { owner: { namespace: env.namespace ?? "default", name: env.name }, previous: [] };
   const items = (await client.list(ENV_API_VERSION, ENV_KIND, undefined).catch(() => [])) as EnvironmentObject[];
   const samePath = items.filter((e) => path.posix.normalize(String((e.spec as { path?: unknown }).path ?? "")) === path.posix.normalize(env.path));
   let match = samePath.length === 1 ? samePath[0] : undefined;

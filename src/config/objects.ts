@@ -106,15 +106,18 @@ export function validateObject(value: Record<string, unknown>, where: SourceLoca
   return value as KubeObject;
 }
 
-/** Applies the environment's default namespace to namespaced objects that do not set one. */
-export function withDefaultNamespace(obj: KubeObject, namespace: string | undefined, clusterScoped: (kind: string, group: string) => boolean): KubeObject {
+/**
+ * Applies the environment's default namespace to namespaced objects that do not set one; with `force`
+ * (the Environment's targetNamespace) every namespaced object goes there, whatever it says.
+ */
+export function withDefaultNamespace(obj: KubeObject, namespace: string | undefined, clusterScoped: (kind: string, group: string) => boolean, force = false): KubeObject {
   const { group } = splitApiVersion(obj.apiVersion);
   if (clusterScoped(obj.kind, group)) {
     if (obj.metadata.namespace === undefined) return obj;
     const { namespace: _drop, ...metadata } = obj.metadata;
     return { ...obj, metadata: metadata as ObjectMeta };
   }
-  if (obj.metadata.namespace !== undefined || namespace === undefined) return obj;
+  if (namespace === undefined || obj.metadata.namespace === namespace || (obj.metadata.namespace !== undefined && !force)) return obj;
   return { ...obj, metadata: { ...obj.metadata, namespace } };
 }
 

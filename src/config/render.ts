@@ -17,8 +17,10 @@ export interface RenderOptions {
   limits?: Limits;
   /** Decides scope for kinds Baton does not know (CRDs); the agent passes API discovery. */
   clusterScoped?: (kind: string, group: string) => boolean;
-  /** Namespace for namespaced objects without one when the environment sets none (the agent's targetNamespace). */
+  /** Namespace for namespaced objects without one when the environment sets none. */
   defaultNamespace?: string;
+  /** Namespace for every namespaced object, overriding what it says (the Environment's targetNamespace). */
+  targetNamespace?: string;
 }
 
 export interface Rendered {
@@ -99,12 +101,12 @@ export async function parseKustomizeOutput(text: string, file: string, limits: L
 /** Validates documents as objects, applies the default namespace, and rejects duplicates. Pure. */
 export function toObjects(docs: ParsedDoc[], env: PipelineEnvironment, options: RenderOptions = {}): RenderedObject[] {
   const clusterScoped = options.clusterScoped ?? ((kind: string) => isBuiltinClusterScoped(kind));
-  const namespace = env.namespace ?? options.defaultNamespace;
+  const namespace = options.targetNamespace ?? env.namespace ?? options.defaultNamespace;
   const seen = new Map<string, RenderedObject>();
   const out: RenderedObject[] = [];
   for (const doc of docs) {
     const source = { file: doc.file, line: doc.line };
-    const obj = withDefaultNamespace(validateObject(doc.value, source), namespace, clusterScoped);
+    const obj = withDefaultNamespace(validateObject(doc.value, source), namespace, clusterScoped, options.targetNamespace !== undefined);
     const rendered: RenderedObject = { id: objectId(obj), object: obj, source };
     const key = idKey(rendered.id);
     const first = seen.get(key);

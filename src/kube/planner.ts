@@ -1,7 +1,7 @@
 /**
  * The one planner behind the agent and `baton diff`: render an environment as the agent does (folder,
  * pins and release slots via renderForApply; API discovery decides the scope of custom kinds; the
- * Environment's targetNamespace is the default namespace), label the objects for their owner, read what
+ * Environment's targetNamespace holds every namespaced object), label the objects for their owner, read what
  * is live, decide ownership (ownership.ts), and plan against the inventory of the last apply (content
  * hashes catch what git changed, field comparison catches drift). Ownership conflicts are found here,
  * before anything is written.
@@ -29,7 +29,7 @@ export async function renderForCluster(client: KubeClient, repoDir: string, env:
   await client.discover();
   return renderForApply(repoDir, env, {
     clusterScoped: (kind, group) => client.isClusterScoped(kind, group),
-    ...(options.targetNamespace ? { defaultNamespace: options.targetNamespace } : {}),
+    ...(options.targetNamespace ? { targetNamespace: options.targetNamespace } : {}),
     ...(options.envIndex === undefined ? {} : { envIndex: options.envIndex }),
   });
 }

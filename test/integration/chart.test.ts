@@ -46,7 +46,7 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.equal(pod.containers[0]?.securityContext.allowPrivilegeEscalation, false);
 
   const custom = await template("baton-system", {
-    replicaCount: 1, agent: { renewDeadline: "8s", retryPeriod: "1500ms", gitTimeout: "2m", gitMaxBytes: 1048576 }, rbac: { mode: "namespaced", namespaces: ["team-a", "team-b"] }, webhook: { secret: "s", ingress: { enabled: true, host: "hooks.example.com" } },
+    replicaCount: 1, agent: { renewDeadline: "8s", retryPeriod: "1500ms", gitTimeout: "2m", gitMaxBytes: 1048576, noCrossNamespaceObjects: true }, rbac: { mode: "namespaced", namespaces: ["team-a", "team-b"] }, webhook: { secret: "s", ingress: { enabled: true, host: "hooks.example.com" } },
     serviceMonitor: { enabled: true }, image: { digest: `sha256:${"a".repeat(64)}` }, environments: [{ name: "staging", namespace: "team-a", spec: { url: "https://git.example.com/c.git", path: "environments/staging" } }],
   });
   const customKinds = custom.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}`).sort();
@@ -59,6 +59,8 @@ test("helm lint passes and templates render for default and non-default values; 
   for (const flag of ["--renew-deadline=8s", "--retry-period=1500ms", "--git-timeout=2m", "--git-max-bytes=1048576"]) assert.ok(args?.args.includes(flag), `${flag} in ${args?.args.join(" ")}`);
   const defaultArgs = deploy.spec.template.spec.containers[0]?.args as string[];
   assert.ok(defaultArgs.includes("--git-max-bytes=67108864") && !defaultArgs.some((a) => a.startsWith("--renew-deadline")), "defaults leave the lease timings to the agent");
+  assert.ok(args?.args.includes("--no-cross-namespace-objects"));
+  assert.ok(!((deploy.spec.template.spec.containers[0]?.args ?? []) as string[]).includes("--no-cross-namespace-objects"), "off by default");
   assert.match(args?.image ?? "", /@sha256:a{64}$/);
 
   await assert.rejects(template("baton-system", { rbac: { mode: "everywhere" } }), /rbac\/mode/);
@@ -102,11 +104,18 @@ test("the chart applies to the real control plane and its RBAC is enough, and no
     assert.equal(ready.status?.inventory?.entries.length, 3);
     assert.ok(await admin.get("apps/v1", "Deployment", teamA, "web"));
 
-    // A manifest that targets a namespace outside the chart's list is refused and reported.
-    const outside = await repo.commit({ "environments/a/outside.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sneaky\n  namespace: ${teamB}\ndata: {a: "1"}\n` }, "reach into team-b");
+    // With targetNamespace, a manifest naming another namespace still lands in the Environment's.
+    const sneaky = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sneaky\n  namespace: ${teamB}\ndata: {a: "1"}\n`;
+    const outside = await repo.commit({ "environments/a/outside.yaml": sneaky, "environments/b/outside.yaml": sneaky }, "reach into team-b");
     agent.controller.trigger(`${teamA}/a`, "test");
-    const refused = await waitFor("apply outside the namespaces refused", async () => {
+    await waitFor("sneaky placed in team-a", async () => {
       const env = (await admin.get(ENV_API_VERSION, ENV_KIND, teamA, "a")) as EnvironmentObject | undefined;
+      return env?.status?.lastAppliedRevision === outside && (await admin.get("v1", "ConfigMap", teamA, "sneaky")) ? true : undefined;
+    }, 30_000);
+    // Without it, the manifest's namespace is outside the chart's list: refused by RBAC and reported.
+    await admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: "b", namespace: teamA }, spec: { url: repo.url, path: "environments/b", interval: "1h", timeout: "60s" } });
+    const refused = await waitFor("apply outside the namespaces refused", async () => {
+      const env = (await admin.get(ENV_API_VERSION, ENV_KIND, teamA, "b")) as EnvironmentObject | undefined;
       const cond = env?.status?.conditions?.find((c) => c.type === "Ready");
       return env?.status?.lastAttemptedRevision === outside && cond?.status === "False" ? cond : undefined;
     }, 30_000);

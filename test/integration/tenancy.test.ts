@@ -1,6 +1,7 @@
 // Safe on a shared cluster, on the real control plane with one fixture and one agent for every case:
 // ownership (another Environment's object, a Helm-owned object, another tool's object, adoption,
-// spec.force) and prune guards (a Namespace and a CRD removed from git while still in use).
+// spec.force), prune guards (a Namespace and a CRD removed from git while still in use), and namespace
+// discipline (another namespace and a cluster-scoped object, under --no-cross-namespace-objects).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { agentFixture, isReady, readyCondition, type AgentFixture } from "../support/agent-fixture.js";
@@ -12,6 +13,7 @@ import { waitFor } from "../support/processes.js";
 const A = "environments/a";
 const B = "environments/b";
 const G = "environments/guards";
+const S = "environments/scoped";
 
 const cm = (name: string, data: Record<string, string>, meta = ""): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${meta}data:\n${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join("\n")}\n`;
@@ -34,6 +36,13 @@ after(async () => {
   await f.cleanup();
 });
 
+async function waitForEnv(namespace: string, name: string, what: string, predicate: (e: EnvironmentObject) => boolean): Promise<EnvironmentObject> {
+  return waitFor(`${namespace}/${name}: ${what}`, async () => {
+    const e = (await f.client.get(ENV_API_VERSION, ENV_KIND, namespace, name)) as EnvironmentObject | undefined;
+    return e && predicate(e) ? e : undefined;
+  }, 60_000, 200);
+}
+
 const trigger = (name: string) => agent.controller.trigger(`${f.namespace}/${name}`, "test");
 
 async function events(namespace: string, name: string, reason: string): Promise<string[]> {
@@ -55,8 +64,7 @@ test("ownership: another Environment's, Helm's and another tool's objects are ne
   // A Helm release's object, as `helm install` leaves it, and one made with `kubectl create`.
   await f.client.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "helm-cm", namespace: f.namespace, labels: { "app.kubernetes.io/managed-by": "Helm" }, annotations: { "meta.helm.sh/release-name": "web", "meta.helm.sh/release-namespace": f.namespace } }, data: { FROM: "helm" } });
   await f.client.request("POST", `/api/v1/namespaces/${f.namespace}/configmaps?fieldManager=kubectl-create`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "manual" }, data: { FROM: "kubectl" } });
-  const envB = () => f.client.get(ENV_API_VERSION, ENV_KIND, nsB, "prod") as Promise<EnvironmentObject | undefined>;
-  await waitFor("B Ready", async () => { const e = await envB(); return e && isReady(e) ? e : undefined; }, 60_000, 200);
+  await waitForEnv(nsB, "prod", "B Ready", (e) => isReady(e));
   await f.waitForEnvironment("prod", "A Ready", (e) => isReady(e));
   assert.equal((await configMap(f.namespace, "config"))?.metadata.labels?.["baton.dev/environment-namespace"], f.namespace);
   assert.equal((await configMap(nsB, "config"))?.metadata.labels?.["baton.dev/environment-namespace"], nsB);
@@ -173,5 +181,43 @@ test("prune guards: a Namespace in use and a CRD with custom resources are held 
     assert.ok(!ns || ns.metadata.deletionTimestamp, "the namespace is deleted");
   } finally {
     await f.client.delete(crdId).catch(() => undefined);
+  }
+});
+
+test("namespace discipline: with --no-cross-namespace-objects, another namespace and a cluster-scoped kind the Environment does not list are refused, nothing applied", async () => {
+  // A second agent, locked down, for the Environments of its own namespace.
+  const nsL = `${f.namespace}-l`;
+  extraNamespaces.push(nsL);
+  const clusterRole = `${nsL}-reader`;
+  const rbac = "rbac.authorization.k8s.io/v1";
+  await f.client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: nsL } });
+  const scoped = await f.repo.commit({
+    [`${S}/inside.yaml`]: cm("inside", { A: "1" }, `  namespace: ${nsL}\n`),
+    [`${S}/outside.yaml`]: cm("outside", { A: "1" }, `  namespace: ${nsB}\n`),
+    [`${S}/clusterrole.yaml`]: `apiVersion: ${rbac}\nkind: ClusterRole\nmetadata:\n  name: ${clusterRole}\nrules: []\n`,
+  }, "scoped");
+  try {
+    const locked = await f.startAgent({ namespace: nsL, noCrossNamespaceObjects: true });
+    await f.client.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: "scoped", namespace: nsL }, spec: { url: f.repo.url, path: S, interval: "1h", timeout: "60s" } });
+
+    // 1. Refused, every object named with what the Environment may do; nothing applied.
+    let env = await waitForEnv(nsL, "scoped", "scope refused", (e) => e.status?.lastAttemptedRevision === scoped && readyCondition(e)?.status === "False");
+    const message = readyCondition(env)?.message ?? "";
+    assert.equal(readyCondition(env)?.reason, "ScopeForbidden");
+    assert.equal(env.status?.conditions?.find((c) => c.type === "Stalled")?.status, "True");
+    assert.match(message, new RegExp(`v1 ConfigMap ${nsB}/outside is in namespace ${nsB}; this Environment may write only to ${nsL}`));
+    assert.match(message, new RegExp(`ClusterRole ${clusterRole} is cluster-scoped; this Environment may write only these cluster-scoped kinds: none`));
+    assert.equal(await configMap(nsL, "inside"), undefined, "nothing is applied");
+    assert.equal(await f.client.get(rbac, "ClusterRole", undefined, clusterRole), undefined);
+
+    // 2. A cluster admin grants the ClusterRole kind on the Environment; the other namespace leaves git.
+    const fixed = await f.repo.commit({ [`${S}/outside.yaml`]: null }, "stay at home");
+    await f.client.mergePatch(ENV_API_VERSION, ENV_KIND, nsL, "scoped", { spec: { allowedClusterResources: [{ group: "rbac.authorization.k8s.io", kind: "ClusterRole" }] } });
+    locked.controller.trigger(`${nsL}/scoped`, "test");
+    env = await waitForEnv(nsL, "scoped", "Ready once granted", (e) => isReady(e, fixed));
+    assert.ok(await f.client.get(rbac, "ClusterRole", undefined, clusterRole));
+    assert.ok(await configMap(nsL, "inside"));
+  } finally {
+    await f.client.delete({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", name: clusterRole }).catch(() => undefined);
   }
 });

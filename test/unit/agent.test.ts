@@ -57,6 +57,11 @@ test("Environment specs are validated with field paths; defaults applied", () =>
   assert.equal(spec.prune, true);
   assert.throws(() => parseEnvironmentSpec({ ...env, spec: { url: "not a url", path: "x" } }), (e: Error & { field?: string }) => e.field === "spec.url");
   assert.throws(() => parseEnvironmentSpec({ ...env, spec: { ...env.spec, interval: "soon" } }), (e: Error & { field?: string }) => e.field === "spec.interval");
+  // The name is an owner label value on every applied object: at most 63 characters.
+  assert.throws(() => parseEnvironmentSpec({ ...env, metadata: { name: "e".repeat(64), namespace: "n" } }), (e: Error & { field?: string }) => e.field === "metadata.name");
+  assert.equal(parseEnvironmentSpec({ ...env, metadata: { name: "e".repeat(63), namespace: "n" } }).path, env.spec.path);
+  assert.throws(() => parseEnvironmentSpec({ ...env, spec: { ...env.spec, allowedClusterResources: [{ kind: "Namespace" }] } }), (e: Error & { field?: string }) => e.field === "spec.allowedClusterResources.0.group");
+  assert.throws(() => parseEnvironmentSpec({ ...env, spec: { ...env.spec, targetNamespace: "Not_A_Namespace" } }), (e: Error & { field?: string }) => e.field === "spec.targetNamespace");
 });
 
 test("URLs lose their credentials before they are logged", () => {
