@@ -14,4 +14,12 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  {
+    // The console's page script runs in the browser, as plain JavaScript.
+    files: ["src/console/assets/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: { window: "readonly", document: "readonly", location: "readonly", fetch: "readonly", EventSource: "readonly", console: "readonly" },
+    },
+  },
 );

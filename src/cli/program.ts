@@ -8,6 +8,7 @@ import { registerDiff } from "./diff.js";
 import { registerPolicy } from "./policy.js";
 import { registerPromotionCommands } from "./promotion-commands.js";
 import { registerReleaseCommands } from "./release.js";
+import { registerConsole } from "./console.js";
 
 export function batonVersion(): string {
   // src/cli/ and dist/cli/ are both two levels below package.json.
@@ -30,5 +31,6 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerPromotionCommands(program);
   registerReleaseCommands(program);
+  registerConsole(program);
   return program;
 }

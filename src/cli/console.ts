@@ -1,0 +1,47 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { z } from "zod";
+import { isLoopbackAddress } from "../console/guard.js";
+import { startConsole } from "../console/server.js";
+import { createLogger } from "../log.js";
+import { clusterEnvironments } from "./status.js";
+import { parseFlags } from "./promotion-options.js";
+
+const ConsoleFlagsSchema = z.object({
+  repo: z.string().default("."),
+  port: z.coerce.number({ invalid_type_error: "--port must be a number" }).int().min(0, "--port must be 0-65535").max(65535, "--port must be 0-65535"),
+  listen: z.string().min(1).default("127.0.0.1"),
+  kubeconfig: z.string().optional(),
+  namespace: z.string().optional(),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
+});
+
+export function registerConsole(program: Command): void {
+  program
+    .command("console")
+    .description("serve the release board in a browser on 127.0.0.1: environments × images (digest, tag, last change) and each environment's history from the clone; the agent's status with --kubeconfig")
+    .option("--repo <dir>", "config repo clone", ".")
+    .option("--port <n>", "port to listen on (0 picks a free one)", "7420")
+    .option("--listen <address>", "listen on this address instead of 127.0.0.1; anything but loopback needs BATON_CONSOLE_TOKEN (16+ characters)")
+    .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster")
+    .option("--namespace <ns>", "namespace of the Environment objects (default: all)")
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace", "warn")
+    .action(async (raw: Record<string, unknown>) => {
+      const flags = parseFlags(ConsoleFlagsSchema, raw);
+      const log = createLogger(flags.logLevel);
+      const kubeconfig = flags.kubeconfig;
+      const token = process.env.BATON_CONSOLE_TOKEN;
+      const running = await startConsole({
+        repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log,
+        ...(token ? { token } : {}),
+        ...(kubeconfig ? { cluster: () => clusterEnvironments(kubeconfig, flags.namespace) } : {}),
+      });
+      // The token is never printed: the person has it in their environment already.
+      console.log(`baton console: ${running.url}${isLoopbackAddress(flags.listen) ? "" : "?token=<BATON_CONSOLE_TOKEN>"}  (Ctrl-C to stop)`);
+      await new Promise<void>((resolve) => {
+        const stop = () => void running.close().then(resolve);
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
+    });
+}

@@ -1,0 +1,107 @@
+// Baton console page: thin views of the JSON API (/api/board, /api/environments/NAME). Text goes into the
+// DOM only through textContent, so nothing from the repo is ever parsed as HTML.
+
+const main = document.getElementById("main");
+const revisionLabel = document.getElementById("revision");
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== undefined && value !== null) node.setAttribute(key, String(value));
+  }
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return node;
+}
+
+function when(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+}
+
+function prLink(change) {
+  if (change.pr === undefined) return undefined;
+  return change.prUrl ? el("a", { href: change.prUrl, rel: "noreferrer" }, `#${change.pr}`) : el("span", {}, `#${change.pr}`);
+}
+
+/** Baton's errors as `baton validate` prints them: code, file: field, message, hint. */
+function showErrors(title, errors) {
+  const list = el("ul", {}, ...errors.map((e) => el("li", { "data-code": e.code },
+    el("span", { class: "code" }, e.code), " ",
+    [e.file, e.field].filter(Boolean).join(": ") ? el("span", { class: "where" }, `${[e.file, e.field].filter(Boolean).join(": ")}: `) : undefined,
+    el("span", { class: "message" }, e.message),
+    e.hint ? el("div", { class: "hint muted" }, `hint: ${e.hint}`) : undefined)));
+  main.replaceChildren(el("section", { class: "errors", role: "alert" }, el("h1", {}, title), list));
+}
+
+async function getJson(path) {
+  const response = await fetch(path, { headers: { Accept: "application/json" } });
+  const body = await response.json().catch(() => ({ ok: false, errors: [{ code: "HTTP", message: `${response.status} ${response.statusText}` }] }));
+  return body;
+}
+
+function cell(value) {
+  if (!value) return el("td", { class: "muted" }, "–");
+  const change = value.lastChange;
+  return el("td", { "data-digest": value.digest ?? "" },
+    el("span", { class: "digest", title: value.digest ?? "" }, value.short),
+    value.tag ? el("span", { class: "tag" }, value.tag) : undefined,
+    value.rejected ? el("span", { class: "rejected" }, " rejected") : undefined,
+    change ? el("span", { class: "change" }, `${change.kind} ${change.commit.slice(0, 7)} by ${change.author}, ${when(change.time)} `, prLink(change)) : undefined);
+}
+
+function envHeader(env) {
+  const parts = [el("a", { href: `#/env/${encodeURIComponent(env.name)}` }, env.name)];
+  if (env.release) parts.push(el("div", { class: "muted" }, `release: ${env.release.phase}${env.release.step ? ` (${env.release.weight}%, step ${env.release.step}/${env.release.steps})` : ""}`));
+  if (env.cluster) {
+    parts.push(el("div", { class: "muted" }, `${env.cluster.ready === "True" ? "Ready" : "Not ready"} @ ${(env.cluster.revision ?? "-").slice(0, 7)}`));
+    if (env.cluster.drift?.length) parts.push(el("div", { class: "rejected" }, `drift reverted: ${env.cluster.drift.length} object(s)`));
+  }
+  if (env.error) parts.push(el("div", { class: "env-error" }, env.error));
+  return el("th", { class: "env", scope: "col", "data-env": env.name }, ...parts);
+}
+
+function renderBoard(board) {
+  revisionLabel.textContent = `at ${board.revision.slice(0, 7)}`;
+  const head = el("tr", {}, el("th", { scope: "col" }, "Image"), ...board.environments.map(envHeader));
+  const rows = board.images.map((image) => el("tr", { "data-image": image.key },
+    el("th", { scope: "row", title: image.repository }, image.name),
+    ...board.environments.map((env) => cell(env.cells[image.key]))));
+  main.replaceChildren(el("h1", {}, "Release board"),
+    el("table", { class: "board" }, el("thead", {}, head), el("tbody", {}, ...rows)));
+}
+
+function renderEnvironment(env) {
+  const rows = env.timeline.map((t) => el("tr", {},
+    el("td", {}, when(t.time)),
+    el("td", { class: "digest" }, t.commit.slice(0, 7)),
+    el("td", {}, t.author),
+    el("td", { class: "kind" }, t.kind + (t.from ? ` from ${t.from}` : "")),
+    el("td", {}, prLink(t) ?? "–"),
+    el("td", {}, t.changes.map((c) => `${c.repository.split("/").pop()} ${c.from} → ${c.to}`).join(", ")),
+    el("td", {}, t.subject)));
+  main.replaceChildren(
+    el("p", {}, el("a", { href: "#/" }, "← board")),
+    el("h1", {}, `${env.name} `, el("span", { class: "muted" }, env.path)),
+    rows.length === 0 ? el("p", { class: "muted" }, "No commit has changed this environment's images yet.")
+      : el("table", { class: "timeline" },
+        el("thead", {}, el("tr", {}, ...["When", "Commit", "Author", "Kind", "PR", "Change", "Subject"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, ...rows)));
+}
+
+async function route() {
+  const match = /^#\/env\/(.+)$/.exec(location.hash);
+  if (match) {
+    const body = await getJson(`/api/environments/${match[1]}`);
+    if (!body.ok) return showErrors("Cannot show this environment", body.errors);
+    return renderEnvironment(body.environment);
+  }
+  const body = await getJson("/api/board");
+  if (!body.ok) return showErrors("The config repo has problems", body.errors);
+  renderBoard(body.board);
+}
+
+window.addEventListener("hashchange", () => void route());
+void route();

@@ -1,0 +1,62 @@
+/**
+ * Gathers the console's inputs from the same functions the CLI uses (`baton status`, `baton history`)
+ * and shapes them with board.ts. Nothing here is console-specific logic.
+ */
+import { findEnvironment, loadPipeline } from "../config/pipeline.js";
+import { BatonError, BatonErrors } from "../errors.js";
+import { GitWorkspace } from "../promote/git-workspace.js";
+import { history, type HistoryEntry } from "../promote/history.js";
+import { status, type ClusterEnvironment } from "../promote/status.js";
+import { boardModel, timelineModel, type Board, type TimelineEntry } from "./board.js";
+
+/** How far back the board looks for the commit that last changed each image. */
+const BOARD_HISTORY = 50;
+
+export interface ConsoleSources {
+  repo: string;
+  /** The agent's Environment objects, when a kubeconfig was given. */
+  cluster?: () => Promise<ClusterEnvironment[]>;
+}
+
+async function clone(repo: string): Promise<{ revision: string; remote?: string }> {
+  const ws = await GitWorkspace.open(repo);
+  const remote = await ws.remoteUrl();
+  return { revision: await ws.head(), ...(remote ? { remote } : {}) };
+}
+
+/** An environment that does not render has no history either; the board says why in its column. */
+async function historyOrNone(repo: string, env: string): Promise<HistoryEntry[]> {
+  try {
+    return await history(repo, env, { limit: BOARD_HISTORY });
+  } catch (e) {
+    if (e instanceof BatonError || e instanceof BatonErrors) return [];
+    throw e;
+  }
+}
+
+/** Throws the pipeline's BatonError(s) when baton.yaml is broken: the page shows them as `baton validate` does. */
+export async function loadBoard(sources: ConsoleSources): Promise<Board> {
+  const pipeline = await loadPipeline(sources.repo);
+  const { revision, remote } = await clone(sources.repo);
+  const report = await status(sources.repo, undefined, sources.cluster);
+  const histories: Record<string, HistoryEntry[]> = {};
+  for (const env of pipeline.environments) histories[env.name] = await historyOrNone(sources.repo, env.name);
+  return boardModel({ revision, pipeline: pipeline.environments, status: report, histories, ...(remote ? { remote } : {}) });
+}
+
+export interface EnvironmentPage {
+  name: string;
+  path: string;
+  namespace?: string;
+  promoteFrom?: string;
+  timeline: TimelineEntry[];
+}
+
+export async function loadEnvironment(sources: ConsoleSources, name: string, limit = 100): Promise<EnvironmentPage> {
+  const env = findEnvironment(await loadPipeline(sources.repo), name);
+  const { remote } = await clone(sources.repo);
+  const page: EnvironmentPage = { name: env.name, path: env.path, timeline: timelineModel(await history(sources.repo, name, { limit }), remote) };
+  if (env.namespace) page.namespace = env.namespace;
+  if (env.promoteFrom) page.promoteFrom = env.promoteFrom;
+  return page;
+}

@@ -1,0 +1,139 @@
+/**
+ * `baton console`'s HTTP server (Node's http; three static files and a small JSON API do not need a
+ * framework). Every request passes guard.ts first; the API returns what data.ts computes, and Baton's errors
+ * as `{ ok: false, errors: [{ code, message, file, field, hint }] }` — the shape `baton validate -o json` prints.
+ */
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { BatonError, BatonErrors } from "../errors.js";
+import type { Logger } from "../log.js";
+import { registerSecret, scrubSecrets } from "../util/secrets.js";
+import { loadBoard, loadEnvironment, type ConsoleSources } from "./data.js";
+import { isLoopbackAddress, refusal, TOKEN_COOKIE, type RequestFacts } from "./guard.js";
+
+export interface ConsoleOptions extends ConsoleSources {
+  /** Address to listen on: loopback unless the person asked otherwise (and gave a token). */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  token?: string;
+  log: Logger;
+}
+
+export interface RunningConsole {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  "/": { file: "index.html", type: "text/html; charset=utf-8" },
+  "/assets/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/assets/app.css": { file: "app.css", type: "text/css; charset=utf-8" },
+};
+
+/** Served from the package (src/console/assets, copied to dist/console/assets by the build): nothing from a CDN. */
+function loadAssets(): Map<string, { body: Buffer; type: string }> {
+  const dir = new URL("./assets/", import.meta.url);
+  return new Map(Object.entries(ASSETS).map(([route, a]) => [route, { body: readFileSync(new URL(a.file, dir)), type: a.type }]));
+}
+
+const SECURITY_HEADERS = {
+  "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+};
+
+/** `notFound`: the codes that mean the requested thing does not exist (a 404, not a broken repo). */
+function errorBody(e: unknown, notFound: readonly string[]): { status: number; errors: Array<Record<string, string>> } | undefined {
+  const errors = e instanceof BatonErrors ? e.errors : e instanceof BatonError ? [e] : undefined;
+  if (!errors) return undefined;
+  const status = errors.some((x) => notFound.includes(x.code)) ? 404 : errors.some((x) => x.code === "GIT_FAILED" || x.code === "KUBE_FAILED") ? 502 : 422;
+  return { status, errors: errors.map((x) => x.toJSON()) };
+}
+
+function facts(req: http.IncomingMessage, url: URL): RequestFacts {
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v[0] : v;
+  };
+  const out: RequestFacts = { method: req.method ?? "GET" };
+  const set = (key: Exclude<keyof RequestFacts, "method">, value: string | null | undefined) => {
+    if (value !== undefined && value !== null) out[key] = value;
+  };
+  set("host", header("host"));
+  set("origin", header("origin"));
+  set("secFetchSite", header("sec-fetch-site"));
+  set("authorization", header("authorization"));
+  set("cookie", header("cookie"));
+  set("queryToken", url.searchParams.get("token"));
+  return out;
+}
+
+export function createConsoleServer(options: ConsoleOptions, port: () => number): http.Server {
+  const assets = loadAssets();
+  const loopback = isLoopbackAddress(options.host);
+  const send = (res: http.ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) => {
+    res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type, ...extra }).end(body);
+  };
+  const json = (res: http.ServerResponse, status: number, value: unknown) => send(res, status, scrubSecrets(JSON.stringify(value)), "application/json; charset=utf-8");
+  const api = (res: http.ServerResponse, what: string, work: () => Promise<object>, notFound: readonly string[] = []) => {
+    work().then((value) => json(res, 200, { ok: true, ...value }), (e: unknown) => {
+      const known = errorBody(e, notFound);
+      if (known) return json(res, known.status, { ok: false, errors: known.errors });
+      options.log.error({ action: "console", what, err: e instanceof Error ? e.message : String(e) }, "console request failed");
+      json(res, 500, { ok: false, errors: [{ code: "INTERNAL", message: "internal error: see the console's log", hint: "rerun with BATON_DEBUG=1 and report the log line" }] });
+    });
+  };
+
+  return http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://console.invalid");
+    const request = facts(req, url);
+    const refused = refusal(request, { port: port(), loopback, ...(options.token ? { token: options.token } : {}) });
+    if (refused) {
+      options.log.warn({ action: "console", method: request.method, path: url.pathname, status: refused.status }, refused.reason);
+      return json(res, refused.status, { ok: false, errors: [{ code: "FORBIDDEN", message: refused.reason }] });
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") return json(res, 405, { ok: false, errors: [{ code: "METHOD", message: `${request.method} is not supported here` }] });
+    // The token arrived in the URL: keep it in an HttpOnly cookie instead, and drop it from the address bar.
+    if (request.queryToken !== undefined && options.token) {
+      return send(res, 303, "", "text/plain", { Location: url.pathname, "Set-Cookie": `${TOKEN_COOKIE}=${options.token}; HttpOnly; SameSite=Strict; Path=/` });
+    }
+    const asset = assets.get(url.pathname === "/index.html" ? "/" : url.pathname);
+    if (asset) return send(res, 200, asset.body, asset.type);
+    if (url.pathname === "/api/board") return api(res, "board", async () => ({ board: await loadBoard(options) }));
+    const env = /^\/api\/environments\/([^/]+)$/.exec(url.pathname)?.[1];
+    if (env) return api(res, "environment", async () => ({ environment: await loadEnvironment(options, decodeURIComponent(env)) }), ["PIPELINE_UNKNOWN_ENV"]);
+    return json(res, 404, { ok: false, errors: [{ code: "NOT_FOUND", message: `no ${url.pathname} here` }] });
+  });
+}
+
+/** Starts listening; resolves once the port is bound. */
+export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
+  if (!isLoopbackAddress(options.host) && (!options.token || options.token.length < 16)) {
+    throw new BatonError("USAGE", `listening on ${options.host} needs a token of at least 16 characters in BATON_CONSOLE_TOKEN`, {
+      field: "--listen", hint: "set BATON_CONSOLE_TOKEN (e.g. openssl rand -hex 16), or drop --listen to stay on 127.0.0.1",
+    });
+  }
+  if (options.token) registerSecret(options.token);
+  let bound = options.port;
+  const server = createConsoleServer(options, () => bound);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) => reject(new BatonError("USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
+      field: "--port", hint: "pick another port with --port N (0 picks a free one)",
+    })));
+    server.listen(options.port, options.host, resolve);
+  });
+  bound = (server.address() as AddressInfo).port;
+  const shownHost = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${shownHost}:${bound}/`,
+    port: bound,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,128 @@
+// `baton console` in repo-only mode against a real clone (no cluster, no GitHub): the JSON API the page
+// uses, the same errors as `baton validate`, and the request guard (foreign Host / Origin, token mode).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { git } from "../support/example-repo.js";
+import { startConsole, type RunningConsole } from "../../src/console/server.js";
+import { validateRepo } from "../../src/config/repo.js";
+import { silentLogger } from "../../src/log.js";
+import { BatonError } from "../../src/errors.js";
+import type { Board } from "../../src/console/board.js";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const TESTING = "sha256:951e43dead4712f6baa0794dc4b296f68af2238af7608660875606796287d4d6";
+const STAGING = "sha256:4c58c90f14978d5f4dd361f5347b51ca8aa93e55e46c5e39dbb11ccdb91a7c2c";
+const NEW = `sha256:${"a".repeat(64)}`;
+
+let repo: string;
+let console_: RunningConsole;
+
+/** The example config repo as a clone whose origin carries a token, as a CI checkout's may. */
+async function exampleClone(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-console-"));
+  await fs.copyFile(path.join(root, "baton.yaml"), path.join(dir, "baton.yaml"));
+  await fs.cp(path.join(root, "environments"), path.join(dir, "environments"), { recursive: true });
+  await git(dir, "init", "--quiet", "--initial-branch=main");
+  await git(dir, "config", "user.email", "ann@example.com");
+  await git(dir, "config", "user.name", "Ann");
+  await git(dir, "remote", "add", "origin", "https://x-access-token:ghs_consoleTestSecret@github.com/acme/config.git");
+  await git(dir, "add", ".");
+  await git(dir, "commit", "--quiet", "-m", "Example config repo");
+  return dir;
+}
+
+async function pinTesting(digest: string, message: string): Promise<string> {
+  const file = path.join(repo, "environments/testing/web.yaml");
+  await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace(/@sha256:[0-9a-f]{64}/, `@${digest}`));
+  await git(repo, "commit", "--quiet", "-am", message);
+  return git(repo, "rev-parse", "HEAD");
+}
+
+before(async () => {
+  repo = await exampleClone();
+  console_ = await startConsole({ repo, host: "127.0.0.1", port: 0, log: silentLogger });
+});
+after(async () => {
+  await console_.close();
+  await fs.rm(repo, { recursive: true, force: true });
+});
+
+const api = async (p: string, init: RequestInit = {}) => {
+  const res = await fetch(new URL(p, console_.url), init);
+  return { status: res.status, headers: res.headers, text: await res.text() };
+};
+
+test("the board API: environments in pipeline order with their digests, tags and the commit that last changed each", async () => {
+  const commit = await pinTesting(NEW, "Pin web in testing");
+  const res = await api("/api/board");
+  assert.equal(res.status, 200);
+  const board = (JSON.parse(res.text) as { board: Board }).board;
+  assert.equal(board.revision, commit);
+  assert.deepEqual(board.environments.map((e) => [e.name, e.cells["ghcr.io/acme/web"]?.digest, e.cells["ghcr.io/acme/web"]?.tag]),
+    [["testing", NEW, "1.5.0"], ["staging", STAGING, "1.4.0"], ["production", STAGING, "1.4.0"]]);
+  assert.deepEqual(board.environments[0]?.cells["ghcr.io/acme/web"]?.lastChange?.commit, commit);
+  assert.doesNotMatch(res.text, /ghs_consoleTestSecret|x-access-token/);
+
+  const env = await api("/api/environments/testing");
+  const timeline = (JSON.parse(env.text) as { environment: { timeline: Array<{ commit: string; changes: Array<{ from: string; to: string }> }> } }).environment.timeline;
+  assert.deepEqual(timeline.map((t) => [t.commit, t.changes[0]?.from, t.changes[0]?.to]), [[commit, TESTING.slice(7, 14), "aaaaaaa"], [await git(repo, "rev-parse", "HEAD~1"), "-", TESTING.slice(7, 14)]]);
+  const unknown = await api("/api/environments/nope");
+  assert.equal(unknown.status, 404);
+  assert.equal((JSON.parse(unknown.text) as { errors: Array<{ code: string }> }).errors[0]?.code, "PIPELINE_UNKNOWN_ENV");
+});
+
+test("a broken baton.yaml: the API answers with the errors baton validate reports (code, file, field, hint)", async () => {
+  const good = await fs.readFile(path.join(repo, "baton.yaml"), "utf8");
+  await fs.writeFile(path.join(repo, "baton.yaml"), good.replace("promoteFrom: testing", "promoteFrom: tesitng"));
+  try {
+    const res = await api("/api/board");
+    assert.equal(res.status, 422);
+    const validate = await validateRepo(repo);
+    assert.deepEqual(JSON.parse(res.text), { ok: false, errors: validate.errors.map((e) => e.toJSON()) });
+    assert.equal(validate.errors[0]?.code, "PIPELINE_UNKNOWN_ENV");
+  } finally {
+    await fs.writeFile(path.join(repo, "baton.yaml"), good);
+  }
+});
+
+test("requests from another origin or for another Host are refused; the page is served with a strict CSP", async () => {
+  const post = await api("/api/board", { method: "POST", headers: { Origin: "https://evil.example" } });
+  assert.equal(post.status, 403);
+  assert.match(post.text, /cross-origin request from https:\/\/evil\.example refused/);
+  // fetch() will not send another Host: a DNS-rebound page's request, as its browser would send it.
+  const rebound = await new Promise<number>((resolve, reject) => {
+    http.get({ host: "127.0.0.1", port: console_.port, path: "/api/board", headers: { Host: `evil.example:${console_.port}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on("error", reject);
+  });
+  assert.equal(rebound, 403);
+  const page = await api("/");
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'; script-src 'self'/);
+  assert.match(page.text, /<script type="module" src="\/assets\/app\.js">/);
+  assert.equal((await api("/assets/app.js")).status, 200);
+});
+
+test("listening beyond loopback needs a token; then every request must carry it, and ?token= sets an HttpOnly cookie", async () => {
+  await assert.rejects(startConsole({ repo, host: "0.0.0.0", port: 0, log: silentLogger }), (e: unknown) => e instanceof BatonError && e.code === "USAGE" && /BATON_CONSOLE_TOKEN/.test(e.message));
+  const token = "console-test-token-0123456789";
+  const open = await startConsole({ repo, host: "0.0.0.0", port: 0, log: silentLogger, token });
+  try {
+    const base = `http://127.0.0.1:${open.port}`;
+    assert.equal((await fetch(`${base}/api/board`)).status, 401);
+    const login = await fetch(`${base}/?token=${token}`, { redirect: "manual" });
+    assert.equal(login.status, 303);
+    assert.equal(login.headers.get("location"), "/");
+    const cookie = login.headers.get("set-cookie") ?? "";
+    assert.match(cookie, /HttpOnly; SameSite=Strict/);
+    assert.equal((await fetch(`${base}/api/board`, { headers: { Cookie: cookie.split(";")[0] ?? "" } })).status, 200);
+    assert.equal((await fetch(`${base}/api/board`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
+  } finally {
+    await open.close();
+  }
+});

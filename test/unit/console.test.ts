@@ -1,0 +1,98 @@
+// The console's pure parts: the board and timeline models, PR links, and who may talk to the server.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { boardModel, pullRequestUrl, timelineModel } from "../../src/console/board.js";
+import { cookieValue, refusal, TOKEN_COOKIE, type GuardOptions } from "../../src/console/guard.js";
+import type { HistoryEntry } from "../../src/promote/history.js";
+import type { StatusReport } from "../../src/promote/status.js";
+
+const D1 = `sha256:${"1".repeat(64)}`;
+const D2 = `sha256:${"2".repeat(64)}`;
+const WEB = "ghcr.io/acme/web";
+
+function entry(commit: string, changes: HistoryEntry["changes"], extra: Partial<HistoryEntry> = {}): HistoryEntry {
+  return { time: "2026-01-01T00:00:00Z", commit, author: "Ann", subject: `commit ${commit}`, kind: "commit", digests: [], changes, ...extra };
+}
+
+test("board: environments in pipeline order, one row per image, each cell with its digest, tag and the commit that last changed it", () => {
+  const status: StatusReport = {
+    github: "skipped",
+    environments: [
+      { name: "staging", images: [{ repository: WEB, digest: D1, tag: "1.4.0", rejected: false }], openPulls: [] },
+      { name: "testing", images: [{ repository: WEB, digest: D2, tag: "1.5.0", rejected: false }, { repository: "nginx", digest: D1, rejected: true }], openPulls: [] },
+      { name: "production", images: [], openPulls: [], error: "cannot render environments/production" },
+    ],
+  };
+  const board = boardModel({
+    revision: "abc", remote: "https://x-access-token:s3cret@github.com/acme/config.git",
+    pipeline: [{ name: "testing", path: "environments/testing" }, { name: "staging", path: "environments/staging" }, { name: "production", path: "environments/production" }],
+    status,
+    histories: {
+      // Newest first: the promotion changed web; the older commit only created nginx.
+      testing: [entry("t2", [{ repository: WEB, from: D1, to: D2 }], { kind: "promotion", pr: 7 }), entry("t1", [{ repository: "docker.io/library/nginx", to: D1 }])],
+      staging: [entry("s1", [{ repository: WEB, to: D1 }])],
+    },
+  });
+  assert.deepEqual(board.environments.map((e) => e.name), ["testing", "staging", "production"]);
+  assert.deepEqual(board.images.map((i) => [i.key, i.name]), [["docker.io/library/nginx", "nginx"], [WEB, "web"]]);
+  const testing = board.environments[0]!;
+  assert.deepEqual(testing.cells[WEB], {
+    short: "2222222", digest: D2, tag: "1.5.0", rejected: false,
+    lastChange: { commit: "t2", author: "Ann", time: "2026-01-01T00:00:00Z", kind: "promotion", subject: "commit t2", pr: 7, prUrl: "https://github.com/acme/config/pull/7" },
+  });
+  // `nginx` and `docker.io/library/nginx` are one image: its cell finds the commit that created it.
+  assert.equal(testing.cells["docker.io/library/nginx"]?.lastChange?.commit, "t1");
+  assert.equal(testing.cells["docker.io/library/nginx"]?.rejected, true);
+  assert.equal(board.environments[1]!.cells["docker.io/library/nginx"], undefined);
+  assert.equal(board.environments[2]!.error, "cannot render environments/production");
+  assert.doesNotMatch(JSON.stringify(board), /s3cret|x-access-token/);
+});
+
+test("PR links come from the remote's web host and path, never its credentials; unknown remotes get none", () => {
+  assert.equal(pullRequestUrl("git@github.com:acme/config.git", 3), "https://github.com/acme/config/pull/3");
+  assert.equal(pullRequestUrl("ssh://git@ghe.example.com:2222/acme/config.git", 3), "https://ghe.example.com/acme/config/pull/3");
+  assert.equal(pullRequestUrl("https://user:tok@ghe.example.com/acme/config", 4), "https://ghe.example.com/acme/config/pull/4");
+  assert.equal(pullRequestUrl("/srv/git/config", 4), undefined);
+  assert.equal(pullRequestUrl(undefined, 4), undefined);
+  assert.equal(pullRequestUrl("file:///srv/git/acme/config", 4), undefined);
+});
+
+test("timeline: every history entry with short digests, its kind, source environment and PR link", () => {
+  const rows = timelineModel([entry("m1", [{ repository: WEB, from: D1, to: D2 }], { kind: "promotion", from: "testing", pr: 12, digests: [{ repository: WEB, digest: D2 }] })], "https://github.com/acme/config");
+  assert.deepEqual(rows, [{
+    commit: "m1", author: "Ann", time: "2026-01-01T00:00:00Z", kind: "promotion", subject: "commit m1", pr: 12, prUrl: "https://github.com/acme/config/pull/12", from: "testing",
+    digests: [{ repository: WEB, short: "2222222" }], changes: [{ repository: WEB, from: "1111111", to: "2222222" }],
+  }]);
+});
+
+const LOOPBACK: GuardOptions = { port: 7420, loopback: true };
+
+test("guard: loopback Host names only; a rebound DNS name is refused", () => {
+  for (const host of ["127.0.0.1:7420", "localhost:7420", "[::1]:7420", "LOCALHOST:7420"]) assert.equal(refusal({ method: "GET", host }, LOOPBACK), undefined, host);
+  for (const host of ["evil.example:7420", "127.0.0.1:80", "127.0.0.1", "0.0.0.0:7420"]) assert.equal(refusal({ method: "GET", host }, LOOPBACK)?.status, 403, host);
+  assert.equal(refusal({ method: "GET" }, LOOPBACK)?.status, 400);
+});
+
+test("guard: another origin is refused, reads or writes; a write needs a same-origin Origin header", () => {
+  const host = "127.0.0.1:7420";
+  assert.equal(refusal({ method: "GET", host, origin: "http://127.0.0.1:7420" }, LOOPBACK), undefined);
+  assert.match(refusal({ method: "POST", host, origin: "https://evil.example" }, LOOPBACK)?.reason ?? "", /cross-origin request from https:\/\/evil\.example/);
+  assert.equal(refusal({ method: "GET", host, origin: "null" }, LOOPBACK)?.status, 403);
+  assert.equal(refusal({ method: "GET", host, secFetchSite: "cross-site" }, LOOPBACK)?.status, 403);
+  assert.equal(refusal({ method: "POST", host }, LOOPBACK)?.status, 403);
+  assert.equal(refusal({ method: "POST", host, origin: "http://127.0.0.1:7420" }, LOOPBACK), undefined);
+});
+
+test("guard: beyond loopback every request needs the token (bearer, cookie or ?token=), and no token means no access", () => {
+  const token = "0123456789abcdef0123";
+  const open: GuardOptions = { port: 7420, loopback: false, token };
+  const host = "console.internal:7420";
+  assert.equal(refusal({ method: "GET", host }, open)?.status, 401);
+  assert.equal(refusal({ method: "GET", host, authorization: `Bearer ${token}x` }, open)?.status, 401);
+  assert.equal(refusal({ method: "GET", host, authorization: `Bearer ${token}` }, open), undefined);
+  assert.equal(refusal({ method: "GET", host, cookie: `a=b; ${TOKEN_COOKIE}=${token}` }, open), undefined);
+  assert.equal(refusal({ method: "GET", host, queryToken: token }, open), undefined);
+  assert.equal(refusal({ method: "GET", host, authorization: `Bearer ${token}` }, { port: 7420, loopback: false })?.status, 403);
+  assert.equal(refusal({ method: "POST", host, origin: "http://evil.example", authorization: `Bearer ${token}` }, open)?.status, 403);
+  assert.equal(cookieValue("x=1; y = 2", "y"), "2");
+});
