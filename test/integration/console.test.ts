@@ -1,5 +1,6 @@
-// `baton console` in repo-only mode against a real clone (no cluster, no GitHub): the JSON API the page
-// uses, the same errors as `baton validate`, and the request guard (foreign Host / Origin, token mode).
+// `baton console` in repo-only mode against a real clone (no cluster, no GitHub): the page in a real
+// browser (Debian's chromium driven by playwright-core, one launch for the file), the JSON API it uses, the
+// same errors as `baton validate`, and the request guard (foreign Host / Origin, token mode).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
@@ -12,6 +13,7 @@ import { validateRepo } from "../../src/config/repo.js";
 import { silentLogger } from "../../src/log.js";
 import { BatonError } from "../../src/errors.js";
 import type { Board } from "../../src/console/board.js";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const TESTING = "sha256:951e43dead4712f6baa0794dc4b296f68af2238af7608660875606796287d4d6";
@@ -20,6 +22,13 @@ const NEW = `sha256:${"a".repeat(64)}`;
 
 let repo: string;
 let console_: RunningConsole;
+let browser: Browser;
+/** Serves a page on another origin (another port): what a site the person visits could send. */
+let foreign: http.Server;
+let foreignUrl: string;
+
+/** Debian's chromium (installed by .ci/run); BATON_CHROMIUM points elsewhere. */
+const CHROMIUM = process.env.BATON_CHROMIUM ?? "/usr/bin/chromium";
 
 /** The example config repo as a clone whose origin carries a token, as a CI checkout's may. */
 async function exampleClone(): Promise<string> {
@@ -45,8 +54,19 @@ async function pinTesting(digest: string, message: string): Promise<string> {
 before(async () => {
   repo = await exampleClone();
   console_ = await startConsole({ repo, host: "127.0.0.1", port: 0, log: silentLogger });
+  await fs.access(CHROMIUM).catch(() => {
+    throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set BATON_CHROMIUM`);
+  });
+  // evil.test resolves to the console's address: a DNS-rebinding page, without touching real DNS. Root in CI: no sandbox.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--host-resolver-rules=MAP evil.test 127.0.0.1"] });
+  foreign = http.createServer((_req, res) => res.writeHead(200, { "Content-Type": "text/html" })
+    .end(`<form method="post" action="${console_.url}api/board"><input name="x" value="1"><button>send</button></form>`));
+  await new Promise<void>((resolve) => foreign.listen(0, "127.0.0.1", resolve));
+  foreignUrl = `http://127.0.0.1:${(foreign.address() as { port: number }).port}/`;
 });
 after(async () => {
+  await browser?.close();
+  foreign?.close();
   await console_.close();
   await fs.rm(repo, { recursive: true, force: true });
 });
@@ -57,14 +77,15 @@ const api = async (p: string, init: RequestInit = {}) => {
 };
 
 test("the board API: environments in pipeline order with their digests, tags and the commit that last changed each", async () => {
-  const commit = await pinTesting(NEW, "Pin web in testing");
+  const commit = await pinTesting(NEW, "Pin web@sha256:aaaaaaa in testing (#4)");
   const res = await api("/api/board");
   assert.equal(res.status, 200);
   const board = (JSON.parse(res.text) as { board: Board }).board;
   assert.equal(board.revision, commit);
   assert.deepEqual(board.environments.map((e) => [e.name, e.cells["ghcr.io/acme/web"]?.digest, e.cells["ghcr.io/acme/web"]?.tag]),
     [["testing", NEW, "1.5.0"], ["staging", STAGING, "1.4.0"], ["production", STAGING, "1.4.0"]]);
-  assert.deepEqual(board.environments[0]?.cells["ghcr.io/acme/web"]?.lastChange?.commit, commit);
+  const change = board.environments[0]?.cells["ghcr.io/acme/web"]?.lastChange;
+  assert.deepEqual([change?.commit, change?.kind, change?.pr, change?.prUrl], [commit, "pin", 4, "https://github.com/acme/config/pull/4"]);
   assert.doesNotMatch(res.text, /ghs_consoleTestSecret|x-access-token/);
 
   const env = await api("/api/environments/testing");
@@ -124,5 +145,67 @@ test("listening beyond loopback needs a token; then every request must carry it,
     assert.equal((await fetch(`${base}/api/board`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
   } finally {
     await open.close();
+  }
+});
+
+async function openPage(url: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 900, height: 420 } });
+  await page.goto(url);
+  return page;
+}
+
+test("in the browser: the board shows each environment's digest; the environment page shows its history; a screenshot is kept", async () => {
+  const page = await openPage(console_.url);
+  try {
+    await page.locator("table.board").waitFor();
+    const columns = await page.locator("th.env").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-env")));
+    assert.deepEqual(columns, ["testing", "staging", "production"]);
+    const digests = await page.locator('tr[data-image="ghcr.io/acme/web"] td').evaluateAll((tds) => tds.map((td) => td.getAttribute("data-digest")));
+    assert.deepEqual(digests, [NEW, STAGING, STAGING]);
+    assert.equal(await page.locator('tr[data-image="ghcr.io/acme/web"] td .digest').first().textContent(), "aaaaaaa");
+    assert.equal(await page.getByRole("link", { name: "#4" }).getAttribute("href"), "https://github.com/acme/config/pull/4");
+    const shot = path.join(os.tmpdir(), `baton-console-board-${process.pid}.png`);
+    await page.screenshot({ path: shot });
+    console.log(`# console screenshot: ${shot}`);
+    // Keyboard: the environment names are links; Enter on the focused one opens its history.
+    await page.locator('th.env[data-env="testing"] a').focus();
+    await page.keyboard.press("Enter");
+    await page.locator("table.timeline").waitFor();
+    const commits = await page.locator("table.timeline tbody tr td:nth-child(2)").allTextContents();
+    assert.deepEqual(commits, [(await git(repo, "rev-parse", "HEAD")).slice(0, 7), (await git(repo, "rev-parse", "HEAD~1")).slice(0, 7)]);
+  } finally {
+    await page.close();
+  }
+});
+
+test("in the browser: a broken baton.yaml shows baton validate's error (code, file, hint), not a blank page", async () => {
+  const good = await fs.readFile(path.join(repo, "baton.yaml"), "utf8");
+  await fs.writeFile(path.join(repo, "baton.yaml"), good.replace("promoteFrom: testing", "promoteFrom: tesitng"));
+  const page = await openPage(console_.url);
+  try {
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    const [error] = (await validateRepo(repo)).errors;
+    assert.ok(error);
+    assert.equal(await alert.locator("li").getAttribute("data-code"), error.code);
+    const text = await alert.textContent() ?? "";
+    for (const part of [error.code, error.message, `hint: ${error.hint}`, "baton.yaml"]) assert.ok(text.includes(part), `page shows ${part}: ${text}`);
+  } finally {
+    await page.close();
+    await fs.writeFile(path.join(repo, "baton.yaml"), good);
+  }
+});
+
+test("in the browser: a form on another site posting to the console, and a DNS-rebound name, are refused", async () => {
+  const page = await openPage(foreignUrl);
+  try {
+    const [response] = await Promise.all([page.waitForResponse(`${console_.url}api/board`), page.getByRole("button", { name: "send" }).click()]);
+    assert.equal(response.status(), 403);
+    assert.match(await response.text(), /cross-origin request from http:\/\/127\.0\.0\.1:\d+ refused/);
+    const rebound = await page.goto(`http://evil.test:${console_.port}/api/board`);
+    assert.equal(rebound?.status(), 403);
+    assert.match(await rebound?.text() ?? "", /is not the console's loopback address/);
+  } finally {
+    await page.close();
   }
 });
