@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { isLoopbackAddress } from "../console/guard.js";
 import { startConsole } from "../console/server.js";
+import { parseDuration } from "../config/duration.js";
 import { createLogger } from "../log.js";
 import { clusterEnvironments } from "./status.js";
 import { parseFlags } from "./promotion-options.js";
@@ -13,16 +14,25 @@ const ConsoleFlagsSchema = z.object({
   listen: z.string().min(1).default("127.0.0.1"),
   kubeconfig: z.string().optional(),
   namespace: z.string().optional(),
+  poll: z.string().transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < 200) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a duration of at least 200ms, e.g. 5s (not "${text}")` });
+      return z.NEVER;
+    }
+    return ms;
+  }),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
 });
 
 export function registerConsole(program: Command): void {
   program
     .command("console")
-    .description("serve the release board in a browser on 127.0.0.1: environments × images (digest, tag, last change) and each environment's history from the clone; the agent's status with --kubeconfig")
+    .description("serve the release board in a browser on 127.0.0.1: environments × images (digest, tag, last change) and each environment's history from the clone, updated live as the clone gets new commits; the agent's status with --kubeconfig")
     .option("--repo <dir>", "config repo clone", ".")
     .option("--port <n>", "port to listen on (0 picks a free one)", "7420")
     .option("--listen <address>", "listen on this address instead of 127.0.0.1; anything but loopback needs BATON_CONSOLE_TOKEN (16+ characters)")
+    .option("--poll <duration>", "while a page is open, how often the clone is checked for new commits to push to it", "5s")
     .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster")
     .option("--namespace <ns>", "namespace of the Environment objects (default: all)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", "warn")
@@ -32,7 +42,7 @@ export function registerConsole(program: Command): void {
       const kubeconfig = flags.kubeconfig;
       const token = process.env.BATON_CONSOLE_TOKEN;
       const running = await startConsole({
-        repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log,
+        repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log, pollMs: flags.poll,
         ...(token ? { token } : {}),
         ...(kubeconfig ? { cluster: () => clusterEnvironments(kubeconfig, flags.namespace) } : {}),
       });

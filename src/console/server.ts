@@ -11,6 +11,7 @@ import type { Logger } from "../log.js";
 import { registerSecret, scrubSecrets } from "../util/secrets.js";
 import { loadBoard, loadEnvironment, type ConsoleSources } from "./data.js";
 import { isLoopbackAddress, refusal, TOKEN_COOKIE, type RequestFacts } from "./guard.js";
+import { BoardFeed } from "./live.js";
 
 export interface ConsoleOptions extends ConsoleSources {
   /** Address to listen on: loopback unless the person asked otherwise (and gave a token). */
@@ -19,6 +20,8 @@ export interface ConsoleOptions extends ConsoleSources {
   port: number;
   token?: string;
   log: Logger;
+  /** How often the clone is checked for changes while a page listens for live updates. */
+  pollMs?: number;
 }
 
 export interface RunningConsole {
@@ -72,7 +75,7 @@ function facts(req: http.IncomingMessage, url: URL): RequestFacts {
   return out;
 }
 
-export function createConsoleServer(options: ConsoleOptions, port: () => number): http.Server {
+export function createConsoleServer(options: ConsoleOptions, port: () => number, feed: BoardFeed): http.Server {
   const assets = loadAssets();
   const loopback = isLoopbackAddress(options.host);
   const send = (res: http.ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) => {
@@ -103,6 +106,7 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number)
     }
     const asset = assets.get(url.pathname === "/index.html" ? "/" : url.pathname);
     if (asset) return send(res, 200, asset.body, asset.type);
+    if (url.pathname === "/api/events") return feed.subscribe(res, SECURITY_HEADERS);
     if (url.pathname === "/api/board") return api(res, "board", async () => ({ board: await loadBoard(options) }));
     const env = /^\/api\/environments\/([^/]+)$/.exec(url.pathname)?.[1];
     if (env) return api(res, "environment", async () => ({ environment: await loadEnvironment(options, decodeURIComponent(env)) }), ["PIPELINE_UNKNOWN_ENV"]);
@@ -119,7 +123,8 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   }
   if (options.token) registerSecret(options.token);
   let bound = options.port;
-  const server = createConsoleServer(options, () => bound);
+  const feed = new BoardFeed(options, options.pollMs ?? 5000, options.log);
+  const server = createConsoleServer(options, () => bound, feed);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(new BatonError("USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
       field: "--port", hint: "pick another port with --port N (0 picks a free one)",
@@ -132,6 +137,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     url: `http://${shownHost}:${bound}/`,
     port: bound,
     close: () => new Promise<void>((resolve) => {
+      feed.close();
       server.closeAllConnections();
       server.close(() => resolve());
     }),

@@ -75,6 +75,12 @@ export class GitWorkspace {
     }
   }
 
+  /** Changes when HEAD moves (commit, pull, checkout) or the working tree's status does: what the console polls. */
+  async stateFingerprint(): Promise<string> {
+    const head = await this.run(["rev-parse", "HEAD"], "rev-parse");
+    return `${head.trim()}\n${await this.run(["status", "--porcelain=v1", "--untracked-files=all"], "status")}`;
+  }
+
   async remoteUrl(): Promise<string | undefined> {
     try {
       return (await this.git.raw(["remote", "get-url", REMOTE])).trim() || undefined;

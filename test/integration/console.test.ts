@@ -53,7 +53,7 @@ async function pinTesting(digest: string, message: string): Promise<string> {
 
 before(async () => {
   repo = await exampleClone();
-  console_ = await startConsole({ repo, host: "127.0.0.1", port: 0, log: silentLogger });
+  console_ = await startConsole({ repo, host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200 });
   await fs.access(CHROMIUM).catch(() => {
     throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set BATON_CHROMIUM`);
   });
@@ -173,6 +173,23 @@ test("in the browser: the board shows each environment's digest; the environment
     await page.locator("table.timeline").waitFor();
     const commits = await page.locator("table.timeline tbody tr td:nth-child(2)").allTextContents();
     assert.deepEqual(commits, [(await git(repo, "rev-parse", "HEAD")).slice(0, 7), (await git(repo, "rev-parse", "HEAD~1")).slice(0, 7)]);
+  } finally {
+    await page.close();
+  }
+});
+
+test("in the browser: a new commit pinning another digest shows on the open board without a reload (server-sent events)", async () => {
+  const page = await openPage(console_.url);
+  try {
+    const web = page.locator('tr[data-image="ghcr.io/acme/web"] td').first();
+    await page.locator(`tr[data-image="ghcr.io/acme/web"] td[data-digest="${NEW}"]`).waitFor();
+    await page.evaluate(() => { (globalThis as unknown as { notReloaded: boolean }).notReloaded = true; });
+    const next = `sha256:${"b".repeat(64)}`;
+    const commit = await pinTesting(next, "Pin web@sha256:bbbbbbb in testing (#5)");
+    await page.locator(`tr[data-image="ghcr.io/acme/web"] td[data-digest="${next}"]`).waitFor();
+    assert.equal(await web.locator(".digest").textContent(), "bbbbbbb");
+    assert.match(await web.locator(".change").textContent() ?? "", new RegExp(`pin ${commit.slice(0, 7)} by Ann`));
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true);
   } finally {
     await page.close();
   }

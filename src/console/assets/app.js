@@ -91,14 +91,39 @@ function renderEnvironment(env) {
         el("tbody", {}, ...rows)));
 }
 
+/** Live updates: the server pushes the board whenever the clone changes (a new commit, a pull). */
+let events;
+/** The newest state pushed by the server: it wins over a fetch that answers later. */
+let live;
+function showLive() {
+  if (live.kind === "board") renderBoard(live.board);
+  else showErrors("The config repo has problems", live.errors);
+}
+function listen() {
+  if (events) return;
+  events = new EventSource("/api/events");
+  const onBoardPage = () => !location.hash.startsWith("#/env/");
+  events.addEventListener("board", (e) => {
+    live = { kind: "board", board: JSON.parse(e.data) };
+    if (onBoardPage()) showLive();
+  });
+  events.addEventListener("problems", (e) => {
+    live = { kind: "problems", errors: JSON.parse(e.data) };
+    if (onBoardPage()) showLive();
+  });
+}
+
 async function route() {
+  listen();
   const match = /^#\/env\/(.+)$/.exec(location.hash);
   if (match) {
     const body = await getJson(`/api/environments/${match[1]}`);
     if (!body.ok) return showErrors("Cannot show this environment", body.errors);
     return renderEnvironment(body.environment);
   }
+  if (live) return showLive();
   const body = await getJson("/api/board");
+  if (live) return showLive();
   if (!body.ok) return showErrors("The config repo has problems", body.errors);
   renderBoard(body.board);
 }

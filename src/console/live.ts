@@ -1,0 +1,91 @@
+/**
+ * Live board updates over server-sent events. While at least one page listens, the clone is polled: its
+ * HEAD and `git status` (a new commit, a pull, a switched branch, an edited file) form a fingerprint, and
+ * when it changes the board is computed once and pushed to every listener. A page that connects gets the
+ * latest board at once, so a change between its first fetch and its subscription is not lost.
+ */
+import type http from "node:http";
+import { BatonError, BatonErrors } from "../errors.js";
+import type { Logger } from "../log.js";
+import { GitWorkspace } from "../promote/git-workspace.js";
+import { scrubSecrets } from "../util/secrets.js";
+import { loadBoard, type ConsoleSources } from "./data.js";
+
+/** Comment lines keep idle connections open through proxies that close silent ones. */
+const KEEPALIVE_MS = 15_000;
+
+export class BoardFeed {
+  private readonly listeners = new Set<http.ServerResponse>();
+  private timer: NodeJS.Timeout | undefined;
+  private keepalive: NodeJS.Timeout | undefined;
+  private fingerprint: string | undefined;
+  private latest: string | undefined;
+  private ticking = false;
+
+  constructor(private readonly sources: ConsoleSources, private readonly intervalMs: number, private readonly log: Logger) {}
+
+  subscribe(res: http.ServerResponse, headers: Record<string, string>): void {
+    res.writeHead(200, { ...headers, "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive" });
+    res.write(`retry: ${Math.max(1000, this.intervalMs)}\n\n`);
+    this.listeners.add(res);
+    res.on("close", () => {
+      this.listeners.delete(res);
+      if (this.listeners.size === 0) this.stop();
+    });
+    if (this.latest) res.write(this.latest);
+    if (!this.timer) {
+      this.timer = setInterval(() => void this.tick(), this.intervalMs);
+      this.keepalive = setInterval(() => this.broadcast(": keepalive\n\n"), KEEPALIVE_MS);
+      void this.tick();
+    }
+  }
+
+  /** Ends every stream (the server is closing). */
+  close(): void {
+    for (const res of this.listeners) res.end();
+    this.listeners.clear();
+    this.stop();
+  }
+
+  /** Nobody listens: stop polling and forget the board, which would be stale by the next subscription. */
+  private stop(): void {
+    clearInterval(this.timer);
+    clearInterval(this.keepalive);
+    this.timer = undefined;
+    this.keepalive = undefined;
+    this.fingerprint = undefined;
+    this.latest = undefined;
+  }
+
+  private broadcast(message: string): void {
+    for (const res of this.listeners) res.write(message);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return; // a slow board computation is not started twice
+    this.ticking = true;
+    try {
+      const ws = await GitWorkspace.open(this.sources.repo);
+      const fingerprint = await ws.stateFingerprint();
+      if (fingerprint === this.fingerprint) return;
+      this.fingerprint = fingerprint;
+      this.latest = await this.message();
+      this.broadcast(this.latest);
+    } catch (e) {
+      this.log.warn({ action: "console-live", err: e instanceof Error ? e.message : String(e) }, "cannot read the clone for live updates");
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  /** `event: board` with the board, or `event: problems` with Baton's errors (a broken baton.yaml). */
+  private async message(): Promise<string> {
+    try {
+      return `event: board\ndata: ${scrubSecrets(JSON.stringify(await loadBoard(this.sources)))}\n\n`;
+    } catch (e) {
+      const errors = e instanceof BatonErrors ? e.errors : e instanceof BatonError ? [e] : undefined;
+      if (!errors) throw e;
+      return `event: problems\ndata: ${scrubSecrets(JSON.stringify(errors.map((x) => x.toJSON())))}\n\n`;
+    }
+  }
+}
