@@ -5,7 +5,7 @@
  */
 import { canonicalRepository, imageShortName, shortDigest } from "../config/image-ref.js";
 import type { HistoryEntry } from "../promote/history.js";
-import type { EnvironmentStatus, StatusReport } from "../promote/status.js";
+import type { EnvironmentReport, StatusReport } from "../promote/status.js";
 
 /** The commit that last changed one image in one environment. */
 export interface LastChange {
@@ -32,8 +32,8 @@ export interface BoardEnvironment {
   path: string;
   /** Why this environment cannot be shown (it does not render); the others still are. */
   error?: string;
-  release?: EnvironmentStatus["release"];
-  cluster?: EnvironmentStatus["cluster"];
+  release?: EnvironmentReport["release"];
+  cluster?: EnvironmentReport["cluster"];
   /** canonical repository → cell; an image the environment does not run has no cell. */
   cells: Record<string, BoardCell>;
 }
