@@ -22,7 +22,9 @@ export const EnvironmentSpecSchema = z.object({
   branch: z.string().min(1).default("main"),
   path: z.string().min(1, "must name the environment's folder in the repo, e.g. environments/staging"),
   secretRef: z.object({ name: z.string().min(1) }).optional(),
-  interval: duration("1m"),
+  // A floor: `0s` or `10ms` re-fetched in a loop (18 git requests a second at idle). Pushes reach the agent
+  // through the webhook faster than any interval.
+  interval: duration("1m").refine((s) => (parseDuration(s) ?? 0) >= 1000, "must be at least 1s (for faster reaction, send GitHub push webhooks to the agent)"),
   timeout: duration("2m"),
   prune: z.boolean().default(true),
   /** Allow a render of zero objects to prune everything (off: an empty render is treated as a mistake). */

@@ -26,7 +26,7 @@ import { registerSecret, scrubSecrets } from "../util/secrets.js";
 import { appendHistory, envKey, parseEnvironmentSpec, setCondition, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
 import type { EventRecorder } from "./events.js";
 import type { Metrics } from "./metrics.js";
-import { writeStatus } from "./status.js";
+import { statusNeedsWrite, writeStatus } from "./status.js";
 import { changeKind } from "../promote/naming.js";
 import { parseBatonCommit } from "../promote/trailers.js";
 
@@ -128,12 +128,15 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
 
   const finish = async (result: ReconcileResult): Promise<ReconcileResult> => {
     status.observedGeneration = generation;
-    status.lastReconcileTime = now().toISOString();
+    const t = now();
+    // Nothing changed (same revision, same conditions, same inventory): no write, only a rare heartbeat.
+    const write = statusNeedsWrite(base.status, status, t);
+    status.lastReconcileTime = t.toISOString();
     const seconds = (Date.now() - started) / 1000;
     deps.metrics.reconcileDuration.observe({ environment: envKey(env) }, seconds);
     deps.metrics.reconcileTotal.inc({ environment: envKey(env), result: result.ok ? "success" : "failure" });
     deps.metrics.ready.set({ environment: envKey(env) }, result.ok ? 1 : 0);
-    await saveStatus().catch((e: unknown) => {
+    if (write) await saveStatus().catch((e: unknown) => {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, "could not update Environment status");
     });
     return result;

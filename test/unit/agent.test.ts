@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { normalizeRepoUrl, pushMatches, verifySignature } from "../../src/agent/webhook.js";
 import { nextDelay } from "../../src/agent/backoff.js";
-import { appendHistory, parseEnvironmentSpec, setCondition } from "../../src/agent/environment.js";
+import { appendHistory, parseEnvironmentSpec, setCondition, type EnvironmentStatus } from "../../src/agent/environment.js";
+import { STATUS_HEARTBEAT_MS, statusNeedsWrite } from "../../src/agent/status.js";
 import { redactUrl } from "../../src/log.js";
 import { readiness } from "../../src/agent/readiness.js";
 import { Metrics } from "../../src/agent/metrics.js";
@@ -62,6 +63,22 @@ test("Environment specs are validated with field paths; defaults applied", () =>
   assert.equal(parseEnvironmentSpec({ ...env, metadata: { name: "e".repeat(63), namespace: "n" } }).path, env.spec.path);
   assert.throws(() => parseEnvironmentSpec({ ...env, spec: { ...env.spec, allowedClusterResources: [{ kind: "Namespace" }] } }), (e: Error & { field?: string }) => e.field === "spec.allowedClusterResources.0.group");
   assert.throws(() => parseEnvironmentSpec({ ...env, spec: { ...env.spec, targetNamespace: "Not_A_Namespace" } }), (e: Error & { field?: string }) => e.field === "spec.targetNamespace");
+  for (const interval of ["0s", "500ms"]) {
+    assert.throws(() => parseEnvironmentSpec({ ...env, spec: { ...env.spec, interval } }), (e: Error & { field?: string }) => e.field === "spec.interval" && /at least 1s/.test(e.message), interval);
+  }
+  assert.equal(parseEnvironmentSpec({ ...env, spec: { ...env.spec, interval: "1s" } }).interval, "1s");
+});
+
+test("status is written only when something but lastReconcileTime changed, or as a 10-minute heartbeat", () => {
+  const now = new Date("2026-11-27T12:00:00Z");
+  const stored: EnvironmentStatus = { lastAppliedRevision: "abc", lastReconcileTime: "2026-11-27T11:59:00Z", conditions: [{ type: "Ready", status: "True", reason: "ReconciliationSucceeded", message: "Applied revision abc", lastTransitionTime: "2026-11-27T11:00:00Z" }] };
+  assert.equal(statusNeedsWrite(stored, { ...stored, lastReconcileTime: now.toISOString() }, now), false, "same status a minute later");
+  assert.equal(statusNeedsWrite(stored, { ...stored, release: undefined }, now), false, "an undefined field is an absent one");
+  assert.equal(statusNeedsWrite(stored, { ...stored, lastAppliedRevision: "def" }, now), true, "a new revision");
+  assert.equal(statusNeedsWrite(stored, { ...stored, conditions: [{ ...stored.conditions![0]!, message: "other" }] }, now), true, "a changed condition");
+  assert.equal(statusNeedsWrite(stored, stored, new Date(now.getTime() + STATUS_HEARTBEAT_MS)), true, "the heartbeat is due");
+  assert.equal(statusNeedsWrite(undefined, { lastAppliedRevision: "abc" }, now), true, "a first status");
+  assert.equal(statusNeedsWrite({ lastAppliedRevision: "abc" }, { lastAppliedRevision: "abc" }, now), true, "no lastReconcileTime stored yet");
 });
 
 test("URLs lose their credentials before they are logged", () => {
