@@ -18,11 +18,11 @@ async function findTests(dir: string): Promise<string[]> {
     if (entry.isDirectory()) out.push(...(await findTests(full)));
     else if (entry.name.endsWith(".test.ts")) out.push(full);
   }
-  // BATON_TEST_ONLY=substring runs only the matching test files (for working on one area).
-  const only = process.env.BATON_TEST_ONLY;
+  // BATON_TEST_ONLY=substring[,substring…] runs only the matching test files (for working on one area).
+  const only = process.env.BATON_TEST_ONLY?.split(",").filter(Boolean);
   // The image test runs last: its image builds in the background meanwhile (see startImageBuild).
   const last = (f: string) => (path.basename(f) === "image.test.ts" ? 1 : 0);
-  return out.filter((f) => !only || f.includes(only)).sort((a, b) => last(a) - last(b) || a.localeCompare(b));
+  return out.filter((f) => !only || only.some((o) => f.includes(o))).sort((a, b) => last(a) - last(b) || a.localeCompare(b));
 }
 
 interface Counts { pass: number; fail: number }
