@@ -6,7 +6,8 @@ import { startConsole } from "../console/server.js";
 import { parseDuration } from "../config/duration.js";
 import { createLogger } from "../log.js";
 import { clusterEnvironments } from "./status.js";
-import { parseFlags } from "./promotion-options.js";
+import { optionalGitHub, parseFlags } from "./promotion-options.js";
+import { GitWorkspace } from "../promote/git-workspace.js";
 
 const ConsoleFlagsSchema = z.object({
   repo: z.string().default("."),
@@ -28,7 +29,7 @@ const ConsoleFlagsSchema = z.object({
 export function registerConsole(program: Command): void {
   program
     .command("console")
-    .description("serve the release board in a browser on 127.0.0.1: environments × images (digest, tag, last change) and each environment's history from the clone, updated live as the clone gets new commits; the agent's status with --kubeconfig")
+    .description("serve the release board in a browser on 127.0.0.1: environments × images (digest, tag, last change) and each environment's history from the clone, updated live as the clone gets new commits; the agent's status with --kubeconfig; open PRs and deployments when GITHUB_TOKEN is set")
     .option("--repo <dir>", "config repo clone", ".")
     .option("--port <n>", "port to listen on (0 picks a free one)", "7420")
     .option("--listen <address>", "listen on this address instead of 127.0.0.1; anything but loopback needs BATON_CONSOLE_TOKEN (16+ characters)")
@@ -45,6 +46,8 @@ export function registerConsole(program: Command): void {
         repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log, pollMs: flags.poll,
         ...(token ? { token } : {}),
         ...(kubeconfig ? { cluster: () => clusterEnvironments(kubeconfig, flags.namespace) } : {}),
+        // GITHUB_TOKEN (and GITHUB_API_URL) as for baton status: open PRs and deployments; absent, repo only.
+        github: async () => optionalGitHub({ dryRun: false }, await GitWorkspace.open(path.resolve(flags.repo)).then((ws) => ws.remoteUrl()).catch(() => undefined)),
       });
       // The token is never printed: the person has it in their environment already.
       console.log(`baton console: ${running.url}${isLoopbackAddress(flags.listen) ? "" : "?token=<BATON_CONSOLE_TOKEN>"}  (Ctrl-C to stop)`);

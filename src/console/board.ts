@@ -33,7 +33,11 @@ export interface BoardEnvironment {
   /** Why this environment cannot be shown (it does not render); the others still are. */
   error?: string;
   release?: EnvironmentReport["release"];
+  /** The agent's view (with a kubeconfig): readiness, applied revision, reverted drift. */
   cluster?: EnvironmentReport["cluster"];
+  /** From GitHub (with a token): the latest deployment the agent recorded, and open promotion/rollback PRs. */
+  deployment?: EnvironmentReport["deployment"];
+  openPulls: EnvironmentReport["openPulls"];
   /** canonical repository → cell; an image the environment does not run has no cell. */
   cells: Record<string, BoardCell>;
 }
@@ -48,6 +52,8 @@ export interface BoardImage {
 export interface Board {
   /** The clone's HEAD: what the board was computed from. */
   revision: string;
+  /** Whether GitHub was asked (a token was set) and answered; its PR and deployment columns depend on it. */
+  github: StatusReport["github"];
   environments: BoardEnvironment[];
   images: BoardImage[];
 }
@@ -107,11 +113,13 @@ export function boardModel(input: {
   const images = new Map<string, BoardImage>();
   const environments = input.pipeline.map((spec): BoardEnvironment => {
     const row = input.status.environments.find((e) => e.name === spec.name);
-    const env: BoardEnvironment = { name: spec.name, path: spec.path, cells: {} };
+    const env: BoardEnvironment = { name: spec.name, path: spec.path, cells: {}, openPulls: [] };
     if (!row) return { ...env, error: "not in the status report" };
     if (row.error) env.error = row.error;
     if (row.release) env.release = row.release;
     if (row.cluster) env.cluster = row.cluster;
+    if (row.deployment) env.deployment = row.deployment;
+    env.openPulls = row.openPulls;
     const history = input.histories[spec.name] ?? [];
     for (const image of row.images) {
       const key = canonicalRepository(image.repository);
@@ -125,7 +133,7 @@ export function boardModel(input: {
     }
     return env;
   });
-  return { revision: input.revision, environments, images: [...images.values()].sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key)) };
+  return { revision: input.revision, github: input.status.github, environments, images: [...images.values()].sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key)) };
 }
 
 export function timelineModel(history: HistoryEntry[], remote?: string): TimelineEntry[] {

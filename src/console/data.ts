@@ -4,6 +4,7 @@
  */
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
 import { BatonError, BatonErrors } from "../errors.js";
+import type { GitHubApi } from "../github/api.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { history, type HistoryEntry } from "../promote/history.js";
 import { status, type ClusterEnvironment } from "../promote/status.js";
@@ -16,6 +17,8 @@ export interface ConsoleSources {
   repo: string;
   /** The agent's Environment objects, when a kubeconfig was given. */
   cluster?: () => Promise<ClusterEnvironment[]>;
+  /** GitHub for open PRs and deployments, when a token is set (undefined: repo only). */
+  github?: () => Promise<GitHubApi | undefined>;
 }
 
 async function clone(repo: string): Promise<{ revision: string; remote?: string }> {
@@ -38,7 +41,7 @@ async function historyOrNone(repo: string, env: string): Promise<HistoryEntry[]>
 export async function loadBoard(sources: ConsoleSources): Promise<Board> {
   const pipeline = await loadPipeline(sources.repo);
   const { revision, remote } = await clone(sources.repo);
-  const report = await status(sources.repo, undefined, sources.cluster);
+  const report = await status(sources.repo, sources.github, sources.cluster);
   const histories: Record<string, HistoryEntry[]> = {};
   for (const env of pipeline.environments) histories[env.name] = await historyOrNone(sources.repo, env.name);
   return boardModel({ revision, pipeline: pipeline.environments, status: report, histories, ...(remote ? { remote } : {}) });

@@ -9,6 +9,9 @@ import { status } from "../../src/promote/status.js";
 import { clusterEnvironments } from "../../src/cli/status.js";
 import { digestFor, promotionCycle, startE2E, type E2E } from "../support/e2e-promotion.js";
 import { waitFor } from "../support/processes.js";
+import { startConsole } from "../../src/console/server.js";
+import type { Board } from "../../src/console/board.js";
+import { silentLogger } from "../../src/log.js";
 
 let e: E2E;
 before(async () => {
@@ -28,6 +31,16 @@ test("status and notifications saw the cycle", async () => {
   const staging = report.environments.find((x) => x.name === "staging");
   assert.equal(staging?.cluster?.ready, "True");
   assert.equal(staging?.deployment?.state, "success");
+  // baton console shows the same: the agent's readiness and revision, GitHub's deployment, per environment.
+  const board = await startConsole({ repo: e.dev, host: "127.0.0.1", port: 0, log: silentLogger, github: async () => e.api, cluster: () => clusterEnvironments(process.env.BATON_TEST_KUBECONFIG ?? "", e.ns) });
+  try {
+    const body = await (await fetch(`${board.url}api/board`)).json() as { board: Board };
+    const column = body.board.environments.find((x) => x.name === "staging");
+    assert.deepEqual([body.board.github, column?.cluster?.ready, column?.cluster?.revision, column?.deployment?.state], ["ok", "True", staging?.cluster?.revision, "success"]);
+    assert.equal(column?.cells["ghcr.io/acme/web"]?.digest, staging?.images[0]?.digest);
+  } finally {
+    await board.close();
+  }
   assert.deepEqual(e.github.violations, []);
   const events = await waitFor("notifications", async () => (e.received.some((x) => x.type === "promotion.merged" && x.environment === "staging") ? e.received : undefined), 10_000);
   const seen = new Set(events.map((x) => `${x.type}:${x.environment}`));

@@ -16,9 +16,10 @@ function entry(commit: string, changes: HistoryEntry["changes"], extra: Partial<
 
 test("board: environments in pipeline order, one row per image, each cell with its digest, tag and the commit that last changed it", () => {
   const status: StatusReport = {
-    github: "skipped",
+    github: "ok",
     environments: [
-      { name: "staging", images: [{ repository: WEB, digest: D1, tag: "1.4.0", rejected: false }], openPulls: [] },
+      { name: "staging", images: [{ repository: WEB, digest: D1, tag: "1.4.0", rejected: false }], openPulls: [{ number: 9, url: "https://github.com/acme/config/pull/9", title: "Promote web" }],
+        cluster: { ready: "True", revision: "abc" }, deployment: { sha: "abc", state: "success", since: "2026-01-01T00:00:00Z" } },
       { name: "testing", images: [{ repository: WEB, digest: D2, tag: "1.5.0", rejected: false }, { repository: "nginx", digest: D1, rejected: true }], openPulls: [] },
       { name: "production", images: [], openPulls: [], error: "cannot render environments/production" },
     ],
@@ -45,6 +46,9 @@ test("board: environments in pipeline order, one row per image, each cell with i
   assert.equal(testing.cells["docker.io/library/nginx"]?.rejected, true);
   assert.equal(board.environments[1]!.cells["docker.io/library/nginx"], undefined);
   assert.equal(board.environments[2]!.error, "cannot render environments/production");
+  // The agent's and GitHub's columns pass through to the environment they belong to.
+  assert.equal(board.github, "ok");
+  assert.deepEqual(board.environments.map((e) => [e.openPulls.map((p) => p.number), e.cluster?.ready, e.deployment?.state]), [[[], undefined, undefined], [[9], "True", "success"], [[], undefined, undefined]]);
   assert.doesNotMatch(JSON.stringify(board), /s3cret|x-access-token/);
 });
 

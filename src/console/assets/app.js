@@ -56,9 +56,11 @@ function envHeader(env) {
   const parts = [el("a", { href: `#/env/${encodeURIComponent(env.name)}` }, env.name)];
   if (env.release) parts.push(el("div", { class: "muted" }, `release: ${env.release.phase}${env.release.step ? ` (${env.release.weight}%, step ${env.release.step}/${env.release.steps})` : ""}`));
   if (env.cluster) {
-    parts.push(el("div", { class: "muted" }, `${env.cluster.ready === "True" ? "Ready" : "Not ready"} @ ${(env.cluster.revision ?? "-").slice(0, 7)}`));
+    parts.push(el("div", { class: env.cluster.ready === "True" ? "health ok" : "health bad" }, `${env.cluster.ready === "True" ? "Ready" : "Not ready"} @ ${(env.cluster.revision ?? "-").slice(0, 7)}`));
     if (env.cluster.drift?.length) parts.push(el("div", { class: "rejected" }, `drift reverted: ${env.cluster.drift.length} object(s)`));
   }
+  if (env.deployment) parts.push(el("div", { class: "muted" }, `deployment ${env.deployment.state} @ ${env.deployment.sha.slice(0, 7)}`));
+  for (const pull of env.openPulls ?? []) parts.push(el("div", { class: "pull" }, el("a", { href: pull.url, rel: "noreferrer" }, `#${pull.number}`), ` ${pull.title}`));
   if (env.error) parts.push(el("div", { class: "env-error" }, env.error));
   return el("th", { class: "env", scope: "col", "data-env": env.name }, ...parts);
 }
