@@ -40,6 +40,8 @@ export interface BoardEnvironment {
   openPulls: EnvironmentReport["openPulls"];
   /** canonical repository → cell; an image the environment does not run has no cell. */
   cells: Record<string, BoardCell>;
+  /** Its source runs other digests: the CLI command that opens the promotion PR (the console has no actions yet). */
+  promote?: { from: string; images: string[]; command: string };
 }
 
 export interface BoardImage {
@@ -60,6 +62,8 @@ export interface Board {
 
 export interface TimelineEntry extends LastChange {
   from?: string;
+  /** For every entry but the newest: the CLI command that returns the environment to this commit's pins. */
+  rollbackCommand?: string;
   digests: Array<{ repository: string; short: string }>;
   changes: Array<{ repository: string; from: string; to: string }>;
 }
@@ -103,8 +107,8 @@ function lastChangeFor(history: HistoryEntry[], repository: string): HistoryEntr
 
 export function boardModel(input: {
   revision: string;
-  /** Pipeline order, with each environment's folder. */
-  pipeline: Array<{ name: string; path: string }>;
+  /** Pipeline order, with each environment's folder and source. */
+  pipeline: Array<{ name: string; path: string; promoteFrom?: string }>;
   status: StatusReport;
   /** Environment name → its history, newest first. */
   histories: Record<string, HistoryEntry[]>;
@@ -133,17 +137,26 @@ export function boardModel(input: {
     }
     return env;
   });
+  for (const [i, env] of environments.entries()) {
+    const from = input.pipeline[i]?.promoteFrom;
+    const source = environments.find((e) => e.name === from);
+    if (!from || !source || source.error || env.error) continue;
+    // Only images both run: a promotion never adds a workload to its target.
+    const differ = Object.keys(env.cells).filter((key) => source.cells[key] && source.cells[key]?.digest !== env.cells[key]?.digest);
+    if (differ.length > 0) env.promote = { from, images: differ.map((key) => images.get(key)?.name ?? key), command: `baton promote ${from} ${env.name}` };
+  }
   return { revision: input.revision, github: input.status.github, environments, images: [...images.values()].sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key)) };
 }
 
-export function timelineModel(history: HistoryEntry[], remote?: string): TimelineEntry[] {
-  return history.map((entry) => {
+export function timelineModel(envName: string, history: HistoryEntry[], remote?: string): TimelineEntry[] {
+  return history.map((entry, index) => {
     const out: TimelineEntry = {
       ...lastChangeOf(entry, remote),
       digests: entry.digests.map((d) => ({ repository: d.repository, short: shortDigest(d.digest) })),
       changes: entry.changes.map((c) => ({ repository: c.repository, from: shortDigest(c.from), to: shortDigest(c.to) })),
     };
     if (entry.from) out.from = entry.from;
+    if (index > 0) out.rollbackCommand = `baton rollback ${envName} --to ${entry.commit.slice(0, 12)}`;
     return out;
   });
 }

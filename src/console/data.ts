@@ -58,7 +58,7 @@ export interface EnvironmentPage {
 export async function loadEnvironment(sources: ConsoleSources, name: string, limit = 100): Promise<EnvironmentPage> {
   const env = findEnvironment(await loadPipeline(sources.repo), name);
   const { remote } = await clone(sources.repo);
-  const page: EnvironmentPage = { name: env.name, path: env.path, timeline: timelineModel(await history(sources.repo, name, { limit }), remote) };
+  const page: EnvironmentPage = { name: env.name, path: env.path, timeline: timelineModel(env.name, await history(sources.repo, name, { limit }), remote) };
   if (env.namespace) page.namespace = env.namespace;
   if (env.promoteFrom) page.promoteFrom = env.promoteFrom;
   return page;

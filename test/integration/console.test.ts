@@ -12,6 +12,7 @@ import { startConsole, type RunningConsole } from "../../src/console/server.js";
 import { validateRepo } from "../../src/config/repo.js";
 import { silentLogger } from "../../src/log.js";
 import { BatonError } from "../../src/errors.js";
+import { rollback } from "../../src/promote/rollback.js";
 import type { Board } from "../../src/console/board.js";
 import { chromium, type Browser, type Page } from "playwright-core";
 
@@ -164,6 +165,8 @@ test("in the browser: the board shows each environment's digest; the environment
     assert.deepEqual(digests, [NEW, STAGING, STAGING]);
     assert.equal(await page.locator('tr[data-image="ghcr.io/acme/web"] td .digest').first().textContent(), "aaaaaaa");
     assert.equal(await page.getByRole("link", { name: "#4" }).getAttribute("href"), "https://github.com/acme/config/pull/4");
+    // staging runs another web digest than testing now: the column names the CLI command that promotes it.
+    assert.equal(await page.locator('th.env[data-env="staging"] .promote code').textContent(), "baton promote testing staging");
     const shot = path.join(os.tmpdir(), `baton-console-board-${process.pid}.png`);
     await page.screenshot({ path: shot });
     console.log(`# console screenshot: ${shot}`);
@@ -173,6 +176,12 @@ test("in the browser: the board shows each environment's digest; the environment
     await page.locator("table.timeline").waitFor();
     const commits = await page.locator("table.timeline tbody tr td:nth-child(2)").allTextContents();
     assert.deepEqual(commits, [(await git(repo, "rev-parse", "HEAD")).slice(0, 7), (await git(repo, "rev-parse", "HEAD~1")).slice(0, 7)]);
+    // "Back to here" on the older row is a command that works: it would revert exactly the newer pin.
+    const back = await page.locator("table.timeline tbody tr:nth-child(2) td:last-child code").textContent() ?? "";
+    const [, , env, , to] = back.split(" ");
+    assert.match(back, /^baton rollback testing --to [0-9a-f]{12}$/);
+    const plan = await rollback({ repo, env: env ?? "", ...(to ? { to } : {}), dryRun: true });
+    assert.deepEqual(plan.reverted.map((r) => r.sha), [await git(repo, "rev-parse", "HEAD")]);
   } finally {
     await page.close();
   }

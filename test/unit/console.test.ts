@@ -26,7 +26,7 @@ test("board: environments in pipeline order, one row per image, each cell with i
   };
   const board = boardModel({
     revision: "abc", remote: "https://x-access-token:s3cret@github.com/acme/config.git",
-    pipeline: [{ name: "testing", path: "environments/testing" }, { name: "staging", path: "environments/staging" }, { name: "production", path: "environments/production" }],
+    pipeline: [{ name: "testing", path: "environments/testing" }, { name: "staging", path: "environments/staging", promoteFrom: "testing" }, { name: "production", path: "environments/production", promoteFrom: "staging" }],
     status,
     histories: {
       // Newest first: the promotion changed web; the older commit only created nginx.
@@ -46,6 +46,10 @@ test("board: environments in pipeline order, one row per image, each cell with i
   assert.equal(testing.cells["docker.io/library/nginx"]?.rejected, true);
   assert.equal(board.environments[1]!.cells["docker.io/library/nginx"], undefined);
   assert.equal(board.environments[2]!.error, "cannot render environments/production");
+  // staging runs another web digest than testing: the promote command; nginx only in testing does not count.
+  assert.deepEqual(board.environments[1]!.promote, { from: "testing", images: ["web"], command: "baton promote testing staging" });
+  assert.equal(board.environments[0]!.promote, undefined);
+  assert.equal(board.environments[2]!.promote, undefined, "a broken environment gets no command");
   // The agent's and GitHub's columns pass through to the environment they belong to.
   assert.equal(board.github, "ok");
   assert.deepEqual(board.environments.map((e) => [e.openPulls.map((p) => p.number), e.cluster?.ready, e.deployment?.state]), [[[], undefined, undefined], [[9], "True", "success"], [[], undefined, undefined]]);
@@ -61,8 +65,12 @@ test("PR links come from the remote's web host and path, never its credentials; 
   assert.equal(pullRequestUrl("file:///srv/git/acme/config", 4), undefined);
 });
 
-test("timeline: every history entry with short digests, its kind, source environment and PR link", () => {
-  const rows = timelineModel([entry("m1", [{ repository: WEB, from: D1, to: D2 }], { kind: "promotion", from: "testing", pr: 12, digests: [{ repository: WEB, digest: D2 }] })], "https://github.com/acme/config");
+test("timeline: every history entry with short digests, its kind, source environment, PR link and the rollback command back to it", () => {
+  const older = entry("0123456789abcdef0123", [{ repository: WEB, to: D1 }]);
+  const rows = timelineModel("staging", [entry("m1", [{ repository: WEB, from: D1, to: D2 }], { kind: "promotion", from: "testing", pr: 12, digests: [{ repository: WEB, digest: D2 }] }), older], "https://github.com/acme/config");
+  // Every older entry says how to return to it; the newest is what runs.
+  assert.equal(rows[1]?.rollbackCommand, "baton rollback staging --to 0123456789ab");
+  rows.pop();
   assert.deepEqual(rows, [{
     commit: "m1", author: "Ann", time: "2026-01-01T00:00:00Z", kind: "promotion", subject: "commit m1", pr: 12, prUrl: "https://github.com/acme/config/pull/12", from: "testing",
     digests: [{ repository: WEB, short: "2222222" }], changes: [{ repository: WEB, from: "1111111", to: "2222222" }],

@@ -61,6 +61,7 @@ function envHeader(env) {
   }
   if (env.deployment) parts.push(el("div", { class: "muted" }, `deployment ${env.deployment.state} @ ${env.deployment.sha.slice(0, 7)}`));
   for (const pull of env.openPulls ?? []) parts.push(el("div", { class: "pull" }, el("a", { href: pull.url, rel: "noreferrer" }, `#${pull.number}`), ` ${pull.title}`));
+  if (env.promote) parts.push(el("div", { class: "promote" }, `${env.promote.images.join(", ")} differs from ${env.promote.from}: `, el("code", {}, env.promote.command)));
   if (env.error) parts.push(el("div", { class: "env-error" }, env.error));
   return el("th", { class: "env", scope: "col", "data-env": env.name }, ...parts);
 }
@@ -83,13 +84,14 @@ function renderEnvironment(env) {
     el("td", { class: "kind" }, t.kind + (t.from ? ` from ${t.from}` : "")),
     el("td", {}, prLink(t) ?? "–"),
     el("td", {}, t.changes.map((c) => `${c.repository.split("/").pop()} ${c.from} → ${c.to}`).join(", ")),
-    el("td", {}, t.subject)));
+    el("td", {}, t.subject),
+    el("td", {}, t.rollbackCommand ? el("code", {}, t.rollbackCommand) : "current")));
   main.replaceChildren(
     el("p", {}, el("a", { href: "#/" }, "← board")),
     el("h1", {}, `${env.name} `, el("span", { class: "muted" }, env.path)),
     rows.length === 0 ? el("p", { class: "muted" }, "No commit has changed this environment's images yet.")
       : el("table", { class: "timeline" },
-        el("thead", {}, el("tr", {}, ...["When", "Commit", "Author", "Kind", "PR", "Change", "Subject"].map((h) => el("th", { scope: "col" }, h)))),
+        el("thead", {}, el("tr", {}, ...["When", "Commit", "Author", "Kind", "PR", "Change", "Subject", "Back to here"].map((h) => el("th", { scope: "col" }, h)))),
         el("tbody", {}, ...rows)));
 }
 
