@@ -69,6 +69,7 @@ export const ERROR_CODES = [
   // the agent's tenancy guards
   "OWNERSHIP_CONFLICT",
   "SCOPE_FORBIDDEN",
+  "KUBE_FORBIDDEN",
   // git / github / kube / agent
   "GIT_FAILED",
   "GIT_URL_NOT_ALLOWED",

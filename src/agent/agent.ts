@@ -41,7 +41,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const metrics = new Metrics();
   const controller = new Controller(
     { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
-      tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects } },
+      tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects, ...(config.defaultServiceAccount ? { defaultServiceAccount: config.defaultServiceAccount } : {}) } },
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs },
     log,
   );

@@ -44,6 +44,8 @@ export const AgentConfigSchema = z.object({
   promoterSchedule: z.string().default("*/5 * * * *").refine((s) => validateCron(s), "is not a cron expression"),
   /** Refuse objects outside each Environment's namespaces, and cluster-scoped kinds it does not list. */
   noCrossNamespaceObjects: z.boolean().default(false),
+  /** Impersonate this ServiceAccount (in the Environment's namespace) for Environments that name none: impersonation for all. */
+  defaultServiceAccount: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a ServiceAccount name").optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 

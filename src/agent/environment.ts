@@ -35,6 +35,8 @@ export const EnvironmentSpecSchema = z.object({
   allowedNamespaces: z.array(z.string().regex(DNS_LABEL, "must be a namespace name")).optional(),
   /** Cluster-scoped kinds this Environment may write, e.g. [{group: "", kind: Namespace}]. Setting it restricts the Environment. */
   allowedClusterResources: z.array(z.object({ group: z.string(), kind: z.string().min(1) }).strict()).optional(),
+  /** Every read, write and prune for this Environment impersonates this ServiceAccount of the Environment's namespace. */
+  serviceAccountName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a ServiceAccount name").max(253).optional(),
   suspend: z.boolean().default(false),
   /** On this Environment's own objects, take over fields another server-side applier owns (never another owner's object: that is baton.dev/adopt). */
   force: z.boolean().default(false),

@@ -19,6 +19,7 @@ import { inventoryKey, type InventoryEntry } from "../kube/inventory.js";
 import { ResourceManager, type ChangeSetEntry } from "../kube/manager.js";
 import type { Owner } from "../kube/ownership.js";
 import { environmentScope, scopeViolations } from "../kube/scope.js";
+import { accessProblems } from "../kube/access.js";
 import { describePlan } from "../kube/plan.js";
 import { planAgainstCluster, renderForCluster } from "../kube/planner.js";
 import { sleep } from "../util/pool.js";
@@ -43,8 +44,8 @@ export interface ReconcileDeps {
   signal?: AbortSignal;
   /** Accept http:// config repo URLs (`--allow-insecure-http`). */
   allowInsecureHttp?: boolean;
-  /** Agent-wide tenancy guards (flags): `--no-cross-namespace-objects`. */
-  tenancy?: { noCrossNamespaceObjects: boolean };
+  /** Agent-wide tenancy guards (flags): `--no-cross-namespace-objects`, `--default-service-account`. */
+  tenancy?: { noCrossNamespaceObjects: boolean; defaultServiceAccount?: string };
   /** Deadline and size cap of each git operation (the signal above is added to them). */
   git?: { timeoutMs?: number; maxBytes?: number };
 }
@@ -99,10 +100,10 @@ const STALLING_CODES = new Set(["PIPELINE_SCHEMA", "PIPELINE_UNKNOWN_ENV", "PIPE
   "RELEASE_SCHEMA", "RELEASE_MISMATCH", "STRATEGY_ROUTE_NOT_FOUND", "STRATEGY_NO_WORKLOAD", "STRATEGY_UNSUPPORTED",
   "PATH_TRAVERSAL", "SYMLINK_ESCAPE", "FILE_TOO_LARGE", "TOO_MANY_FILES", "YAML_SYNTAX", "YAML_ALIAS_LIMIT", "YAML_TOO_DEEP", "YAML_TOO_MANY_DOCUMENTS", "YAML_TOO_MANY_NODES", "YAML_TOO_MANY_LINES", "YAML_SCALAR_TOO_LONG", "YAML_AMBIGUOUS", "YAML_UNSUPPORTED_TAG", "YAML_CONTROL_CHARACTER", "FILE_NOT_UTF8", "ENV_DIR_NOT_FOUND", "OBJECT_NOT_A_MAP",
   "OBJECT_MISSING_FIELD", "OBJECT_INVALID_NAME", "OBJECT_DUPLICATE", "GIT_URL_NOT_ALLOWED", "KUSTOMIZE_FAILED", "KUSTOMIZE_REMOTE", "KUSTOMIZE_UNSUPPORTED", "PIN_NO_DIGEST", "PIN_LATEST", "PIN_BAD_DIGEST",
-  "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND", "OWNERSHIP_CONFLICT", "SCOPE_FORBIDDEN"]);
+  "PIN_BAD_REFERENCE", "PIN_CONFLICT", "KUBE_UNKNOWN_KIND", "OWNERSHIP_CONFLICT", "SCOPE_FORBIDDEN", "KUBE_FORBIDDEN"]);
 
 /** Ready reasons of the tenancy guards, so `kubectl get environments` says which guard stopped it. */
-const GUARD_REASONS: Partial<Record<string, string>> = { OWNERSHIP_CONFLICT: "OwnershipConflict", SCOPE_FORBIDDEN: "ScopeForbidden" };
+const GUARD_REASONS: Partial<Record<string, string>> = { OWNERSHIP_CONFLICT: "OwnershipConflict", SCOPE_FORBIDDEN: "ScopeForbidden", KUBE_FORBIDDEN: "Forbidden" };
 
 export async function reconcileEnvironment(deps: ReconcileDeps, env: EnvironmentObject): Promise<ReconcileResult> {
   const now = deps.now ?? (() => new Date());
@@ -172,7 +173,11 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     return fail(e);
   }
   const owner: Owner = { namespace, name };
-  const manager = new ResourceManager(deps.client, { concurrency: deps.concurrency, force: spec.force });
+  // Flux's model: the agent reads its Environment and the git Secret and writes status and Events as
+  // itself; every read, write and prune of the Environment's objects impersonates its ServiceAccount.
+  const serviceAccount = spec.serviceAccountName ?? deps.tenancy?.defaultServiceAccount;
+  const kube = serviceAccount ? deps.client.impersonating(`system:serviceaccount:${namespace}:${serviceAccount}`) : deps.client;
+  const manager = new ResourceManager(kube, { concurrency: deps.concurrency, force: spec.force });
   try {
     // 1. Fetch (one request when nothing moved).
     // Limits of every git request of this run; the term's signal cancels them when leadership ends.
@@ -203,6 +208,10 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     const { desired, plan, conflicts } = await planAgainstCluster(manager, rendered.objects, { owner, previous, ...(spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}) });
     if (conflicts.length > 0) throw new BatonErrors(conflicts);
     log.info({ revision, action: "plan" }, describePlan(plan));
+    // Every write and delete of the plan, asked of the API server as the identity that will make it.
+    const pruning = spec.prune && envSpec.prune;
+    const denied = await accessProblems(kube, pruning ? plan : { ...plan, prune: [] }, deps.concurrency);
+    if (denied.length > 0) throw new BatonErrors(denied);
 
     // A new revision becomes a GitHub Deployment (when configured); its status follows the health check.
     const deploys = plan.objects.some((o) => o.action !== "unchanged") || plan.prune.length > 0 || !env.status?.lastAppliedRevision;
@@ -230,7 +239,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     // Until the prune succeeded, the objects it must delete stay in the inventory, so a failed prune is retried.
     const pending = new Set(plan.prune.map(inventoryKey));
     status.inventory = { entries: [...inventory, ...previous.filter((e) => pending.has(e.id))] };
-    if (spec.prune && envSpec.prune) {
+    if (pruning) {
       const pruned = await manager.prune(owner, plan.prune, desired.map((d) => d.id));
       changes.push(...pruned);
       // A prune a guard held back (a Namespace still in use, a CRD with resources) is retried next time.

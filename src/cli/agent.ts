@@ -25,6 +25,7 @@ export function registerAgent(program: Command): void {
     .option("--promoter-schedule <cron>", "when the promoter runs (node-cron syntax)", "*/5 * * * *")
     .option("--allow-insecure-http", "accept http:// config repo URLs (local development only; production repos must be https://)")
     .option("--no-cross-namespace-objects", "refuse objects outside an Environment's namespace, targetNamespace and spec.allowedNamespaces, and cluster-scoped kinds it does not list in spec.allowedClusterResources")
+    .option("--default-service-account <name>", "impersonate this ServiceAccount (in the Environment's namespace) for Environments without spec.serviceAccountName: impersonation for all")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", process.env.BATON_LOG_LEVEL ?? "info")
     .action(async (raw: Record<string, unknown>) => {
       // commander reads `--no-cross-namespace-objects` as the negation of a `crossNamespaceObjects` option.

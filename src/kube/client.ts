@@ -93,7 +93,7 @@ export class KubeClient {
    * hands its reconciles a view bound to the leadership term (see withSignal), so a deposed leader
    * cannot write another byte.
    */
-  constructor(kc: KubeConfig | Transport, options: ClientOptions = {}, private readonly signal?: AbortSignal) {
+  constructor(kc: KubeConfig | Transport, options: ClientOptions = {}, private readonly signal?: AbortSignal, readonly impersonatedUser?: string) {
     this.t = kc instanceof Transport ? kc : new Transport(kc, options);
   }
 
@@ -103,7 +103,22 @@ export class KubeClient {
 
   /** The same client (pool, credentials, discovery) whose every request is cancelled when `signal` aborts. */
   withSignal(signal: AbortSignal): KubeClient {
-    return new KubeClient(this.t, {}, this.signal ? AbortSignal.any([this.signal, signal]) : signal);
+    return new KubeClient(this.t, {}, this.signal ? AbortSignal.any([this.signal, signal]) : signal, this.impersonatedUser);
+  }
+
+  /**
+   * The same client (pool, credentials, discovery, signal) whose every request impersonates `user`, e.g.
+   * `system:serviceaccount:team-a:deployer`: the API server authorises each request as that user (and
+   * adds a ServiceAccount's groups by itself).
+   */
+  impersonating(user: string): KubeClient {
+    return new KubeClient(this.t, {}, this.signal, user);
+  }
+
+  /** Who the API server sees, for messages: `ServiceAccount team-a/deployer`, or the agent itself. */
+  describeIdentity(): string {
+    const sa = /^system:serviceaccount:([^:]+):(.+)$/.exec(this.impersonatedUser ?? "");
+    return sa ? `ServiceAccount ${sa[1]}/${sa[2]}` : this.impersonatedUser ? `user ${this.impersonatedUser}` : "the agent";
   }
 
   /**
@@ -146,6 +161,7 @@ export class KubeClient {
     const payload = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
     const headers: Record<string, string> = { Accept: accept, ...(t.baseOptions.headers as Record<string, string> | undefined) };
     if (t.options.userAgent) headers["User-Agent"] = t.options.userAgent;
+    if (this.impersonatedUser) headers["Impersonate-User"] = this.impersonatedUser;
     if (payload) {
       headers["Content-Type"] = contentType;
       headers["Content-Length"] = String(payload.length);
@@ -321,9 +337,10 @@ export class KubeClient {
 export function describeKubeError(e: unknown, id?: ObjectId): BatonError {
   if (e instanceof BatonError) return e;
   const message = e instanceof Error ? e.message : String(e);
-  return new BatonError("KUBE_FAILED", message, {
+  const forbidden = e instanceof KubeApiError && e.status === 403;
+  return new BatonError(forbidden ? "KUBE_FORBIDDEN" : "KUBE_FAILED", message, {
     ...(id ? { object: formatId(id) } : {}),
-    hint: e instanceof KubeApiError && e.status === 403 ? "grant the agent's ServiceAccount this permission (see the chart's RBAC)" : "check the API server and the object",
+    hint: forbidden ? "grant the identity in the message this permission (the agent's ServiceAccount: the chart's RBAC; an impersonated ServiceAccount: a RoleBinding in its namespace)" : "check the API server and the object",
     cause: e,
   });
 }

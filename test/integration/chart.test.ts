@@ -32,6 +32,8 @@ function tokenKubeConfig(token: string): KubeConfig {
   return kc;
 }
 
+const rulesOf = (objects: KubeObject[]) => (objects.find((o) => o.kind === "ClusterRole")?.rules ?? []) as Array<{ verbs: string[] }>;
+
 test("helm lint passes and templates render for default and non-default values; bad values are rejected", async () => {
   await helm("lint", chart);
   const defaults = await template("baton-system", {});
@@ -62,6 +64,17 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.ok(args?.args.includes("--no-cross-namespace-objects"));
   assert.ok(!((deploy.spec.template.spec.containers[0]?.args ?? []) as string[]).includes("--no-cross-namespace-objects"), "off by default");
   assert.match(args?.image ?? "", /@sha256:a{64}$/);
+
+  // Multi-tenant lockdown: the agent may impersonate ServiceAccounts and read git Secrets, and manage no object itself.
+  const locked = await template("baton-system", { defaultServiceAccount: "deployer", agent: { noCrossNamespaceObjects: true } });
+  const rules = (locked.find((o) => o.kind === "ClusterRole")?.rules ?? []) as Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }>;
+  assert.deepEqual(rules.find((r) => r.verbs.includes("impersonate")), { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["impersonate"] });
+  assert.deepEqual(rules.flatMap((r) => r.resources).filter((r) => ["configmaps", "deployments", "namespaces", "roles", "rolebindings"].includes(r)), [], "no managed resources for the agent itself");
+  assert.deepEqual(rules.find((r) => r.resources.includes("secrets"))?.verbs, ["get"]);
+  const lockedArgs = (locked.find((o) => o.kind === "Deployment")?.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]?.args ?? [];
+  assert.ok(lockedArgs.includes("--default-service-account=deployer") && lockedArgs.includes("--no-cross-namespace-objects"));
+  assert.ok(!rulesOf(defaults).some((r) => r.verbs.includes("impersonate")), "no impersonation without lockdown");
+  await assert.rejects(template("baton-system", { defaultServiceAccount: "Not A Name" }), /defaultServiceAccount/);
 
   await assert.rejects(template("baton-system", { rbac: { mode: "everywhere" } }), /rbac\/mode/);
   await assert.rejects(template("baton-system", { replicaCount: "two" }), /replicaCount/);

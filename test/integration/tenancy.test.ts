@@ -1,7 +1,8 @@
 // Safe on a shared cluster, on the real control plane with one fixture and one agent for every case:
 // ownership (another Environment's object, a Helm-owned object, another tool's object, adoption,
-// spec.force), prune guards (a Namespace and a CRD removed from git while still in use), and namespace
-// discipline (another namespace and a cluster-scoped object, under --no-cross-namespace-objects).
+// spec.force), prune guards (a Namespace and a CRD removed from git while still in use), namespace
+// discipline (another namespace and a cluster-scoped object, under --no-cross-namespace-objects) and
+// impersonation (--default-service-account, spec.serviceAccountName, the access preflight).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { agentFixture, isReady, readyCondition, type AgentFixture } from "../support/agent-fixture.js";
@@ -14,6 +15,7 @@ const A = "environments/a";
 const B = "environments/b";
 const G = "environments/guards";
 const S = "environments/scoped";
+const I = "environments/imp";
 
 const cm = (name: string, data: Record<string, string>, meta = ""): string =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${meta}data:\n${Object.entries(data).map(([k, v]) => `  ${k}: "${v}"`).join("\n")}\n`;
@@ -220,4 +222,42 @@ test("namespace discipline: with --no-cross-namespace-objects, another namespace
   } finally {
     await f.client.delete({ group: "rbac.authorization.k8s.io", version: "v1", kind: "ClusterRole", name: clusterRole }).catch(() => undefined);
   }
+});
+
+test("impersonation: every write is made as the Environment's ServiceAccount; a missing permission names the object and nothing is applied", async () => {
+  const nsI = `${f.namespace}-i`;
+  extraNamespaces.push(nsI);
+  const rbac = "rbac.authorization.k8s.io/v1";
+  await f.client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: nsI } });
+  // The agent's default ServiceAccount may manage ConfigMaps and only read Deployments.
+  await f.client.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "deployer", namespace: nsI } });
+  await f.client.create({ apiVersion: rbac, kind: "Role", metadata: { name: "deployer", namespace: nsI }, rules: [
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] },
+    { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch"] },
+  ] });
+  await f.client.create({ apiVersion: rbac, kind: "RoleBinding", metadata: { name: "deployer", namespace: nsI }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "deployer" }, subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: nsI }] });
+  const deployment = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: imp-web\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {app: imp-web}\n  template:\n    metadata:\n      labels: {app: imp-web}\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web@sha256:${"1".repeat(64)}\n`;
+  const both = await f.repo.commit({ [`${I}/config.yaml`]: cm("imp-config", { A: "1" }), [`${I}/deploy.yaml`]: deployment }, "imp");
+  const locked = await f.startAgent({ namespace: nsI, defaultServiceAccount: "deployer" });
+  const create = (name: string, spec: Record<string, unknown> = {}) => f.client.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name, namespace: nsI }, spec: { url: f.repo.url, path: I, targetNamespace: nsI, interval: "1h", timeout: "60s", ...spec } });
+  await create("imp");
+  // spec.serviceAccountName wins over the default: an account without any grant may not even read.
+  await create("nobody", { serviceAccountName: "nobody" });
+
+  // 1. The default ServiceAccount may not write Deployments: the reconcile names the object and the
+  //    ServiceAccount, and applies nothing, not even the ConfigMap it may write.
+  const env = await waitForEnv(nsI, "imp", "forbidden", (e) => e.status?.lastAttemptedRevision === both && readyCondition(e)?.status === "False");
+  assert.equal(readyCondition(env)?.reason, "Forbidden");
+  assert.match(readyCondition(env)?.message ?? "", new RegExp(`forbidden: ServiceAccount ${nsI}/deployer may not (patch|create) deployments\\.apps in namespace ${nsI}, needed for apps/v1 Deployment ${nsI}/imp-web; nothing was applied`));
+  assert.equal(await configMap(nsI, "imp-config"), undefined, "nothing is half-applied");
+  const nobody = await waitForEnv(nsI, "nobody", "forbidden", (e) => e.status?.lastAttemptedRevision === both && readyCondition(e)?.status === "False");
+  assert.equal(readyCondition(nobody)?.reason, "Forbidden");
+  assert.match(readyCondition(nobody)?.message ?? "", new RegExp(`system:serviceaccount:${nsI}:nobody`));
+
+  // 2. Without the Deployment, the ServiceAccount's rights are enough: applied as the ServiceAccount.
+  await f.client.delete({ group: "baton.dev", version: "v1alpha1", kind: ENV_KIND, namespace: nsI, name: "nobody" });
+  const allowed = await f.repo.commit({ [`${I}/deploy.yaml`]: null }, "configmaps only");
+  locked.controller.trigger(`${nsI}/imp`, "test");
+  await waitForEnv(nsI, "imp", "Ready as the ServiceAccount", (e) => isReady(e, allowed));
+  assert.deepEqual(await dataOf(nsI, "imp-config"), { A: "1" });
 });

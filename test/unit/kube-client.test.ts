@@ -66,3 +66,28 @@ test("a client bound to a signal sends nothing once it aborted, and cancels what
     await hang.close();
   }
 });
+
+test("an impersonating view sends Impersonate-User on every request, keeps the signal, and leaves the client as it was", async () => {
+  const seen: Array<string | undefined> = [];
+  const echo = await server((req, res) => {
+    seen.push(req.headers["impersonate-user"] as string | undefined);
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end("{}");
+  });
+  const base = new KubeClient(kubeConfig(echo.url));
+  const term = new AbortController();
+  const view = base.withSignal(term.signal).impersonating("system:serviceaccount:team-a:deployer");
+  try {
+    await view.request("GET", "/api/v1/namespaces/team-a/configmaps");
+    await view.withSignal(new AbortController().signal).request("PATCH", "/api/v1/namespaces/team-a/configmaps/x", {});
+    await base.request("GET", "/api/v1/namespaces");
+    assert.deepEqual(seen, ["system:serviceaccount:team-a:deployer", "system:serviceaccount:team-a:deployer", undefined]);
+    assert.equal(view.describeIdentity(), "ServiceAccount team-a/deployer");
+    assert.equal(base.describeIdentity(), "the agent");
+    term.abort(new Error("leadership lost"));
+    await assert.rejects(view.request("GET", "/api/v1/namespaces"), /leadership lost/);
+  } finally {
+    base.close();
+    await echo.close();
+  }
+});

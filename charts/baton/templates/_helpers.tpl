@@ -39,9 +39,21 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
+{{- if .Values.defaultServiceAccount }}
+# Impersonation for all: the agent writes no Environment's objects as itself, only as the ServiceAccount
+# each Environment names (or defaultServiceAccount), so those ServiceAccounts' RBAC is the limit.
+- apiGroups: [""]
+  resources: [serviceaccounts]
+  verbs: [impersonate]
+# The git credentials Secret (spec.secretRef) is read by the agent itself, as Flux's source-controller does.
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get]
+{{- else }}
 {{- range .Values.rbac.managedResources }}
 - apiGroups: {{ toJson .apiGroups }}
   resources: {{ toJson .resources }}
   verbs: [get, list, watch, create, patch, update, delete]
+{{- end }}
 {{- end }}
 {{- end -}}
