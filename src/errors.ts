@@ -70,6 +70,9 @@ export const ERROR_CODES = [
   "OWNERSHIP_CONFLICT",
   "SCOPE_FORBIDDEN",
   "KUBE_FORBIDDEN",
+  // environment boundaries in the config repo
+  "ENV_OVERLAP",
+  "OBJECT_FOREIGN_NAMESPACE",
   // git / github / kube / agent
   "GIT_FAILED",
   "GIT_URL_NOT_ALLOWED",

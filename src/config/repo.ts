@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
 import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
 import { formatId } from "./objects.js";
+import { folderOverlaps, foreignNamespaceObjects, insideEnvironmentFolder } from "./boundaries.js";
 import { environmentDir, renderEnvironment, type Rendered, type RenderOptions } from "./render.js";
 import { renderRelease } from "../release/render.js";
 
@@ -51,12 +52,13 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
   } catch (e) {
     return { ok: false, environments: [], errors: asErrors(e) };
   }
-  const errors: BatonError[] = [];
+  const errors: BatonError[] = await folderOverlaps(repoDir, pipeline, undefined, options.limits);
   const environments: EnvironmentReport[] = [];
   for (const [envIndex, env] of pipeline.environments.entries()) {
     try {
       const rendered = await renderEnvironment(repoDir, env, options);
       const { pins, problems } = readPins(rendered.objects, env);
+      problems.push(...foreignNamespaceObjects(rendered.objects, env, pipeline));
       errors.push(...problems);
       if (problems.length > 0) continue;
       const ignored = rendered.mode === "plain" ? await listIgnoredFiles(repoDir, await environmentDir(repoDir, env), options.limits) : [];
@@ -67,7 +69,15 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
       errors.push(...asErrors(e));
     }
   }
-  return { ok: errors.length === 0, environments, errors };
+  // Environments that can change each other make the whole repo unsafe to promote from.
+  const crossEnvironment = errors.some((e) => e.code === "ENV_OVERLAP" || e.code === "OBJECT_FOREIGN_NAMESPACE");
+  return { ok: errors.length === 0, environments: crossEnvironment ? [] : environments, errors };
+}
+
+/** Refuses to act on an environment whose folder overlaps another's (pin and promote targets). */
+export async function assertOwnFolder(repoDir: string, pipeline: Pipeline, env: string, limits: Limits = DEFAULT_LIMITS): Promise<void> {
+  const problems = await folderOverlaps(repoDir, pipeline, env, limits);
+  if (problems.length > 0) throw new BatonErrors(problems);
 }
 
 /** Renders an environment and returns its pins; policy violations throw (nothing is promoted from a bad env). */
@@ -78,11 +88,17 @@ export async function environmentPins(repoDir: string, env: PipelineEnvironment,
   return { rendered, pins };
 }
 
-/** The YAML files of an environment's own folder: the only files a promotion into it may edit. */
+/**
+ * The YAML files of an environment's own folder: the only files a promotion into it may edit. A file
+ * that is a symlink to somewhere else is left out, so an edit never writes through it into another folder.
+ */
 export async function readEnvironmentFiles(repoDir: string, env: PipelineEnvironment, limits: Limits = DEFAULT_LIMITS): Promise<SourceFile[]> {
   const dir = await environmentDir(repoDir, env);
   const files: SourceFile[] = [];
-  for (const file of await listYamlFiles(repoDir, dir, limits)) files.push({ path: relativeToRepo(repoDir, file), text: await readLimited(repoDir, file, limits) });
+  for (const file of await listYamlFiles(repoDir, dir, limits)) {
+    const relative = relativeToRepo(repoDir, file);
+    if (await insideEnvironmentFolder(repoDir, env, relative)) files.push({ path: relative, text: await readLimited(repoDir, file, limits) });
+  }
   return files;
 }
 
@@ -117,6 +133,7 @@ export function selectImages(pins: PinSet, selectors: string[] | undefined): Pin
 export async function planPromotion(repoDir: string, pipeline: Pipeline, from: string, to: string, options: { images?: string[] } & RenderOptions = {}): Promise<PromotionPlan> {
   const source = findEnvironment(pipeline, from);
   const target = findEnvironment(pipeline, to);
+  await assertOwnFolder(repoDir, pipeline, to, options.limits);
   const { pins: sourcePins } = await environmentPins(repoDir, source, options);
   const want = selectImages(sourcePins, options.images);
   const { pins: targetPins } = await environmentPins(repoDir, target, options);
@@ -156,6 +173,7 @@ export function parsePinArgument(arg: string): Pin & { name: string } {
 /** The edits that pin freshly built images into an environment (CI's entry point). */
 export async function planPin(repoDir: string, pipeline: Pipeline, envName: string, pins: Pin[], limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
   const env = findEnvironment(pipeline, envName);
+  await assertOwnFolder(repoDir, pipeline, envName, limits);
   // The same reading as validate (YAML 1.1/1.2 meaning, bounds, objects): pin must not carry a file
   // forward that kubectl would read differently. Digest policy is not checked: a pin is how it is met.
   await renderEnvironment(repoDir, env, { limits });
