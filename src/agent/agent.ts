@@ -13,7 +13,7 @@ import { EventRecorder } from "./events.js";
 import { defaultTimings, LeaderElector, systemClock, type Clock } from "./leader.js";
 import { Metrics } from "./metrics.js";
 import { readiness } from "./readiness.js";
-import { createAgentServer } from "./server.js";
+import { createAgentServer, createMetricsServer } from "./server.js";
 import { startPromoter } from "./promoter.js";
 
 export interface RunningAgent {
@@ -21,6 +21,7 @@ export interface RunningAgent {
   client: KubeClient;
   metrics: Metrics;
   port: number;
+  metricsPort: number;
   isLeader(): boolean;
   stop(): Promise<void>;
 }
@@ -68,16 +69,27 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
     }),
     onPush: (event) => controller.handlePush(event),
   });
-  await new Promise<void>((resolve) => server.listen(config.port, config.bindAddress, resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : config.port;
+  const metricsServer = createMetricsServer(metrics);
+  const listen = async (s: ReturnType<typeof createMetricsServer>, wanted: number) => {
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(wanted, config.bindAddress, () => {
+        s.off("error", reject);
+        resolve();
+      });
+    });
+    const address = s.address();
+    return typeof address === "object" && address ? address.port : wanted;
+  };
+  const port = await listen(server, config.port);
+  const metricsPort = await listen(metricsServer, config.metricsPort ?? (config.port === 0 ? 0 : config.port + 1));
   if (leader) leader.start();
   else controller.start();
   const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace) : undefined;
-  log.info({ port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
+  log.info({ port, metricsPort, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
   let stopped = false;
   return {
-    controller, client, metrics, port,
+    controller, client, metrics, port, metricsPort,
     isLeader: () => (leader ? leader.isLeader() : true),
     async stop() {
       if (stopped) return;
@@ -85,6 +97,8 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
       await promoter?.stop();
       server.close();
       server.closeAllConnections();
+      metricsServer.close();
+      metricsServer.closeAllConnections();
       await controller.stop();
       await leader?.stop();
       client.close();

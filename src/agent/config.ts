@@ -21,6 +21,8 @@ export const AgentConfigSchema = z.object({
   namespace: z.string().optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   bindAddress: z.string().default("0.0.0.0"),
+  /** Port for /metrics, apart from the webhook's; default: port + 1 (0 when port is 0: any free port). */
+  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
   cacheDir: z.string().default(path.join(os.tmpdir(), "baton-cache")),
   concurrency: z.coerce.number().int().min(1).max(64).default(8),
   leaderElect: z.boolean().default(true),

@@ -1,8 +1,12 @@
 // Drift: a manual `kubectl set image`-style edit is reverted at the next interval and reported.
-// Webhook: a signed GitHub push reconciles at once; a bad signature gets 401 and triggers nothing.
+// Webhook: a signed GitHub push reconciles at once; a bad signature gets 401 and triggers nothing, and a
+// flood of them is logged rate-limited; a replayed delivery is ignored; /metrics is on its own port.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
 
@@ -33,33 +37,50 @@ test("a signed push webhook reconciles immediately; a bad signature is rejected"
   const f = await agentFixture("webhook", underPath(P, webApp(IMAGE)));
   try {
     await f.createEnvironment("staging", { path: P, interval: "1h" });
-    const agent = await f.startAgent({ webhookSecret: "hook-secret" });
+    const agent = await f.startAgent({ webhookSecret: "hook-secret", logLevel: "warn" });
     const first = await f.repo.git("rev-parse", "HEAD");
     await f.waitForEnvironment("staging", "Ready", (e) => isReady(e, first));
     const next = `ghcr.io/acme/web@${digest("webhook-next")}`;
     const pushed = await f.repo.commit({ [`${P}/deploy.yaml`]: webApp(next)["deploy.yaml"] as string }, "promote");
     const body = JSON.stringify({ ref: "refs/heads/main", after: pushed, repository: { clone_url: f.repo.url, full_name: "acme/config" } });
-    const post = (signature: string | undefined) => fetch(`http://127.0.0.1:${agent.port}/webhook`, {
-      method: "POST", body, headers: { "Content-Type": "application/json", "X-GitHub-Event": "push", ...(signature ? { "X-Hub-Signature-256": signature } : {}) },
+    const post = (signature: string | undefined, delivery = "d-1") => fetch(`http://127.0.0.1:${agent.port}/webhook`, {
+      method: "POST", body, headers: { "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery, ...(signature ? { "X-Hub-Signature-256": signature } : {}) },
     });
 
     const unsigned = await post(undefined);
     assert.equal(unsigned.status, 401);
     const wrong = await post(`sha256=${createHmac("sha256", "not-the-secret").update(body).digest("hex")}`);
     assert.equal(wrong.status, 401);
+    const flood = await Promise.all(Array.from({ length: 40 }, (_, i) => post(`sha256=${createHmac("sha256", `wrong-${i}`).update(body).digest("hex")}`, `flood-${i}`).then((r) => r.status)));
+    assert.deepEqual([...new Set(flood)], [401]);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await f.environment("staging"))?.status?.lastAttemptedRevision, first, "a rejected webhook triggers nothing");
 
-    const ok = await post(`sha256=${createHmac("sha256", "hook-secret").update(body).digest("hex")}`);
+    const signed = `sha256=${createHmac("sha256", "hook-secret").update(body).digest("hex")}`;
+    const ok = await post(signed);
     assert.equal(ok.status, 202);
     assert.deepEqual(await ok.json(), { triggered: [`${f.namespace}/staging`] });
+    // A replayed delivery triggers nothing, also under a fresh delivery id (the signature covers only the body).
+    for (const delivery of ["d-1", "d-2"]) {
+      const replay = await post(signed, delivery);
+      assert.equal(replay.status, 200);
+      assert.equal(await replay.text(), "duplicate delivery ignored\n");
+    }
     await f.waitForEnvironment("staging", "pushed revision Ready", (e) => isReady(e, pushed), 20_000);
     assert.equal(await f.deploymentImage("web"), next);
 
     const health = await fetch(`http://127.0.0.1:${agent.port}/healthz`);
     assert.equal(health.status, 200);
-    const metrics = await (await fetch(`http://127.0.0.1:${agent.port}/metrics`)).text();
+    assert.equal((await fetch(`http://127.0.0.1:${agent.port}/metrics`)).status, 404, "metrics are not served next to the webhook");
+    assert.notEqual(agent.metricsPort, agent.port);
+    const metrics = await (await fetch(`http://127.0.0.1:${agent.metricsPort}/metrics`)).text();
     assert.match(metrics, /baton_last_applied_revision_timestamp_seconds\{environment="[^"]+"\} \d+/);
+
+    // 42 bad signatures and 2 replays, all within seconds: a few log lines (one per 10 s window), not 44.
+    const logFile = path.join(os.tmpdir(), "baton-last-cluster-logs", `agent-${f.namespace}-0.log`);
+    const rejected = (await fs.readFile(logFile, "utf8")).split("\n").filter((l) => l.includes("rejected webhook"));
+    assert.ok(rejected.length >= 1 && rejected.length <= 4, `rejections logged ${rejected.length} times:\n${rejected.join("\n")}`);
+    assert.ok(!rejected.join("\n").includes("hook-secret"));
   } finally {
     await f.cleanup();
   }

@@ -49,13 +49,16 @@ test("helm lint passes and templates render for default and non-default values; 
 
   const custom = await template("baton-system", {
     replicaCount: 1, agent: { renewDeadline: "8s", retryPeriod: "1500ms", gitTimeout: "2m", gitMaxBytes: 1048576, noCrossNamespaceObjects: true }, rbac: { mode: "namespaced", namespaces: ["team-a", "team-b"] }, webhook: { secret: "s", ingress: { enabled: true, host: "hooks.example.com" } },
-    serviceMonitor: { enabled: true }, image: { digest: `sha256:${"a".repeat(64)}` }, environments: [{ name: "staging", namespace: "team-a", spec: { url: "https://git.example.com/c.git", path: "environments/staging" } }],
+    serviceMonitor: { enabled: true }, networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] }, image: { digest: `sha256:${"a".repeat(64)}` }, environments: [{ name: "staging", namespace: "team-a", spec: { url: "https://git.example.com/c.git", path: "environments/staging" } }],
   });
   const customKinds = custom.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}`).sort();
   assert.ok(customKinds.includes("Role/team-a") && customKinds.includes("Role/team-b"));
   assert.ok(!customKinds.some((k) => k.startsWith("ClusterRole")), "namespaced mode creates no ClusterRole");
   assert.ok(customKinds.includes("Ingress/baton-system") && customKinds.includes("ServiceMonitor/baton-system") && customKinds.includes("Environment/team-a") && customKinds.includes("Secret/baton-system"));
   assert.ok(!customKinds.some((k) => k.startsWith("PodDisruptionBudget")), "no PDB for a single replica");
+  const policy = custom.find((o) => o.kind === "NetworkPolicy")?.spec as { ingress: Array<{ ports: Array<{ port: string }>; from?: unknown[] }> } | undefined;
+  assert.deepEqual(policy?.ingress.map((r) => [r.ports[0]?.port, r.from?.length ?? "any"]), [["http", "any"], ["metrics", 1]], "webhook from anywhere, metrics only from the monitoring namespace");
+  assert.equal((custom.find((o) => o.kind === "ServiceMonitor")?.spec as { endpoints: Array<{ port: string }> }).endpoints[0]?.port, "metrics");
   const args = ((custom.find((o) => o.kind === "Deployment")?.spec as { template: { spec: { containers: Array<{ args: string[]; image: string }> } } }).template.spec.containers[0]);
   assert.ok(args?.args.includes("--namespace=team-a,team-b"));
   for (const flag of ["--renew-deadline=8s", "--retry-period=1500ms", "--git-timeout=2m", "--git-max-bytes=1048576"]) assert.ok(args?.args.includes(flag), `${flag} in ${args?.args.join(" ")}`);
@@ -92,7 +95,8 @@ test("the chart applies to the real control plane and its RBAC is enough, and no
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
   try {
     // Every object of the rendered chart is accepted by the API server.
-    const objects = await template(system, { rbac: { mode: "namespaced", namespaces: [teamA] }, webhook: { secret: "s" } });
+    const objects = await template(system, { rbac: { mode: "namespaced", namespaces: [teamA] }, webhook: { secret: "s" }, networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }] } });
+    assert.ok(objects.some((o) => o.kind === "NetworkPolicy"), "the NetworkPolicy is applied too");
     for (const obj of objects) await admin.apply(obj, { fieldManager: "helm-test", force: true });
     await admin.discover(true);
     const sa = objects.find((o) => o.kind === "ServiceAccount")?.metadata.name ?? "";
