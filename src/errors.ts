@@ -73,6 +73,7 @@ export const ERROR_CODES = [
   // environment boundaries in the config repo
   "ENV_OVERLAP",
   "OBJECT_FOREIGN_NAMESPACE",
+  "ENV_CROSS_REFERENCE",
   // git / github / kube / agent
   "GIT_FAILED",
   "GIT_URL_NOT_ALLOWED",

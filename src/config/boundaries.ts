@@ -7,6 +7,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { BatonError } from "../errors.js";
+import { checkKustomizationTree, findKustomization, type ForeignFolder } from "./kustomize.js";
 import { formatId, type RenderedObject } from "./objects.js";
 import { listYamlFiles, relativeToRepo } from "./files.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -75,6 +76,41 @@ export async function folderOverlaps(repoDir: string, pipeline: Pipeline, only?:
     }
   }
   return found.filter((f) => !only || f.involves.includes(only)).map((f) => f.error);
+}
+
+/**
+ * The real folders of the other environments of `pipeline`, for the kustomize tree check. A folder that
+ * holds `env`'s own (a parent) is left out: that overlap is ENV_OVERLAP, and every path of `env` would
+ * otherwise count as foreign.
+ */
+export async function foreignFolders(repoDir: string, pipeline: Pipeline, env: PipelineEnvironment): Promise<ForeignFolder[]> {
+  const own = await realDir(path.join(repoDir, normalize(env.path)));
+  const out: ForeignFolder[] = [];
+  for (const other of pipeline.environments) {
+    if (other.name === env.name || normalize(other.path) === "." || normalize(other.path) === "") continue;
+    const dir = await realDir(path.join(repoDir, normalize(other.path)));
+    if (!dir || (own && inside(own, dir))) continue;
+    out.push({ env: other.name, dir });
+  }
+  return out;
+}
+
+/**
+ * What lets another environment change `env` without `env`'s review: an overlapping folder, or a kustomize
+ * tree that reads another environment's folder. Checked before pin and promote edit anything (they do
+ * not build the environment); other problems of the tree are left to rendering.
+ */
+export async function boundaryProblems(repoDir: string, pipeline: Pipeline, env: PipelineEnvironment, limits: Limits = DEFAULT_LIMITS): Promise<BatonError[]> {
+  const overlaps = await folderOverlaps(repoDir, pipeline, env.name, limits);
+  if (overlaps.length > 0) return overlaps;
+  const kustomization = await findKustomization(path.join(repoDir, normalize(env.path)));
+  if (!kustomization) return [];
+  try {
+    await checkKustomizationTree(repoDir, kustomization, limits, { env: env.name, foreign: await foreignFolders(repoDir, pipeline, env) });
+  } catch (e) {
+    if (e instanceof BatonError && e.code === "ENV_CROSS_REFERENCE") return [e];
+  }
+  return [];
 }
 
 /** Objects of `env` that land in another environment's namespace (a Namespace object naming it counts). */

@@ -13,6 +13,18 @@ import { isRemoteReference, kustomizationRefs, pluginConfigRefs, type KustomizeR
 
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
+/** Another environment's folder (its real path), which this environment's build may not read. */
+export interface ForeignFolder {
+  env: string;
+  dir: string;
+}
+
+/** The environment being built and the folders of the others (see boundaries.ts). */
+export interface KustomizeBoundary {
+  env: string;
+  foreign: ForeignFolder[];
+}
+
 export async function findKustomization(dir: string): Promise<string | undefined> {
   for (const name of KUSTOMIZATION_FILES) {
     try {
@@ -32,7 +44,7 @@ export async function findKustomization(dir: string): Promise<string | undefined
  * the revision it fetched. Generator/transformer config files are read too, since they name files.
  * Returns the repo-relative files and folders the tree names, with the kustomization's own folder.
  */
-export async function checkKustomizationTree(repoDir: string, kustomizationFile: string, limits: Limits = DEFAULT_LIMITS): Promise<string[]> {
+export async function checkKustomizationTree(repoDir: string, kustomizationFile: string, limits: Limits = DEFAULT_LIMITS, boundary?: KustomizeBoundary): Promise<string[]> {
   const realRepo = await fs.realpath(repoDir);
   const seen = new Set<string>();
   // Every local file and folder the tree names, repo-relative: what decides this rendering (history reads it).
@@ -56,6 +68,8 @@ export async function checkKustomizationTree(repoDir: string, kustomizationFile:
       if (bad) throw new BatonError("KUSTOMIZE_UNSUPPORTED", bad.message, { file: rel, field: bad.field, hint: bad.hint });
       for (const ref of refs) {
         const real = await resolveReference(realRepo, dir, ref, rel);
+        const owner = boundary?.foreign.find((f) => real === f.dir || real.startsWith(f.dir + path.sep));
+        if (boundary && owner) throw crossEnvironmentReference(boundary.env, owner.env, relativeToRepo(realRepo, real), rel, ref.field);
         inputs.add(relativeToRepo(realRepo, real));
         const stat = await fs.stat(real);
         if (stat.isFile() && stat.size > limits.maxFileBytes) {
@@ -76,6 +90,16 @@ export async function checkKustomizationTree(repoDir: string, kustomizationFile:
   };
   await visit(kustomizationFile, false);
   return [...inputs].sort();
+}
+
+/**
+ * One environment's build reading another's folder: a commit to that folder (say `testing`, which needs
+ * no review) would change this environment (say `production`) past its PR, approvals and windows.
+ */
+function crossEnvironmentReference(env: string, other: string, target: string, file: string, field: string): BatonError {
+  return new BatonError("ENV_CROSS_REFERENCE", `environment "${env}" reads ${target}, which is in environment "${other}"'s folder; a commit to "${other}" would change "${env}"`, {
+    file, field, hint: `move what both environments share into a base outside the environment folders (e.g. bases/) and reference it from both; ${env} must not build from ${other}'s folder`,
+  });
 }
 
 /** The real path of a reference, or an error naming the file and field when it is remote or leaves the repo. */

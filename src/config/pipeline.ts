@@ -218,6 +218,16 @@ function findCycle(pipeline: Pipeline): string[] | undefined {
   return undefined;
 }
 
+/** baton.yaml, or undefined when the repo has none (an Environment may name just a folder). */
+export async function loadPipelineIfAny(repoDir: string, limits: Limits = DEFAULT_LIMITS): Promise<Pipeline | undefined> {
+  try {
+    return await loadPipeline(repoDir, limits);
+  } catch (e) {
+    if (e instanceof BatonError && e.code === "PIPELINE_NOT_FOUND") return undefined;
+    throw e;
+  }
+}
+
 export async function loadPipeline(repoDir: string, limits: Limits = DEFAULT_LIMITS): Promise<Pipeline> {
   const file = path.join(repoDir, PIPELINE_FILE);
   try {

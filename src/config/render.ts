@@ -9,7 +9,8 @@ import { assertInside, listYamlFiles, readLimited, relativeToRepo, resolveInRepo
 import { checkKustomizationTree, findKustomization, kustomizeBuild } from "./kustomize.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
-import { PIPELINE_FILE, type PipelineEnvironment } from "./pipeline.js";
+import { foreignFolders } from "./boundaries.js";
+import { loadPipelineIfAny, PIPELINE_FILE, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
 import { parseYamlDocs, type ParsedDoc } from "./yaml-safe.js";
 import { RELEASE_FILE } from "../release/release.js";
 
@@ -21,6 +22,8 @@ export interface RenderOptions {
   defaultNamespace?: string;
   /** Namespace for every namespaced object, overriding what it says (the Environment's targetNamespace). */
   targetNamespace?: string;
+  /** The repo's baton.yaml, for the other environments' folders a kustomize build may not read; read from the repo when absent. */
+  pipeline?: Pipeline;
 }
 
 export interface Rendered {
@@ -52,7 +55,9 @@ export async function renderEnvironment(repoDir: string, env: PipelineEnvironmen
   const kustomization = await findKustomization(dir);
   let docs: ParsedDoc[];
   if (kustomization) {
-    await checkKustomizationTree(repoDir, kustomization, limits);
+    const pipeline = options.pipeline ?? await loadPipelineIfAny(repoDir, limits);
+    const boundary = pipeline ? { env: env.name, foreign: await foreignFolders(repoDir, pipeline, env) } : undefined;
+    await checkKustomizationTree(repoDir, kustomization, limits, boundary);
     docs = await parseKustomizeOutput(await kustomizeBuild(repoDir, dir, limits), `${env.path} (kustomize build)`, limits);
   } else {
     docs = [];

@@ -10,7 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
 import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
 import { formatId } from "./objects.js";
-import { folderOverlaps, foreignNamespaceObjects, insideEnvironmentFolder } from "./boundaries.js";
+import { boundaryProblems, folderOverlaps, foreignNamespaceObjects, insideEnvironmentFolder } from "./boundaries.js";
 import { environmentDir, renderEnvironment, type Rendered, type RenderOptions } from "./render.js";
 import { renderRelease } from "../release/render.js";
 
@@ -44,6 +44,9 @@ function asErrors(e: unknown): BatonError[] {
   throw e;
 }
 
+/** Errors that mean one environment can change another: validate then reports no environment as good. */
+const CROSS_ENVIRONMENT_CODES = new Set(["ENV_OVERLAP", "OBJECT_FOREIGN_NAMESPACE", "ENV_CROSS_REFERENCE"]);
+
 /** Checks baton.yaml, that every environment renders, and that pins obey policy. Reports every problem. */
 export async function validateRepo(repoDir: string, options: RenderOptions = {}): Promise<ValidationReport> {
   let pipeline: Pipeline;
@@ -56,7 +59,7 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
   const environments: EnvironmentReport[] = [];
   for (const [envIndex, env] of pipeline.environments.entries()) {
     try {
-      const rendered = await renderEnvironment(repoDir, env, options);
+      const rendered = await renderEnvironment(repoDir, env, { ...options, pipeline });
       const { pins, problems } = readPins(rendered.objects, env);
       problems.push(...foreignNamespaceObjects(rendered.objects, env, pipeline));
       errors.push(...problems);
@@ -70,13 +73,13 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
     }
   }
   // Environments that can change each other make the whole repo unsafe to promote from.
-  const crossEnvironment = errors.some((e) => e.code === "ENV_OVERLAP" || e.code === "OBJECT_FOREIGN_NAMESPACE");
+  const crossEnvironment = errors.some((e) => CROSS_ENVIRONMENT_CODES.has(e.code));
   return { ok: errors.length === 0, environments: crossEnvironment ? [] : environments, errors };
 }
 
-/** Refuses to act on an environment whose folder overlaps another's (pin and promote targets). */
-export async function assertOwnFolder(repoDir: string, pipeline: Pipeline, env: string, limits: Limits = DEFAULT_LIMITS): Promise<void> {
-  const problems = await folderOverlaps(repoDir, pipeline, env, limits);
+/** Refuses to edit an environment that another environment can change (pin and promote targets). */
+export async function assertBoundaries(repoDir: string, pipeline: Pipeline, env: PipelineEnvironment, limits: Limits = DEFAULT_LIMITS): Promise<void> {
+  const problems = await boundaryProblems(repoDir, pipeline, env, limits);
   if (problems.length > 0) throw new BatonErrors(problems);
 }
 
@@ -133,10 +136,10 @@ export function selectImages(pins: PinSet, selectors: string[] | undefined): Pin
 export async function planPromotion(repoDir: string, pipeline: Pipeline, from: string, to: string, options: { images?: string[] } & RenderOptions = {}): Promise<PromotionPlan> {
   const source = findEnvironment(pipeline, from);
   const target = findEnvironment(pipeline, to);
-  await assertOwnFolder(repoDir, pipeline, to, options.limits);
-  const { pins: sourcePins } = await environmentPins(repoDir, source, options);
+  await assertBoundaries(repoDir, pipeline, target, options.limits);
+  const { pins: sourcePins } = await environmentPins(repoDir, source, { ...options, pipeline });
   const want = selectImages(sourcePins, options.images);
-  const { pins: targetPins } = await environmentPins(repoDir, target, options);
+  const { pins: targetPins } = await environmentPins(repoDir, target, { ...options, pipeline });
   const plan = planEdits(await readEnvironmentFiles(repoDir, target, options.limits), want);
   const outside = plan.missing.filter((r) => targetPins.has(canonicalRepository(r)));
   if (outside.length > 0) {
@@ -173,10 +176,10 @@ export function parsePinArgument(arg: string): Pin & { name: string } {
 /** The edits that pin freshly built images into an environment (CI's entry point). */
 export async function planPin(repoDir: string, pipeline: Pipeline, envName: string, pins: Pin[], limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
   const env = findEnvironment(pipeline, envName);
-  await assertOwnFolder(repoDir, pipeline, envName, limits);
+  await assertBoundaries(repoDir, pipeline, env, limits);
   // The same reading as validate (YAML 1.1/1.2 meaning, bounds, objects): pin must not carry a file
   // forward that kubectl would read differently. Digest policy is not checked: a pin is how it is met.
-  await renderEnvironment(repoDir, env, { limits });
+  await renderEnvironment(repoDir, env, { limits, pipeline });
   const want: PinSet = pinSet(pins);
   const plan = planEdits(await readEnvironmentFiles(repoDir, env, limits), want);
   if (plan.missing.length > 0) {

@@ -7,7 +7,8 @@ import { BatonError, BatonErrors } from "../errors.js";
 import { readPins, type PinSet } from "../config/pins.js";
 import { renderEnvironment, type Rendered, type RenderOptions } from "../config/render.js";
 import type { RenderedObject } from "../config/objects.js";
-import type { PipelineEnvironment } from "../config/pipeline.js";
+import { folderOverlaps } from "../config/boundaries.js";
+import { loadPipelineIfAny, type PipelineEnvironment } from "../config/pipeline.js";
 import { DEFAULT_LIMITS, type Limits } from "../config/limits.js";
 import { loadRelease, releaseFilePath, type Release } from "./release.js";
 import { renderStrategy, type StrategyOutput } from "./slots.js";
@@ -43,9 +44,19 @@ export interface ApplyRender extends ReleaseRender {
   pins: PinSet;
 }
 
-/** Render, check pins, and lay out the release: exactly what the agent applies (before ownership labels). */
+/**
+ * Render, check pins, and lay out the release: exactly what the agent applies (before ownership labels).
+ * An environment whose folder overlaps another's is refused first, so no other environment's commit
+ * reaches the cluster through it (validate checks every folder; here only this one's).
+ */
 export async function renderForApply(repoDir: string, env: PipelineEnvironment, options: RenderOptions & { envIndex?: number } = {}): Promise<ApplyRender> {
-  const rendered = await renderEnvironment(repoDir, env, options);
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const pipeline = options.pipeline ?? await loadPipelineIfAny(repoDir, limits);
+  if (pipeline) {
+    const overlaps = await folderOverlaps(repoDir, pipeline, env.name, limits);
+    if (overlaps.length > 0) throw new BatonErrors(overlaps);
+  }
+  const rendered = await renderEnvironment(repoDir, env, { ...options, ...(pipeline ? { pipeline } : {}) });
   const { pins, problems } = readPins(rendered.objects, env);
   if (problems.length > 0) throw new BatonErrors(problems);
   const release = await renderRelease(repoDir, env, rendered.objects, { ...(options.envIndex === undefined ? {} : { envIndex: options.envIndex }), ...(options.limits ? { limits: options.limits } : {}) });
