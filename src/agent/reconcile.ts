@@ -320,6 +320,9 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
         void notify(notifiers, { type: event, environment: envSpec.name, summary: `${envSpec.name}: release ${release.phase} (${describeWeights(release)})`, revision, images: status.pins, at: t.toISOString() }, log);
         await deps.events.record(env, "Normal", "ReleasePhase", `release ${release.phase} at ${revision.slice(0, 12)} (${describeWeights(release)})`);
       }
+    } else {
+      // The strategy is gone from baton.yaml: no phase to show (writeStatus sends the removal as null).
+      delete status.release;
     }
     if (newRevision) {
       // Fire and forget: a notification outage never delays or fails a deploy.

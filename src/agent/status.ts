@@ -3,10 +3,13 @@
  * reconcile started from, so it never overwrites a status it has not read. On a conflict it reads again:
  * when only metadata moved (a standby's reconcile-request annotation, a label), the same status is
  * written on the fresh version; when the status itself changed (another replica reconciled meanwhile),
- * this result is stale and is dropped rather than written over the newer one.
+ * this result is stale and is dropped rather than written over the newer one. Fields the new status no
+ * longer has (status.release once the strategy is gone, release.step once a release completed) are sent
+ * as null, so the stored status is exactly the one computed.
  */
 import { isDeepStrictEqual } from "node:util";
 import { KubeApiError, type KubeClient } from "../kube/client.js";
+import { mergePatchFrom } from "../kube/merge-patch.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject, type EnvironmentStatus } from "./environment.js";
 
 /** While nothing else changes, `lastReconcileTime` is refreshed this often: a heartbeat, not a write per interval. */
@@ -34,7 +37,7 @@ export async function writeStatus(client: KubeClient, env: EnvironmentObject, st
   let base = env;
   for (let attempt = 1; ; attempt++) {
     try {
-      const written = await client.mergePatch(ENV_API_VERSION, ENV_KIND, namespace, name, { metadata: { resourceVersion: base.metadata.resourceVersion }, status }, "status");
+      const written = await client.mergePatch(ENV_API_VERSION, ENV_KIND, namespace, name, { metadata: { resourceVersion: base.metadata.resourceVersion }, status: mergePatchFrom(base.status, { ...status }) }, "status");
       return { result: "written", env: written as EnvironmentObject };
     } catch (e) {
       if (!(e instanceof KubeApiError && e.status === 409) || attempt >= attempts) throw e;

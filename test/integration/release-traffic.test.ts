@@ -172,7 +172,15 @@ test("blue-green and a 3-step canary with an A/B rule, step by step on the real 
     await expectEndpoints("shop", "shop-green", 2);
     await expectEndpoints("shop-preview", "shop-blue", 0);
     assert.equal((await replicas("shop-blue"))[0], 0);
-    assert.equal((await phase("bluegreen"))?.phase, "Confirmed");
+    // The stored status is the computed one: the finished step and candidate are gone, not merged over.
+    assert.deepEqual(await phase("bluegreen").then((r) => [r?.phase, r?.step, r?.candidateImages, r?.stableSlot]), ["Confirmed", undefined, undefined, "green"]);
+
+    // The strategy removed from baton.yaml (and release.yaml with it): one Deployment again, no release status.
+    await f.repo.commit({ "baton.yaml": pipeline(f.namespace).replace("    strategy: {type: blueGreen, router: service, route: shop}\n", ""), "environments/bluegreen/release.yaml": null }, "bluegreen without a strategy");
+    await settled("bluegreen");
+    assert.equal((await f.environment("bluegreen"))?.status?.release, undefined);
+    assert.equal(await image("shop"), `ghcr.io/acme/shop@${NEW}`);
+    await waitFor("the slots are pruned", async () => ((await f.client.get("apps/v1", "Deployment", f.namespace, "shop-green")) ? undefined : true), 30_000);
 
     // ---- Canary with an A/B rule on the gatewayAPI router ----
     // The test plays the Gateway controller: status.parents belongs to it, and Baton's applies keep it.

@@ -8,6 +8,7 @@ import { STATUS_HEARTBEAT_MS, statusNeedsWrite } from "../../src/agent/status.js
 import { redactUrl } from "../../src/log.js";
 import { readiness } from "../../src/agent/readiness.js";
 import { Metrics } from "../../src/agent/metrics.js";
+import { mergePatchFrom } from "../../src/kube/merge-patch.js";
 
 test("webhook signatures: only the exact HMAC of the raw body passes", () => {
   const body = Buffer.from('{"ref":"refs/heads/main"}');
@@ -107,4 +108,15 @@ test("metrics: prom-client exposition with the stable names; two agents keep sep
   assert.match(text, /^baton_reconcile_duration_seconds_sum\{environment="ns\/prod"\} 1.5$/m);
   assert.match(text, /^baton_leader 1$/m);
   assert.doesNotMatch(await b.render(), /ns\/prod/);
+});
+
+test("status patches send removed fields as null at any depth, so the stored status is the computed one", () => {
+  const before = { health: "Current", release: { phase: "Paused 50%", step: 2, candidateImages: { web: "sha256:b" }, stableImages: { web: "sha256:a" } }, conditions: [{ type: "Ready" }, { type: "Stalled" }] };
+  // A completed release drops step and candidateImages; the conditions array is replaced whole.
+  assert.deepEqual(mergePatchFrom(before, { health: "Current", release: { phase: "Confirmed", stableImages: { web: "sha256:b" } }, conditions: [{ type: "Ready" }] }), {
+    health: "Current", release: { phase: "Confirmed", step: null, candidateImages: null, stableImages: { web: "sha256:b" } }, conditions: [{ type: "Ready" }],
+  });
+  // The strategy removed from baton.yaml: status.release goes; an undefined value counts as absent.
+  assert.deepEqual(mergePatchFrom(before, { health: "Current", release: undefined, conditions: [] }), { health: "Current", release: null, conditions: [] });
+  assert.deepEqual(mergePatchFrom(undefined, { health: "Current" }), { health: "Current" });
 });
