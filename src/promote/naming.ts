@@ -20,6 +20,14 @@ export function pinBranch(env: string, pins: Pin[]): string {
   return `baton/pin/${env}/${shortDigest(keyPin(pins)?.digest)}`;
 }
 
+/**
+ * confirm/abort/retire PRs are keyed on the environment and the release (its candidate's digest; for
+ * retire, the digest that completed), so a second `baton confirm` or a promoter rerun updates the open PR.
+ */
+export function releaseBranch(action: "confirm" | "abort" | "retire", env: string, pins: Pin[]): string {
+  return `baton/${action}/${env}/${shortDigest(keyPin(pins)?.digest)}`;
+}
+
 export function rollbackBranch(env: string, headSha: string): string {
   return `baton/rollback/${env}/${headSha.slice(0, 7)}`;
 }

@@ -64,7 +64,8 @@ export async function runReleases(req: ReleaseRunRequest): Promise<ReleaseRunEnt
         ...(decision.action === "abort" ? { by: "auto" as const, reason: decision.reason } : {}),
         ...(req.github ? { github: req.github } : {}), progress,
       });
-      if (decision.action === "abort" && !push) {
+      // Announced when the PR is opened; a later pass that only updates it does not alert again.
+      if (decision.action === "abort" && !push && result.action === "opened") {
         // Nothing changes in the cluster until someone merges the abort PR: say so loudly.
         await announce(pipeline, { type: "release.aborted", environment: env.name, summary: `candidate failed health; auto-abort PR #${result.pull?.number ?? "?"} needs a merge: ${decision.reason}`.slice(0, 300), ...(result.pull ? { url: result.pull.url } : {}) }, progress);
       }

@@ -20,7 +20,7 @@ import { afterPromotion, abort as abortTransition, confirm as confirmTransition,
 import { unifiedDiff } from "./diff.js";
 import type { GitWorkspace} from "./git-workspace.js";
 import { prepareClone } from "./git-workspace.js";
-import { imagesPhrase, LABELS } from "./naming.js";
+import { imagesPhrase, LABELS, releaseBranch } from "./naming.js";
 import { checkDirectPush } from "./policy.js";
 import { publishPull, type Published } from "./publish.js";
 import { addRejected, formatRejected, parseRejected, REJECTED_FILE } from "./rejected.js";
@@ -57,6 +57,8 @@ export interface ReleaseResult {
   branch?: string;
   commit?: string;
   pull?: Published["pull"];
+  /** Open PRs of the same action for an earlier release of the environment, closed by this one. */
+  superseded?: number[];
 }
 
 /** Where an environment's release stands in the clone (validates baton.yaml, the folder and release.yaml). */
@@ -144,12 +146,15 @@ export async function changeRelease(req: ReleaseRequest): Promise<ReleaseResult>
     return { ...result, action: "pushed", commit, branch: base };
   }
   if (!github) throw new BatonError("GITHUB_TOKEN_MISSING", `${req.action} needs GitHub`, { hint: "set GITHUB_TOKEN" });
-  const branch = `baton/${req.action}/${req.env}/${(await ws.head()).slice(0, 7)}`;
+  // The release's images: the candidate while a step is out, the completed release's for retire.
+  const branch = releaseBranch(req.action, req.env, pinsOf(state.step ? state.pinnedImages : state.stableImages));
   const commit = await ws.commitOnBranch(branch, base, message, edits, progress);
   const published = await publishPull(github, {
     head: branch, base, title,
     body: `Baton ${req.action === "abort" ? "aborts" : req.action === "retire" ? "retires the old slot of" : "confirms"} the release in **${req.env}** (${transition.summary}).${body ? `\n\n${body}` : ""}${rejected.length ? `\n\nRejected in \`${REJECTED_FILE}\`: ${rejected.map((p) => `\`${p.repository}@${p.digest ?? ""}\``).join(", ")}.` : ""}\n\n\`\`\`diff\n${diff.slice(0, 50_000)}\`\`\`\n`,
     labels: [LABELS.baton, LABELS.release, LABELS.env(req.env)],
+    // An open PR of the same action for an earlier release of this environment can no longer apply.
+    supersedeLabels: [LABELS.env(req.env), LABELS.release], supersedesPrefix: `baton/${req.action}/${req.env}/`,
   }, progress);
-  return { ...result, action: published.action, branch, commit, pull: published.pull };
+  return { ...result, action: published.action, branch, commit, pull: published.pull, superseded: published.superseded };
 }

@@ -10,6 +10,8 @@ import { promote } from "../../src/promote/promote.js";
 import { pin } from "../../src/promote/pin.js";
 import { parseBatonCommit } from "../../src/promote/trailers.js";
 import { BatonError } from "../../src/errors.js";
+import { changeRelease } from "../../src/promote/release.js";
+import { ConfigRepo } from "../support/config-repo.js";
 
 const D1 = `sha256:${"1".repeat(64)}`;
 const D2 = `sha256:${"2".repeat(64)}`;
@@ -140,4 +142,41 @@ test("the baton/policy status turns success once the source has soaked (GitHub d
 
 test("the GitHub repository is derived from the origin remote", () => {
   assert.deepEqual([...github.repositories], ["acme/config"]);
+});
+
+test("confirm and abort PRs are keyed on the release: reruns update the open PR, a new release supersedes it", async () => {
+  const web = (image: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: "${image}"}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n`;
+  const repo = await ConfigRepo.create(server, "acme/release", {
+    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - name: production\n    path: environments/production\n    strategy: {type: canary, router: service, route: web, steps: [{setWeight: 20}, {pause: {}}, {setWeight: 60}]}\n",
+    "environments/production/web.yaml": web(`ghcr.io/acme/web@${D1}`),
+  });
+  const D4 = `sha256:${"4".repeat(64)}`;
+  const D5 = `sha256:${"5".repeat(64)}`;
+  const open = (head: string) => github.pulls.filter((p) => p.repository === "acme/release" && p.state === "open" && p.head.startsWith(head)).map((p) => p.number);
+  try {
+    await pin({ repo: repo.dir, env: "production", images: [`web=ghcr.io/acme/web@${D4}`], mode: "commit" });
+    const first = await changeRelease({ repo: repo.dir, env: "production", action: "confirm", github: gh });
+    assert.deepEqual([first.action, first.branch], ["opened", "baton/confirm/production/4444444"]);
+    // A second confirm before the first is merged: the same branch and PR, not a duplicate.
+    const second = await changeRelease({ repo: repo.dir, env: "production", action: "confirm", github: gh });
+    assert.deepEqual([second.action, second.pull?.number], ["updated", first.pull?.number]);
+    const all = await changeRelease({ repo: repo.dir, env: "production", action: "confirm", all: true, github: gh });
+    assert.deepEqual([all.action, all.pull?.number], ["updated", first.pull?.number]);
+    assert.match(github.pull(first.pull?.number ?? 0).title, /: complete: all traffic on the new version$/);
+    assert.deepEqual(open("baton/confirm/"), [first.pull?.number]);
+    const abort = await changeRelease({ repo: repo.dir, env: "production", action: "abort", github: gh });
+    const again = await changeRelease({ repo: repo.dir, env: "production", action: "abort", github: gh });
+    assert.deepEqual([abort.action, abort.branch, again.action, again.pull?.number], ["opened", "baton/abort/production/4444444", "updated", abort.pull?.number]);
+    assert.deepEqual(open("baton/abort/"), [abort.pull?.number]);
+
+    // The next release (a new digest): its confirm and abort PRs close the first release's, which can no longer apply.
+    await pin({ repo: repo.dir, env: "production", images: [`web=ghcr.io/acme/web@${D5}`], mode: "commit" });
+    const next = await changeRelease({ repo: repo.dir, env: "production", action: "confirm", github: gh });
+    assert.deepEqual([next.action, next.branch, next.superseded], ["opened", "baton/confirm/production/5555555", [first.pull?.number]]);
+    const nextAbort = await changeRelease({ repo: repo.dir, env: "production", action: "abort", github: gh });
+    assert.deepEqual(nextAbort.superseded, [abort.pull?.number]);
+    assert.deepEqual([open("baton/confirm/"), open("baton/abort/")], [[next.pull?.number], [nextAbort.pull?.number]]);
+  } finally {
+    await repo.destroy();
+  }
 });

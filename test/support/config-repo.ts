@@ -16,7 +16,7 @@ export class ConfigRepo {
 
   static async create(server: GitServer, name: string, files: Record<string, string>): Promise<ConfigRepo> {
     await server.createRepo(name);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), `baton-${name}-`));
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), `baton-${name.replace(/\//g, "-")}-`));
     const repo = new ConfigRepo(dir, server.url(name), server.authUrl(name));
     await repo.git("init", "--quiet", "--initial-branch=main");
     await repo.git("config", "user.email", "dev@example.com");
