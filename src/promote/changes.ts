@@ -80,26 +80,34 @@ export function standingChanges(changesNewestFirst: PinChange[]): PinChange[] {
  * The first-parent commits on `ref` that changed the pins under `envPath`, newest first. Blobs are read
  * once each (most files do not change between commits). With `source` (a kustomize environment, see
  * rendered-pins.ts) the pins are what the environment renders and every path it renders from is watched;
- * a commit whose pins cannot be read is compared through: its change shows against its neighbours.
+ * a commit whose pins cannot be read is compared through: its change shows against its neighbours. With
+ * `alsoFile` (a path in the folder) also the commits that changed only that file are listed, with no deltas.
  */
-export async function pinChanges(ws: GitWorkspace, envPath: string, options: { ref?: string; maxCount?: number; source?: PinSource } = {}): Promise<PinChange[]> {
+export async function pinChanges(ws: GitWorkspace, envPath: string, options: { ref?: string; maxCount?: number; source?: PinSource; alsoFile?: string } = {}): Promise<PinChange[]> {
   const source = options.source ?? folderPinSource(ws, envPath);
   const log = await ws.log(source.paths, { firstParent: true, ...(options.ref ? { ref: options.ref } : {}) });
   const pinsAt = async (sha: string | undefined): Promise<PinnedImage[] | undefined> => (sha ? source.pinsAt(sha) : []);
+  /** The blob of `alsoFile` at a commit (release.yaml: a release's steps move no pin). */
+  const alsoAt = async (sha: string | undefined): Promise<string | undefined> => (sha && options.alsoFile ? (await ws.treeBlobs(sha, options.alsoFile))[0]?.oid : undefined);
   const out: PinChange[] = [];
   // Pins before a listed commit are the pins at the next listed one: nothing in between touched the inputs.
   let after = await pinsAt(log[0]?.sha);
+  let alsoAfter = await alsoAt(log[0]?.sha);
   for (const [i, entry] of log.entries()) {
     const next = log[i + 1];
-    const before = next ? await pinsAt(next.sha) : await pinsAt(entry.parents[0]);
+    const beforeSha = next ? next.sha : entry.parents[0];
+    const before = await pinsAt(beforeSha);
+    const alsoBefore = await alsoAt(beforeSha);
     if (before === undefined || after === undefined) {
       after ??= before;
+      alsoAfter = alsoBefore;
       continue;
     }
     const deltas = diffPins(before, after);
-    if (deltas.length > 0) out.push({ entry, before, after, deltas });
+    if (deltas.length > 0 || alsoBefore !== alsoAfter) out.push({ entry, before, after, deltas });
     if (options.maxCount && out.length >= options.maxCount) break;
     after = before;
+    alsoAfter = alsoBefore;
   }
   return out;
 }

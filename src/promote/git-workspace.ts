@@ -106,6 +106,11 @@ export class GitWorkspace {
     await this.run(["checkout", "--quiet", "-B", name, from], "checkout -B");
   }
 
+  /** Puts `file` as it is in `ref` into the index and work tree (no branch change). */
+  async checkoutFile(ref: string, file: string): Promise<void> {
+    await this.run(["checkout", "--quiet", ref, "--", file], "checkout");
+  }
+
   async checkout(name: string): Promise<void> {
     await this.run(["checkout", "--quiet", name], "checkout");
   }

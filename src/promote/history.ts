@@ -1,6 +1,8 @@
 /**
  * `baton history <env>`: what landed in the environment — the first-parent commits of the base branch that
- * changed its pins (see changes.ts; for a kustomize environment the pins it renders, bases included), whoever wrote them and however they were merged: when, which commit,
+ * changed its pins (see changes.ts; for a kustomize environment the pins it renders, bases included), and
+ * in a strategy environment those that moved its release.yaml; whoever wrote them and however they were
+ * merged: when, which commit,
  * who (for a merge commit: who merged), what kind, which PR, and the digests it left running. Trailers only
  * name the kind and source; the digests come from the files.
  */
@@ -8,7 +10,8 @@ import { findEnvironment, loadPipeline } from "../config/pipeline.js";
 import type { GitHubApi } from "../github/api.js";
 import { pinChanges, type PinChange, type PinDelta, type PinnedImage } from "./changes.js";
 import { GitWorkspace } from "./git-workspace.js";
-import { changeKind, pullNumberFromSubject } from "./naming.js";
+import { changeKind, pullNumberFromSubject, type ChangeKind } from "./naming.js";
+import { releaseFilePath } from "../release/release.js";
 import { renderedPinSource } from "./rendered-pins.js";
 import { parseBatonCommit } from "./trailers.js";
 
@@ -19,8 +22,11 @@ export interface HistoryEntry {
   commit: string;
   author: string;
   subject: string;
-  kind: "promotion" | "pin" | "rollback" | "merge" | "commit";
+  /** confirm, abort and retire move a progressive release; a confirm or retire changes no digest. */
+  kind: ChangeKind | "merge" | "commit";
   from?: string;
+  /** Release commits: `step N` or `complete` (confirm), `manual` or `auto` (abort), the slot (retire). */
+  release?: string;
   pr?: number;
   /** The pins after this commit. */
   digests: PinnedImage[];
@@ -35,6 +41,7 @@ export function historyEntry(change: PinChange, trailerMessage: string, pr?: num
   const kind = changeKind(entry.subject, parsed.kind) ?? (entry.parents.length > 1 ? "merge" : "commit");
   const out: HistoryEntry = { time: entry.date, commit: entry.sha, author: entry.author, subject: entry.subject, kind, digests: change.after, changes: change.deltas };
   if (parsed.from) out.from = parsed.from;
+  if (parsed.release) out.release = parsed.release;
   const number = pullNumberFromSubject(entry.subject) ?? pr;
   if (number !== undefined) out.pr = number;
   return out;
@@ -49,7 +56,9 @@ export async function history(repo: string, envName: string, options: { limit?: 
   const ws = await GitWorkspace.open(repo);
   const out: HistoryEntry[] = [];
   const source = await renderedPinSource(ws, env);
-  for (const change of await pinChanges(ws, env.path, { ...(options.limit ? { maxCount: options.limit } : {}), ...(source ? { source } : {}) })) {
+  // With a strategy, the release's steps (commits to release.yaml alone) are part of what landed.
+  const alsoFile = env.strategy ? releaseFilePath(env) : undefined;
+  for (const change of await pinChanges(ws, env.path, { ...(options.limit ? { maxCount: options.limit } : {}), ...(source ? { source } : {}), ...(alsoFile ? { alsoFile } : {}) })) {
     const { entry } = change;
     // A PR merge carries the Baton commit's trailers on its second parent.
     const message = entry.parents.length > 1 && entry.parents[1] ? await ws.message(entry.parents[1]) : `${entry.subject}\n\n${entry.body}`;

@@ -4,6 +4,7 @@
  */
 import { imageShortName, shortDigest } from "../config/image-ref.js";
 import type { Pin } from "../config/pins.js";
+import type { BatonKind } from "./trailers.js";
 
 export const LABELS = { baton: "baton", promotion: "promotion", pin: "pin", rollback: "rollback", release: "release", env: (env: string) => `env:${env}` } as const;
 
@@ -55,7 +56,7 @@ export function pullNumberFromSubject(subject: string): number | undefined {
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
-export type ChangeKind = "promotion" | "pin" | "rollback";
+export type ChangeKind = BatonKind;
 
 /**
  * What Baton change a first-parent commit landed, from its trailers when the message kept them (a Baton
@@ -64,12 +65,16 @@ export type ChangeKind = "promotion" | "pin" | "rollback";
  */
 export function changeKind(subject: string, trailerKind: ChangeKind | undefined): ChangeKind | undefined {
   if (trailerKind) return trailerKind;
-  const branch = /^Merge pull request #\d+ from \S*?baton\/(promote|pin|rollback)\//.exec(subject)?.[1];
+  const branch = /^Merge pull request #\d+ from \S*?baton\/(promote|pin|rollback|confirm|abort|retire)\//.exec(subject)?.[1];
   if (branch) return branch === "promote" ? "promotion" : (branch as ChangeKind);
   if (/\(#\d+\)\s*$/.test(subject)) {
     if (/^Promote \S+ .*to \S+ \(#\d+\)$/.test(subject)) return "promotion";
     if (/^Pin \S+ .*in \S+ \(#\d+\)$/.test(subject)) return "pin";
     if (/^Roll back \S+ .*in \S+ \(#\d+\)$/.test(subject)) return "rollback";
+    // Release titles (release.ts): "<Verb> <images> in <env>: <what the step does> (#n)".
+    if (/^Confirm \S+ .*in \S+: .+ \(#\d+\)$/.test(subject)) return "confirm";
+    if (/^Abort \S+ .*in \S+: .+ \(#\d+\)$/.test(subject)) return "abort";
+    if (/^Retire the old slot of \S+ .*in \S+: .+ \(#\d+\)$/.test(subject)) return "retire";
   }
   return undefined;
 }

@@ -111,9 +111,9 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
 /** Why auto-promotion into `target` must wait, or undefined when it may go ahead. */
 async function autoPromoteBlocker(ws: GitWorkspace, pipeline: Pipeline, target: PipelineEnvironment, openPull: boolean, sourceHealthy: Date | undefined, now: Date, repo: string): Promise<string | undefined> {
   if (openPull) return "a promotion PR is already open";
-  // After a rollback, auto-promotion pauses until a person promotes into this environment by hand.
+  // After a rollback or an aborted release, auto-promotion pauses until a person promotes into this environment by hand.
   const last = (await ws.log([target.path], { maxCount: 20, firstParent: true })).map((e) => changeKind(e.subject, parseBatonCommit(`${e.subject}\n\n${e.body}`).kind)).find((kind) => kind !== undefined);
-  if (last === "rollback") return `paused after a rollback of ${target.name}; promote by hand to resume`;
+  if (last === "rollback" || last === "abort") return `paused after ${last === "abort" ? "an aborted release" : "a rollback"} of ${target.name}; promote by hand to resume`;
   const policy = evaluatePolicy({ target, source: target.promoteFrom as string, rejected: [], now, ...(sourceHealthy ? { sourceHealthySince: sourceHealthy } : {}) });
   const soak = policy.checks.find((c) => c.name === "soak");
   if (soak && !soak.ok) return soak.detail;

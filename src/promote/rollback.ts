@@ -4,7 +4,8 @@
  * Changes are found from content (changes.ts), not from trailers, so a squash or merge commit of a
  * promotion PR (reverted with `-m 1`), rebased commits, and hand edits of a digest are all rolled back
  * alike; a change that an earlier rollback or revert already undid is skipped. Opens a PR labelled
- * `rollback`, or pushes straight to the base branch with --push where the policy allows it.
+ * `rollback`, or pushes straight to the base branch with --push where the policy allows it. In a strategy
+ * environment release.yaml is rewritten, not reverted: the restored digests become stable at once.
  */
 import { BatonError } from "../errors.js";
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
@@ -22,6 +23,9 @@ import { pinChanges, standingChanges, type PinChange } from "./changes.js";
 import { renderedPinSource } from "./rendered-pins.js";
 import { POLICY_CONTEXT, type Progress } from "./promote.js";
 import { announce } from "../notify/announce.js";
+import { formatRelease, releaseFilePath } from "../release/release.js";
+import { afterRollback } from "../release/transitions.js";
+import { readReleaseState } from "./release.js";
 
 export interface RollbackRequest {
   repo: string;
@@ -97,19 +101,30 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const result: RollbackResult = { action: "dry-run", env: req.env, reverted, rejected, title, diff: diffs.join("") };
   if (req.dryRun) return result;
 
+  // A strategy environment's release.yaml is not reverted line by line (confirm and retire commits changed
+  // it since): it is rewritten from the restored pins (transitions.ts afterRollback).
+  const release = env.strategy ? await readReleaseState(req.repo, pipeline, req.env) : undefined;
+  const releaseFile = release ? releaseFilePath(env) : undefined;
   const start = await ws.head();
   const branch = req.push ? base : rollbackBranch(req.env, start);
   if (!req.push) await ws.createBranch(branch);
   try {
     for (const c of candidates) {
       progress(`reverting ${c.sha.slice(0, 7)} ${c.subject}`);
+      // The commit's own release.yaml, so its revert applies cleanly; the file is rewritten below anyway.
+      if (releaseFile && (await ws.treeBlobs(c.sha, releaseFile)).length > 0) await ws.checkoutFile(c.sha, releaseFile);
       const outcome = await ws.revertNoCommit(c.sha, { merge: c.parents.length > 1 });
       if (!outcome.ok) throw await conflictError(ws, c, outcome.conflicts, new Set(candidates.map((x) => x.sha)));
     }
     const list = addRejected(parseRejected(await ws.readFile(REJECTED_FILE)), req.env, rejected);
     await ws.writeEdits([{ file: REJECTED_FILE, before: (await ws.readFile(REJECTED_FILE)) ?? "", after: formatRejected(list) }]);
     const now = findPinSites(await readEnvironmentFiles(req.repo, env));
-    const trailers: Trailer[] = [[TRAILER.rollback, req.env], ...candidates.map((c): Trailer => [TRAILER.reverts, c.sha])];
+    if (release && releaseFile) {
+      // One digest per repository, the first site winning as in pinsInFiles (fromEntries keeps the last).
+      const restored = Object.fromEntries(now.filter((site) => site.current.digest).map((site) => [site.repository, site.current.digest ?? ""]).reverse());
+      await ws.writeEdits([{ file: releaseFile, before: (await ws.readFile(releaseFile)) ?? "", after: formatRelease(afterRollback(release.state, restored)) }]);
+    }
+    const trailers: Trailer[] = [[TRAILER.rollback, req.env], ...(release ? [[TRAILER.release, req.env] as Trailer] : []), ...candidates.map((c): Trailer => [TRAILER.reverts, c.sha])];
     for (const site of new Map(now.filter((s) => s.current.digest).map((s) => [s.repository, s])).values()) trailers.push([TRAILER.image, `${site.repository}@${site.current.digest}`]);
     const body = candidates.map((c) => `This reverts commit ${c.sha} (${c.subject}).`).join("\n");
     result.commit = await ws.commit(formatCommitMessage(title, trailers, body), [REJECTED_FILE, env.path]);

@@ -38,8 +38,13 @@ export function parseTrailers(message: string): Trailer[] {
   return out;
 }
 
+/** What a Baton commit did; confirm, abort and retire move a progressive release (release.yaml). */
+export type BatonKind = "promotion" | "pin" | "rollback" | "confirm" | "abort" | "retire";
+
 export interface ParsedBatonCommit {
-  kind?: "promotion" | "pin" | "rollback";
+  kind?: BatonKind;
+  /** confirm: `step N` or `complete`; abort: `manual` or `auto`; retire: the slot. */
+  release?: string;
   from?: string;
   env?: string;
   /** `repository@digest` values of Baton-Image trailers. */
@@ -56,6 +61,10 @@ export function parseBatonCommit(message: string): ParsedBatonCommit {
       if (m?.[1] && m[2]) Object.assign(out, { kind: "promotion", from: m[1], env: m[2] });
     } else if (key === TRAILER.pin) Object.assign(out, { kind: "pin", env: value });
     else if (key === TRAILER.rollback) Object.assign(out, { kind: "rollback", env: value });
+    else if (key === TRAILER.release) out.env = value;
+    else if (key === TRAILER.confirm) Object.assign(out, { kind: "confirm", release: value });
+    else if (key === TRAILER.abort) Object.assign(out, { kind: "abort", release: value });
+    else if (key === TRAILER.retire) Object.assign(out, { kind: "retire", release: value });
     else if (key === TRAILER.reverts) out.reverts.push(value);
     else if (key === TRAILER.skipStage) out.skipStageReason = value;
     else if (key === TRAILER.image) {

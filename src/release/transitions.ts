@@ -72,3 +72,18 @@ export function retire(env: string, state: ReleaseState): Transition {
   if (state.step || !state.previousImages) throw new BatonError("RELEASE_NOTHING", `${env} has no old slot to retire`, { hint: "the old slot is kept only after a release completed with retireAfter" });
   return { release: { ...base(state), ...(state.outcome ? { outcome: state.outcome } : {}) }, summary: `retire slot ${state.candidateSlot}`, complete: true };
 }
+
+/**
+ * `baton rollback` in a strategy environment: the reverted pins (`restored`, repository → digest) become
+ * stable at once, and a release in progress ends as Aborted. When the old slot of a completed release
+ * still runs exactly those digests, traffic flips back to it (nothing rolls out); otherwise the stable slot
+ * rolls to them in place, so traffic never moves to a slot that has no ready Pods.
+ */
+export function afterRollback(state: ReleaseState, restored: Record<string, string>): Release {
+  const images = Object.fromEntries(Object.entries(state.stableImages).map(([repo, digest]) => [repo, restored[repo] ?? digest]));
+  const flip = !state.step && state.previousImages !== undefined && sameImages(state.previousImages, images);
+  return {
+    apiVersion: PIPELINE_API_VERSION, kind: RELEASE_KIND, stable: { slot: flip ? state.candidateSlot : state.stableSlot, images },
+    ...(state.step ? { outcome: "Aborted" as const } : {}),
+  };
+}

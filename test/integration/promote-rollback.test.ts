@@ -15,6 +15,10 @@ import { status } from "../../src/promote/status.js";
 import { parseRejected } from "../../src/promote/rejected.js";
 import { parseBatonCommit } from "../../src/promote/trailers.js";
 import { BatonError } from "../../src/errors.js";
+import { parse } from "yaml";
+import { loadPipeline } from "../../src/config/pipeline.js";
+import { changeRelease, readReleaseState } from "../../src/promote/release.js";
+import { ConfigRepo } from "../support/config-repo.js";
 
 const D1 = `sha256:${"1".repeat(64)}`;
 const D2 = `sha256:${"2".repeat(64)}`;
@@ -192,5 +196,45 @@ test("history and rollback work from content: a squash that lost the trailers, a
     assert.equal(entries[1]?.subject, "Hotfix: run the patched build");
   } finally {
     github.settings = { ...github.settings, squash_merge_commit_title: "COMMIT_OR_PR_TITLE", squash_merge_commit_message: "COMMIT_MESSAGES" };
+  }
+});
+
+test("a strategy environment: history labels confirm/abort/rollback, rollback rewrites release.yaml instead of conflicting on it", async () => {
+  const A = `sha256:${"a".repeat(64)}`, B = `sha256:${"b".repeat(64)}`, C = `sha256:${"c".repeat(64)}`;
+  const web = `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: "ghcr.io/acme/web@${A}"}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n`;
+  const repo = await ConfigRepo.create(server, "acme/rb5", {
+    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - name: production\n    path: environments/production\n    allowDirectPush: true\n    strategy: {type: canary, router: service, route: web, steps: [{setWeight: 50}, {pause: {}}], retireAfter: 1h}\n",
+    "environments/production/web.yaml": web,
+  });
+  const dev = repo.dir;
+  const api = gh(server.url("acme/rb5"));
+  const release = async () => parse(await read(dev, "environments/production/release.yaml")) as { stable: { slot: string; images: Record<string, string> }; step?: number; previous?: unknown; outcome?: string };
+  const state = async () => (await readReleaseState(dev, await loadPipeline(dev), "production")).state; // renders: release.yaml agrees with the pins
+  const kinds = async () => (await history(dev, "production")).map((e) => [e.kind, e.release, e.digests.map((d) => d.digest)]);
+  github.settings = { ...github.settings, squash_merge_commit_title: "PR_TITLE", squash_merge_commit_message: "PR_BODY" };
+  try {
+    // A release in progress past its first step: the confirm commit changed release.yaml after the pin.
+    await pin({ repo: dev, env: "production", images: [`web=ghcr.io/acme/web@${B}`], mode: "commit" });
+    const confirmed = await changeRelease({ repo: dev, env: "production", action: "confirm", github: gh });
+    await api.mergePull(confirmed.pull?.number ?? 0, { method: "squash" }); // the squash keeps no trailers
+    await git(dev, "pull", "--quiet", "--ff-only", "origin", "main");
+    assert.equal((await release()).step, 1);
+    const rb = await rollback({ repo: dev, env: "production", push: true });
+    assert.deepEqual(rb.rejected.map((r) => r.digest), [B]);
+    assert.deepEqual(await release(), { apiVersion: "baton.dev/v1alpha1", kind: "Release", stable: { slot: "blue", images: { "ghcr.io/acme/web": A } }, outcome: "Aborted" });
+    assert.deepEqual([(await state()).step, (await state()).pinnedImages], [undefined, { "ghcr.io/acme/web": A }]);
+    assert.deepEqual(await kinds(), [["rollback", undefined, [A]], ["confirm", undefined, [B]], ["pin", undefined, [B]], ["commit", undefined, [A]]]);
+
+    // A completed release whose old slot still runs A: rollback flips traffic back to it, no rollout.
+    await pin({ repo: dev, env: "production", images: [`web=ghcr.io/acme/web@${C}`], mode: "commit" });
+    await changeRelease({ repo: dev, env: "production", action: "confirm", all: true, push: true });
+    assert.deepEqual([(await release()).stable.slot, (await release()).previous], ["green", { images: { "ghcr.io/acme/web": A } }]);
+    await rollback({ repo: dev, env: "production", push: true });
+    assert.deepEqual(await release(), { apiVersion: "baton.dev/v1alpha1", kind: "Release", stable: { slot: "blue", images: { "ghcr.io/acme/web": A } } });
+    assert.equal((await state()).stableSlot, "blue");
+    assert.deepEqual((await kinds()).slice(0, 3), [["rollback", undefined, [A]], ["confirm", "complete", [C]], ["pin", undefined, [C]]]);
+  } finally {
+    github.settings = { ...github.settings, squash_merge_commit_title: "COMMIT_OR_PR_TITLE", squash_merge_commit_message: "COMMIT_MESSAGES" };
+    await repo.destroy();
   }
 });

@@ -62,3 +62,18 @@ test("rollback candidates: the changes still in effect, newest first; undone cha
   const api: PinnedImage = { repository: "ghcr.io/acme/api", digest: D1 };
   assert.deepEqual(diffPins(web(D1), [api, ...web(D1)]), [{ repository: "ghcr.io/acme/api", to: D1 }]);
 });
+
+test("release commits in history: confirm, abort and retire by trailer, by branch in a merge subject, by PR title in a squash subject", () => {
+  const confirm = historyEntry(change("c", web(D2), web(D2), "Confirm web@sha256:2222222 in production: step 2/3 (weight 50%)"),
+    formatCommitMessage("Confirm web@sha256:2222222 in production: step 2/3 (weight 50%)", [[TRAILER.release, "production"], [TRAILER.confirm, "step 2"]]));
+  assert.deepEqual([confirm.kind, confirm.release, confirm.changes], ["confirm", "step 2", []]);
+  const auto = historyEntry(change("a", web(D2), web(D1)), formatCommitMessage("Abort", [[TRAILER.release, "production"], [TRAILER.abort, "auto"]]));
+  assert.deepEqual([auto.kind, auto.release], ["abort", "auto"]);
+  // A squash whose message lost the trailers, and a merge commit, still name the kind.
+  assert.equal(changeKind("Confirm web@sha256:2222222 in production: complete: all traffic on the new version (#31)", undefined), "confirm");
+  assert.equal(changeKind("Abort web@sha256:2222222 in production: aborted: all traffic back on stable (#32)", undefined), "abort");
+  assert.equal(changeKind("Retire the old slot of web@sha256:2222222 in production: retire slot blue (#33)", undefined), "retire");
+  assert.equal(changeKind("Merge pull request #34 from acme/baton/abort/production/2222222", undefined), "abort");
+  assert.equal(changeKind("Merge pull request #35 from acme/baton/confirm/production/2222222", undefined), "confirm");
+  assert.equal(changeKind("Confirm the new pricing (#36)", undefined), undefined);
+});

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
 import type { Strategy } from "../../src/config/pipeline.js";
-import { afterPromotion, abort, confirm, retire } from "../../src/release/transitions.js";
+import { afterPromotion, afterRollback, abort, confirm, retire } from "../../src/release/transitions.js";
 import { strategySteps } from "../../src/release/strategy.js";
 import type { ReleaseState } from "../../src/release/slots.js";
 import { changeRelease } from "../../src/promote/release.js";
@@ -61,6 +61,18 @@ test("abort restores the stable digests and rejects the candidate's; nothing to 
   assert.equal(t.release.step, undefined);
   assert.throws(() => abort("prod", state(canary, undefined)), { code: "RELEASE_NOTHING" });
   assert.throws(() => confirm("prod", canary, state(canary, undefined)), { code: "RELEASE_NOTHING" });
+});
+
+test("rollback in a strategy environment: the restored digests become stable; flip back only to an old slot that still runs them", () => {
+  const completed = { ...state(blueGreen, undefined), stableSlot: "green" as const, candidateSlot: "blue" as const, stableImages: { [WEB]: B }, pinnedImages: { [WEB]: B }, outcome: "Confirmed" as const };
+  const release = (slot: string, images: Record<string, string>, extra = {}) => ({ apiVersion: "baton.dev/v1alpha1", kind: "Release", stable: { slot, images }, ...extra });
+  // Not retired yet: the old slot runs A at full size, so traffic flips back without a rollout.
+  assert.deepEqual(afterRollback({ ...completed, previousImages: { [WEB]: A } }, { [WEB]: A }), release("blue", { [WEB]: A }));
+  // Retired (or another digest): the stable slot rolls to A in place; traffic never moves to an empty slot.
+  assert.deepEqual(afterRollback(completed, { [WEB]: A }), release("green", { [WEB]: A }));
+  assert.deepEqual(afterRollback({ ...completed, previousImages: { [WEB]: B } }, { [WEB]: A }), release("green", { [WEB]: A }));
+  // During a release the candidate goes and the release ends as Aborted; images not behind the route are ignored.
+  assert.deepEqual(afterRollback(state(canary, 2), { [WEB]: A, "ghcr.io/acme/worker": B }), release("blue", { [WEB]: A }, { outcome: "Aborted" }));
 });
 
 async function copyFixture(name: string): Promise<string> {

@@ -28,3 +28,11 @@ test("rollback trailers and ordinary messages", () => {
   assert.deepEqual(parseTrailers("fix typo\n\nSigned-off-by: x"), []);
   assert.equal(parseBatonCommit("Update web.yaml").kind, undefined);
 });
+
+test("release commits: confirm, abort and retire name their kind, the environment and what they did", () => {
+  const confirm = formatCommitMessage("Confirm web@sha256:bbbbbbb in production: step 2/4 (weight 10%)", [[TRAILER.release, "production"], [TRAILER.confirm, "step 2"]]);
+  assert.deepEqual(parseBatonCommit(confirm), { kind: "confirm", release: "step 2", env: "production", images: [], reverts: [] });
+  const abort = formatCommitMessage("Abort web@sha256:bbbbbbb in production: aborted: all traffic back on stable", [[TRAILER.release, "production"], [TRAILER.abort, "auto"], [TRAILER.image, `ghcr.io/acme/web@${D1}`]], "health failed");
+  assert.deepEqual(parseBatonCommit(abort), { kind: "abort", release: "auto", env: "production", images: [{ repository: "ghcr.io/acme/web", digest: D1 }], reverts: [] });
+  assert.deepEqual(parseBatonCommit(formatCommitMessage("Retire the old slot of web@sha256:bbbbbbb in production: retire slot blue", [[TRAILER.release, "production"], [TRAILER.retire, "blue"]])).kind, "retire");
+});
