@@ -5,7 +5,7 @@
  * One run at a time.
  */
 import { schedule } from "node-cron";
-import { connectGitHub } from "../github/connect.js";
+import { tryConnectGitHub } from "../github/connect.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
@@ -31,6 +31,8 @@ export async function liveEnvironments(client: KubeClient, namespaces: string | 
 
 export function startPromoter(repo: string, cron: string, isLeader: () => boolean, log: Logger, client?: KubeClient, namespace?: string): { stop(): Promise<void> } {
   let running = false;
+  let warned = false;
+  // One run at a time by `running`, silently (node-cron's noOverlap warns on stderr at every tick a slow run covers).
   const task = schedule(cron, async () => {
     if (running || !isLeader()) return;
     running = true;
@@ -38,11 +40,18 @@ export function startPromoter(repo: string, cron: string, isLeader: () => boolea
       const ws = await GitWorkspace.open(repo);
       await ws.syncBase(await ws.currentBranch());
       const remoteUrl = await ws.remoteUrl();
-      const github = connectGitHub(remoteUrl ? { remoteUrl } : {});
-      const result = await runPolicy({ repo, github, autoPromote: true, progress: (message) => log.info({ action: "policy" }, message) });
-      log.info({ action: "promoter", evaluated: result.evaluated.length, autoPromoted: result.autoPromoted, skipped: result.skipped, merged: result.merged, mergeWaiting: result.mergeWaiting }, "promoter run finished");
+      // Without GitHub credentials there are no PRs to evaluate, but releases still move where pushes are
+      // allowed (allowDirectPush, autoAbort: push); a move that needs a PR fails with GITHUB_TOKEN_MISSING.
+      const github = tryConnectGitHub(remoteUrl ? { remoteUrl } : {});
+      if (github) {
+        const result = await runPolicy({ repo, github, autoPromote: true, progress: (message) => log.info({ action: "policy" }, message) });
+        log.info({ action: "promoter", evaluated: result.evaluated.length, autoPromoted: result.autoPromoted, skipped: result.skipped, merged: result.merged, mergeWaiting: result.mergeWaiting }, "promoter run finished");
+      } else if (!warned) {
+        warned = true;
+        log.warn({ action: "promoter" }, "no GitHub credentials (GITHUB_TOKEN or a GitHub App): promotion PRs are not evaluated; releases move only where pushes are allowed");
+      }
       if (client) {
-        const releases = await runReleases({ repo, live: await liveEnvironments(client, namespace), github: () => github, progress: (message) => log.info({ action: "release" }, message) });
+        const releases = await runReleases({ repo, live: await liveEnvironments(client, namespace), ...(github ? { github: () => github } : {}), progress: (message) => log.info({ action: "release" }, message) });
         for (const r of releases.filter((x) => x.decision.action !== "wait" || x.error)) log.info({ action: "release", env: r.env, decision: r.decision, commit: r.result?.commit, pull: r.result?.pull?.number, err: r.error }, `release ${r.decision.action}`);
       }
     } catch (e) {
@@ -50,6 +59,6 @@ export function startPromoter(repo: string, cron: string, isLeader: () => boolea
     } finally {
       running = false;
     }
-  }, { name: "baton-promoter", noOverlap: true });
+  }, { name: "baton-promoter" });
   return { stop: async () => { await task.stop(); } };
 }

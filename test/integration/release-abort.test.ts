@@ -1,9 +1,15 @@
-// Auto-abort on the real control plane: a candidate whose Pods crash-loop (kwok Stage matching one image
-// digest) reaches ProgressDeadlineExceeded; the promoter's release pass writes the abort commit
+// Releases moved by the promoter on the real control plane. Auto-abort: a candidate whose Pods crash-loop
+// (kwok Stage matching one image digest) reaches ProgressDeadlineExceeded; the promoter's release pass writes the abort commit
 // (Baton-Abort: auto, pushed because autoAbort: push), the digest is rejected, and the agent puts traffic
-// and replicas back on the stable slot — git stays the truth at every step.
+// and replicas back on the stable slot — git stays the truth at every step. Timed pause and retireAfter:
+// the agent's own scheduled promoter (`--promoter-repo`) commits each move, and the agent applies it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { parse } from "yaml";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { digest } from "../support/config-repo.js";
@@ -14,6 +20,9 @@ import { diffEnvironment } from "../../src/cli/diff.js";
 import { liveEnvironments } from "../../src/agent/promoter.js";
 import { pin } from "../../src/promote/pin.js";
 import { runReleases } from "../../src/promote/release-run.js";
+import { parseBatonCommit } from "../../src/promote/trailers.js";
+
+const run = promisify(execFile);
 
 const STABLE = `ghcr.io/acme/web@${digest("abort-stable")}`;
 const CRASH_DIGEST = CRASH_LOOP_IMAGE.slice(CRASH_LOOP_IMAGE.indexOf("@") + 1);
@@ -96,5 +105,57 @@ test("a crash-looping candidate is aborted by a commit: digest rejected, traffic
     assert.equal(again[0]?.decision.action, "wait");
   } finally {
     await f.cleanup();
+  }
+});
+
+test("the agent's promoter ends a timed pause and retires the old slot after retireAfter, each a commit", async () => {
+  const f = await agentFixture("release-promoter", { "README.md": "config\n" });
+  const promoterClone = await fs.mkdtemp(path.join(os.tmpdir(), "baton-promoter-"));
+  try {
+    const next = `ghcr.io/acme/web@${digest("promoter-candidate")}`;
+    await f.repo.commit({
+      "baton.yaml": `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - name: production\n    path: environments/production\n    namespace: ${f.namespace}\n    allowDirectPush: true\n    strategy: {type: canary, router: service, route: web, steps: [{setWeight: 50}, {pause: 2s}], retireAfter: 2s}\n`,
+      "environments/production/app.yaml": app,
+    }, "production with a canary: a timed pause, then retireAfter");
+    // The promoter works in its own clone (what `baton agent --promoter-repo DIR` is given), every second.
+    // No GitHub credentials: every move is a direct push (allowDirectPush).
+    await run("git", ["clone", "--quiet", f.server.authUrl("config"), promoterClone]);
+    await run("git", ["-C", promoterClone, "config", "user.email", "promoter@example.com"]);
+    await run("git", ["-C", promoterClone, "config", "user.name", "Promoter"]);
+    await f.createEnvironment("production", { path: "environments/production", interval: "1s" });
+    await f.startAgent({ promoterRepo: promoterClone, promoterSchedule: "* * * * * *" });
+    await f.waitForEnvironment("production", "steady Ready", (e) => isReady(e), 90_000);
+
+    await pin({ repo: f.repo.dir, env: "production", images: [`web=${next}`], mode: "commit" });
+    const released = await f.repo.git("rev-parse", "HEAD");
+    // Wait for the outcome, not for a time: the retire commit on the server's main.
+    const moves = await waitFor("the promoter's retire commit", async () => {
+      await f.repo.git("pull", "--quiet", "--ff-only", "origin", "main");
+      const log = (await f.repo.git("log", "--reverse", "--format=%H%x00%B%x01", `${released}..HEAD`)).split("\x01").map((s) => s.trim()).filter(Boolean);
+      const parsed = log.map((entry) => { const [sha = "", message = ""] = entry.split("\0"); return { sha, ...parseBatonCommit(message) }; });
+      return parsed.some((p) => p.kind === "retire") ? parsed : undefined;
+    }, 150_000, 500);
+    // step 1 (setWeight 50) healthy → step 2 (the timed pause) → complete once the pause has passed → retire.
+    assert.deepEqual(moves.map((m) => [m.kind, m.release, m.env]), [["confirm", "step 2", "production"], ["confirm", "complete", "production"], ["retire", "blue", "production"]]);
+    // The promoter acts only on the agent's report of exactly the current step (decide.ts), so the complete
+    // commit follows a healthy report of the pause step; the two moves that change objects are in the history.
+    const [, complete, retired] = moves.map((m) => m.sha);
+    const env = await f.waitForEnvironment("production", "retire commit Ready", (e) => isReady(e, retired), 90_000);
+    const applied = new Map((env.status?.history ?? []).map((h) => [h.revision, h.result]));
+    assert.deepEqual([applied.get(complete ?? ""), applied.get(retired ?? "")], ["Ready", "Ready"]);
+    const release = parse(await f.repo.git("show", `${complete}:environments/production/release.yaml`)) as { stable: { slot: string }; previous?: { images: Record<string, string> } };
+    assert.deepEqual([release.stable.slot, release.previous?.images], ["green", { "ghcr.io/acme/web": STABLE.slice(STABLE.indexOf("@") + 1) }]);
+
+    // After the retire commit: the new version on green takes all traffic, blue is at zero, the status says so.
+    assert.deepEqual([env.status?.release?.phase, env.status?.release?.step, env.status?.release?.stableSlot], ["Confirmed", undefined, "green"]);
+    assert.equal(((await f.client.get("apps/v1", "Deployment", f.namespace, "web-blue"))?.spec as { replicas?: number } | undefined)?.replicas, 0);
+    assert.equal(await f.deploymentImage("web-green"), next);
+    assert.deepEqual((((await f.client.get("v1", "Service", f.namespace, "web"))?.spec) as { selector: Record<string, string> }).selector, { app: "web", "baton.dev/slot": "green" });
+    const pipeline = await loadPipeline(f.repo.dir);
+    const diff = (await diffEnvironment(f.repo.dir, pipeline, findEnvironment(pipeline, "production"), f.client)).filter((d) => d.action !== "unchanged");
+    assert.deepEqual(diff.map((d) => d.object), []);
+  } finally {
+    await f.cleanup();
+    await fs.rm(promoterClone, { recursive: true, force: true });
   }
 });
