@@ -132,7 +132,25 @@ function locate(input: StrategyInput): { route: RenderedObject; service: Rendere
     if (w.id.name.length > 63 - "-green".length) throw fail("STRATEGY_UNSUPPORTED", input, `Deployment ${w.id.name} is too long to add a slot suffix (-blue/-green)`, "shorten the name to at most 57 characters", w);
   }
   if (service.id.name.length > 63 - "-preview".length) throw fail("STRATEGY_UNSUPPORTED", input, `Service ${service.id.name} is too long to add a slot suffix`, "shorten the name to at most 55 characters", service);
+  // An autoscaler of a split Deployment would lose its target (FailedGetScale: the environment never turns
+  // healthy, and autoAbort would fire), and would fight the replica counts the release writes.
+  const names = new Set(workloads.map((w) => w.id.name));
+  const hpa = objects.find((o) => o.id.kind === "HorizontalPodAutoscaler" && o.id.group === "autoscaling" && sameNamespace(o, service) && scalesDeployment(o.object, names));
+  if (hpa) {
+    throw fail("STRATEGY_UNSUPPORTED", input, `HorizontalPodAutoscaler ${hpa.id.name} scales Deployment ${String(scaleTarget(hpa.object)?.name)}, which the strategy splits into -blue/-green slots`,
+      "HPAs are not split per slot yet: remove the HPA from this environment (set the Deployment's replicas), or remove the strategy", hpa);
+  }
   return { route, service, workloads };
+}
+
+const scaleTarget = (hpa: KubeObject): Obj | undefined => {
+  const spec = isObj(hpa.spec) ? hpa.spec : {};
+  return isObj(spec.scaleTargetRef) ? spec.scaleTargetRef : undefined;
+};
+
+function scalesDeployment(hpa: KubeObject, names: Set<string>): boolean {
+  const target = scaleTarget(hpa);
+  return target?.kind === "Deployment" && typeof target.name === "string" && names.has(target.name);
 }
 
 function ruleList(route: KubeObject): Obj[] {
