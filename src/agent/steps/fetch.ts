@@ -1,0 +1,33 @@
+/** Step 1, fetch: the Environment's git credentials, then the branch head (one request when nothing moved). */
+import path from "node:path";
+import { BatonError } from "../../errors.js";
+import { checkRemoteUrl, syncCheckout, type GitAuth } from "../../git/fetch.js";
+import type { KubeClient } from "../../kube/client.js";
+import { registerSecret } from "../../util/secrets.js";
+import type { EnvironmentSpec } from "../environment.js";
+import type { Fetched, StepContext } from "./context.js";
+
+export async function fetchStep(ctx: StepContext): Promise<Fetched> {
+  checkRemoteUrl(ctx.spec.url, ctx.git);
+  const namespace = ctx.owner.namespace;
+  const credentials = await readCredentials(ctx.agent, namespace, ctx.spec);
+  const fetched = await syncCheckout(ctx.spec.url, ctx.spec.branch, path.join(ctx.cacheDir, namespace, ctx.owner.name), credentials.git, ctx.git);
+  ctx.log.debug({ revision: fetched.revision, fetched: fetched.fetched }, "fetched");
+  return { revision: fetched.revision, dir: fetched.dir, credentials };
+}
+
+async function readCredentials(client: KubeClient, namespace: string, spec: EnvironmentSpec): Promise<Fetched["credentials"]> {
+  if (!spec.secretRef) return {};
+  const secret = await client.get("v1", "Secret", namespace, spec.secretRef.name);
+  if (!secret) throw new BatonError("GIT_FAILED", `secret ${namespace}/${spec.secretRef.name} not found`, { field: "spec.secretRef.name", hint: "create the secret with keys username/password or token" });
+  const data = (secret.data ?? {}) as Record<string, string>;
+  const field = (k: string) => (data[k] ? Buffer.from(data[k], "base64").toString("utf8") : undefined);
+  const auth: GitAuth = {};
+  const username = field("username"), password = field("password"), token = field("token");
+  if (username) auth.username = username;
+  if (password) auth.password = password;
+  if (token) auth.token = token;
+  const githubToken = field("githubToken");
+  for (const value of [username, password, token, githubToken]) registerSecret(value);
+  return { ...(username || password || token ? { git: auth } : {}), ...(githubToken ? { githubToken } : {}) };
+}

@@ -1,0 +1,33 @@
+/**
+ * Step 6, health: waited for up to spec.timeout. A newer commit must not wait behind this rollout, so
+ * every few polls one ls-remote-sized request checks the branch; the end of the term (lost leadership,
+ * shutdown) cuts the wait short without a verdict.
+ */
+import { parseDuration } from "../../config/duration.js";
+import { remoteHead } from "../../git/fetch.js";
+import { sleep } from "../../util/pool.js";
+import type { Fetched, HealthOutcome, Planned, StepContext } from "./context.js";
+
+type Polled = Awaited<ReturnType<StepContext["manager"]["health"]>>;
+
+const waitingFor = (health: Polled): string => health.results.filter((r) => r.health.status !== "Current").map((r) => `${r.object}: ${r.health.message}`).join("; ");
+
+export async function healthStep(ctx: StepContext, fetched: Fetched, planned: Planned): Promise<HealthOutcome> {
+  const deadline = Date.now() + (parseDuration(ctx.spec.timeout) ?? 120_000);
+  let health = await ctx.manager.health(planned.desired);
+  // What the last poll was still waiting for (the Reconciling condition's message while it waited).
+  let waited: string | undefined;
+  let superseded = false;
+  for (let polls = 1; health.status === "InProgress" && Date.now() < deadline && !ctx.signal?.aborted; polls++) {
+    if (polls % 5 === 0 && (await remoteHead(ctx.spec.url, ctx.spec.branch, fetched.credentials.git, ctx.git).catch(() => fetched.revision)) !== fetched.revision) {
+      superseded = true;
+      break;
+    }
+    waited = `waiting for ${waitingFor(health)}`.slice(0, 1000);
+    await sleep(ctx.healthPollMs, ctx.signal);
+    health = await ctx.manager.health(planned.desired);
+  }
+  if (ctx.signal?.aborted) return { kind: "interrupted" };
+  if (superseded) return { kind: "superseded", ...(waited === undefined ? {} : { waited }) };
+  return { kind: "settled", status: health.status, notReady: waitingFor(health), ...(waited === undefined ? {} : { waited }) };
+}

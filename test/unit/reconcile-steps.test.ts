@@ -1,0 +1,116 @@
+// The reconcile runs as named steps; the report is derived from their results (src/agent/steps/).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { BatonError, BatonErrors } from "../../src/errors.js";
+import { silentLogger } from "../../src/log.js";
+import { Metrics } from "../../src/agent/metrics.js";
+import type { EventRecorder } from "../../src/agent/events.js";
+import type { EnvironmentObject, EnvironmentStatus } from "../../src/agent/environment.js";
+import type { HealthOutcome } from "../../src/agent/steps/context.js";
+import { report, type Reporter } from "../../src/agent/steps/report.js";
+import { runSteps, type StepName, type StepResult, type Steps } from "../../src/agent/steps/sequence.js";
+import { verdict } from "../../src/agent/steps/verdict.js";
+
+type Fake = { fetch: string; render: string; plan: string; apply: string; prune: string; health: HealthOutcome };
+
+/** Steps that record their calls; `fail` names a step that throws `error`. */
+function fakeSteps(fail?: { step: StepName; error: unknown }, health: HealthOutcome = { kind: "settled", status: "Current", notReady: "" }) {
+  const calls: string[] = [];
+  const step = <T>(name: StepName, value: T) => async (): Promise<T> => {
+    calls.push(name);
+    if (fail?.step === name) throw fail.error;
+    return value;
+  };
+  const steps: Steps<Fake> = {
+    fetch: step("fetch", "abc123"), render: step("render", "rendered"), plan: step("plan", "planned"),
+    apply: step("apply", "applied"), prune: step("prune", "pruned"), health: step("health", health),
+  };
+  return { steps, calls };
+}
+
+test("a failed render stops before plan; the verdict names the step and stalls on a git error", async () => {
+  const { steps, calls } = fakeSteps({ step: "render", error: new BatonError("YAML_SYNTAX", "bad indentation", { file: "envs/prod/web.yaml" }) });
+  const seen: Array<StepResult<Fake>> = [];
+  const outcome = await runSteps(steps, (r) => { seen.push(r); });
+  assert.deepEqual(calls, ["fetch", "render"]);
+  assert.deepEqual(seen.map((r) => [r.step, r.ok]), [["fetch", true], ["render", false]]);
+  assert.equal(outcome.ok, false);
+  assert.deepEqual(outcome.done, { fetch: "abc123" });
+  const v = verdict(outcome, false);
+  assert.equal(v.kind, "failed");
+  if (v.kind !== "failed") return;
+  assert.deepEqual([v.step, v.stalled, v.readyReason, v.error.code], ["render", true, "ValidationFailed", "YAML_SYNTAX"]);
+  assert.match(v.message, /envs\/prod\/web\.yaml/);
+});
+
+test("observers see each result before the next step runs (a deployment starts after plan, before apply)", async () => {
+  const { steps, calls } = fakeSteps();
+  const outcome = await runSteps(steps, (r) => { calls.push(`saw ${r.step}`); });
+  assert.deepEqual(calls, ["fetch", "saw fetch", "render", "saw render", "plan", "saw plan", "apply", "saw apply", "prune", "saw prune", "health", "saw health"]);
+  assert.deepEqual(verdict(outcome, false), { kind: "settled", ready: true, health: "Current", notReady: "" });
+});
+
+test("verdicts: transient errors retry, guards name themselves, a git outage says so, a timeout is not Ready", async () => {
+  const failed = async (step: StepName, error: unknown) => verdict(await runSteps(fakeSteps({ step, error }).steps, () => undefined), false);
+  assert.deepEqual(pick(await failed("apply", new Error("connection reset"))), ["apply", false, "ReconciliationFailed", "KUBE_FAILED"]);
+  assert.deepEqual(pick(await failed("plan", new BatonErrors([new BatonError("KUBE_FORBIDDEN", "cannot create Deployment prod/web")]))), ["plan", true, "Forbidden", "KUBE_FORBIDDEN"]);
+  assert.deepEqual(pick(await failed("fetch", new BatonError("GIT_FAILED", "503"))), ["fetch", false, "GitOperationFailed", "GIT_FAILED"]);
+  // One transient error among stalling ones: retried, not stalled.
+  assert.deepEqual(pick(await failed("plan", new BatonErrors([new BatonError("OWNERSHIP_CONFLICT", "x"), new BatonError("KUBE_FAILED", "y")]))), ["plan", false, "ReconciliationFailed", "OWNERSHIP_CONFLICT"]);
+  const timedOut = verdict(await runSteps(fakeSteps(undefined, { kind: "settled", status: "InProgress", notReady: "Deployment/web: 1 of 2 updated" }).steps, () => undefined), false);
+  assert.deepEqual(timedOut, { kind: "settled", ready: false, health: "InProgress", notReady: "Deployment/web: 1 of 2 updated" });
+});
+
+test("a run whose term ended is interrupted, never failed, at whichever step it stood", async () => {
+  const outcome = await runSteps(fakeSteps({ step: "apply", error: new Error("aborted") }).steps, () => undefined);
+  assert.deepEqual(verdict(outcome, true), { kind: "interrupted", step: "apply" });
+  const cut = await runSteps(fakeSteps(undefined, { kind: "interrupted" }).steps, () => undefined);
+  assert.deepEqual(verdict(cut, true), { kind: "interrupted", step: "health" });
+});
+
+function pick(v: ReturnType<typeof verdict>): unknown[] {
+  assert.equal(v.kind, "failed");
+  return v.kind === "failed" ? [v.step, v.stalled, v.readyReason, v.error.code] : [];
+}
+
+function reporter(stored: EnvironmentStatus) {
+  const events: string[] = [];
+  let saves = 0;
+  const env: EnvironmentObject = { apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { namespace: "team", name: "prod", generation: 2 }, spec: {}, status: stored };
+  const metrics = new Metrics();
+  const r: Reporter = {
+    env, log: silentLogger, status: { ...stored }, metrics, now: () => new Date("2026-01-01T00:00:00Z"), started: Date.now(),
+    events: { record: async (_e: unknown, type: string, reason: string) => { events.push(`${type} ${reason}`); } } as unknown as EventRecorder,
+    stored: () => stored,
+    save: async () => { saves++; },
+  };
+  return { r, events, metrics, saves: () => saves };
+}
+
+test("the report turns a failed step into conditions, one Event and an error metric, and keeps the last good revision", async () => {
+  const { r, events, metrics, saves } = reporter({ lastAppliedRevision: "good" });
+  const outcome = await runSteps(fakeSteps({ step: "render", error: new BatonError("YAML_SYNTAX", "bad") }).steps, () => undefined);
+  const result = await report(r, { fetch: { revision: "bad", dir: "/x", credentials: {} } }, verdict(outcome, false));
+  assert.deepEqual([result.ok, result.stalled, result.failedStep, result.revision], [false, true, "render", "bad"]);
+  assert.deepEqual(events, ["Warning Stalled"]);
+  assert.deepEqual(r.status.conditions?.map((c) => [c.type, c.status, c.reason]), [["Ready", "False", "ValidationFailed"], ["Stalled", "True", "YAML_SYNTAX"], ["Reconciling", "False", "Failed"]]);
+  assert.deepEqual([r.status.lastAppliedRevision, r.status.lastAttemptedRevision], ["good", "bad"]);
+  assert.equal(saves(), 1);
+  assert.match(await metrics.render(), /^baton_reconcile_errors_total\{environment="team\/prod",code="YAML_SYNTAX"\} 1$/m);
+});
+
+test("the same failure again changes nothing, so the report writes no status", async () => {
+  const first = reporter({ lastAppliedRevision: "good" });
+  const fail = () => runSteps(fakeSteps({ step: "render", error: new BatonError("YAML_SYNTAX", "bad") }).steps, () => undefined);
+  await report(first.r, { fetch: { revision: "bad", dir: "/x", credentials: {} } }, verdict(await fail(), false));
+  const again = reporter({ ...first.r.status });
+  await report(again.r, { fetch: { revision: "bad", dir: "/x", credentials: {} } }, verdict(await fail(), false));
+  assert.equal(again.saves(), 0);
+});
+
+test("an interrupted run reports nothing: no status, no Event, no metric", async () => {
+  const { r, events, metrics, saves } = reporter({});
+  const result = await report(r, { fetch: { revision: "abc", dir: "/x", credentials: {} } }, { kind: "interrupted", step: "health" });
+  assert.deepEqual([result.interrupted, result.failedStep, saves(), events.length], [true, "health", 0, 0]);
+  assert.doesNotMatch(await metrics.render(), /baton_reconcile_total\{/);
+});
