@@ -1,6 +1,8 @@
 // The Helm chart: lint and template (default and non-default values, bad values rejected), applied to the
 // real control plane, and the agent running with only the chart's RBAC (a ServiceAccount token from the
-// TokenRequest API): it reconciles inside its namespaces and is refused outside them.
+// TokenRequest API): it reconciles inside its namespaces and is refused outside them. Installed in
+// multi-tenant lockdown, the agent's own RBAC is checked verb by verb with SelfSubjectAccessReviews and
+// an agent reconciles by impersonation with nothing more.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
@@ -30,6 +32,14 @@ function tokenKubeConfig(token: string): KubeConfig {
     currentContext: "sa",
   });
   return kc;
+}
+
+/** What the apiserver says `client`'s own identity may do (the SelfSubjectAccessReview the preflight asks too). */
+async function mayI(client: KubeClient, attributes: { verb: string; resource: string; group?: string; namespace?: string; name?: string; subresource?: string }): Promise<boolean> {
+  const review = await client.request<{ status?: { allowed?: boolean } }>("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+    apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec: { resourceAttributes: { group: "", ...attributes } },
+  });
+  return review.status?.allowed === true;
 }
 
 const rulesOf = (objects: KubeObject[]) => (objects.find((o) => o.kind === "ClusterRole")?.rules ?? []) as Array<{ verbs: string[] }>;
@@ -143,6 +153,86 @@ test("the chart applies to the real control plane and its RBAC is enough, and no
     await server.destroy();
     await repo.destroy();
     for (const ns of [system, teamA, teamB]) await admin.delete({ group: "", version: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
+    admin.close();
+  }
+});
+
+test("installed in lockdown, the agent reconciles only by impersonation: its own RBAC covers its Lease, Environments and Events, and no workload or Secret write", async () => {
+  const admin = new KubeClient(testKubeConfig());
+  const suffix = Date.now().toString(36);
+  const [system, tenant, release] = [`baton-lock-${suffix}`, `tenant-${suffix}`, `baton-lock-${suffix}`];
+  for (const ns of [system, tenant]) await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  const server = await GitServer.create();
+  const repo = await ConfigRepo.create(server, "locked", { "environments/t/config.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tenant-config\ndata: {MODE: "locked"}\n` });
+  const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-chart-lock-"));
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  // The default install (rbac.mode cluster) in lockdown, as README's multi-tenant setup step 1 says.
+  const objects = await template(system, { defaultServiceAccount: "deployer", agent: { noCrossNamespaceObjects: true } }, release);
+  try {
+    for (const obj of objects) await admin.apply(obj, { fieldManager: "helm-test", force: true });
+    await admin.discover(true);
+    // Step 2 of the setup: the tenant's ServiceAccount and what it may deploy.
+    const rbacV1 = "rbac.authorization.k8s.io/v1";
+    await admin.create({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "deployer", namespace: tenant } });
+    await admin.create({ apiVersion: rbacV1, kind: "Role", metadata: { name: "deployer", namespace: tenant }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "patch", "update", "delete"] }] });
+    await admin.create({ apiVersion: rbacV1, kind: "RoleBinding", metadata: { name: "deployer", namespace: tenant }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "deployer" }, subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: tenant }] });
+    const sa = objects.find((o) => o.kind === "ServiceAccount")?.metadata.name ?? "";
+    const tokenRequest = await admin.request<{ status: { token: string } }>("POST", `/api/v1/namespaces/${system}/serviceaccounts/${sa}/token`, { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } });
+    const kc = tokenKubeConfig(tokenRequest.status.token);
+
+    // No more: the apiserver refuses the agent every write of workloads, Secrets, RBAC and Namespaces,
+    // reading Secrets in bulk, and impersonating anything but ServiceAccounts.
+    const asAgent = new KubeClient(kc);
+    const refused: Array<Parameters<typeof mayI>[1]> = [
+      ...["create", "patch", "delete"].flatMap((verb) => [
+        { verb, group: "apps", resource: "deployments", namespace: tenant }, { verb, resource: "configmaps", namespace: tenant },
+        { verb, resource: "secrets", namespace: tenant }, { verb, resource: "pods", namespace: tenant }, { verb, resource: "services", namespace: tenant },
+        { verb, group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: tenant }, { verb, group: "rbac.authorization.k8s.io", resource: "clusterroles" },
+        { verb, resource: "namespaces" },
+      ]),
+      { verb: "list", resource: "secrets", namespace: tenant }, { verb: "watch", resource: "secrets", namespace: tenant },
+      { verb: "impersonate", resource: "users", name: "system:admin" }, { verb: "impersonate", resource: "groups", name: "system:masters" },
+      { verb: "create", group: "baton.dev", resource: "environments", namespace: tenant }, { verb: "delete", group: "baton.dev", resource: "environments", namespace: tenant },
+      { verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: tenant },
+    ];
+    const allowedAnyway = [];
+    for (const attributes of refused) if (await mayI(asAgent, attributes)) allowedAnyway.push(attributes);
+    assert.deepEqual(allowedAnyway, [], "the lockdown agent may do none of these itself");
+    await assert.rejects(asAgent.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "direct", namespace: tenant }, data: {} }), (e: unknown) => e instanceof KubeApiError && e.status === 403);
+    // Enough: what it needs for itself.
+    const needed: Array<Parameters<typeof mayI>[1]> = [
+      ...["get", "create", "update"].map((verb) => ({ verb, group: "coordination.k8s.io", resource: "leases", namespace: system })),
+      ...["get", "list", "watch", "patch"].map((verb) => ({ verb, group: "baton.dev", resource: "environments", namespace: tenant })),
+      { verb: "patch", group: "baton.dev", resource: "environments", subresource: "status", namespace: tenant },
+      { verb: "create", resource: "events", namespace: tenant },
+      { verb: "impersonate", resource: "serviceaccounts", namespace: tenant, name: "deployer" },
+      { verb: "get", resource: "secrets", namespace: tenant },
+    ];
+    const missing = [];
+    for (const attributes of needed) if (!(await mayI(asAgent, attributes))) missing.push(attributes);
+    assert.deepEqual(missing, [], "the lockdown agent may do all of these");
+    asAgent.close();
+
+    // And in practice: with only that RBAC the agent leads (its Lease), applies as the tenant's
+    // ServiceAccount, and writes the Environment's status and Events.
+    const config = parseAgentConfig({ namespace: tenant, port: 0, bindAddress: "127.0.0.1", cacheDir, leaseNamespace: system, leaseName: release, identity: "lockdown-agent", resyncMs: 300, logLevel: "silent", allowInsecureHttp: true /* test git server: http on loopback */, defaultServiceAccount: "deployer", noCrossNamespaceObjects: true });
+    agent = await startAgent(config, createLogger("silent"), kc);
+    await admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: "t", namespace: tenant }, spec: { url: repo.url, path: "environments/t", targetNamespace: tenant, interval: "1h", timeout: "60s" } });
+    await waitFor("Environment Ready under lockdown RBAC", async () => {
+      const env = (await admin.get(ENV_API_VERSION, ENV_KIND, tenant, "t")) as EnvironmentObject | undefined;
+      return env?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? env : undefined;
+    }, 60_000);
+    assert.deepEqual((await admin.get("v1", "ConfigMap", tenant, "tenant-config"))?.data, { MODE: "locked" });
+    const applied = (await admin.list("v1", "Event", tenant)).filter((e) => (e.involvedObject as { name?: string }).name === "t" && e.reason === "Applied");
+    assert.equal(applied.length, 1, "the Applied Event was recorded by the agent itself");
+    const lease = await admin.get("coordination.k8s.io/v1", "Lease", system, release);
+    assert.equal((lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity, "lockdown-agent");
+  } finally {
+    await agent?.stop();
+    await server.destroy();
+    await repo.destroy();
+    for (const ns of [system, tenant]) await admin.delete({ group: "", version: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
+    for (const o of objects.filter((o) => o.kind === "ClusterRole" || o.kind === "ClusterRoleBinding")) await admin.delete({ group: "rbac.authorization.k8s.io", version: "v1", kind: o.kind, name: o.metadata.name }).catch(() => undefined);
     admin.close();
   }
 });

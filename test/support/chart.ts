@@ -16,10 +16,10 @@ export async function helm(...args: string[]): Promise<string> {
   return (await exec("helm", args, { maxBuffer: 16 << 20 })).stdout;
 }
 
-/** The chart's objects (CRDs included) as `helm install --namespace <namespace>` with these values would create them. */
-export async function helmTemplate(namespace: string, values: Record<string, unknown>): Promise<KubeObject[]> {
+/** The chart's objects (CRDs included) as `helm install <release> --namespace <namespace>` with these values would create them. */
+export async function helmTemplate(namespace: string, values: Record<string, unknown>, release = "baton"): Promise<KubeObject[]> {
   const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-values-")), "values.json");
   await fs.writeFile(file, JSON.stringify(values));
-  const out = await helm("template", "baton", chartDir, "--namespace", namespace, "--include-crds", "--kube-version", kubeVersion, "-f", file);
+  const out = await helm("template", release, chartDir, "--namespace", namespace, "--include-crds", "--kube-version", kubeVersion, "-f", file);
   return parseAllDocuments(out).map((d) => d.toJS() as KubeObject).filter((o) => o && o.kind);
 }
