@@ -3,10 +3,9 @@
  * and shapes them with board.ts. Nothing here is console-specific logic.
  */
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
-import { BatonError, BatonErrors } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
-import { history, type HistoryEntry } from "../promote/history.js";
+import { histories, history, type HistoryEntry } from "../promote/history.js";
 import { status, type ClusterEnvironment } from "../promote/status.js";
 import { boardModel, timelineModel, type Board, type TimelineEntry } from "./board.js";
 
@@ -27,24 +26,16 @@ async function clone(repo: string): Promise<{ revision: string; remote?: string 
   return { revision: await ws.head(), ...(remote ? { remote } : {}) };
 }
 
-/** An environment that does not render has no history either; the board says why in its column. */
-async function historyOrNone(repo: string, env: string): Promise<HistoryEntry[]> {
-  try {
-    return await history(repo, env, { limit: BOARD_HISTORY });
-  } catch (e) {
-    if (e instanceof BatonError || e instanceof BatonErrors) return [];
-    throw e;
-  }
-}
-
 /** Throws the pipeline's BatonError(s) when baton.yaml is broken: the page shows them as `baton validate` does. */
 export async function loadBoard(sources: ConsoleSources): Promise<Board> {
   const pipeline = await loadPipeline(sources.repo);
   const { revision, remote } = await clone(sources.repo);
   const report = await status(sources.repo, sources.github, sources.cluster);
-  const histories: Record<string, HistoryEntry[]> = {};
-  for (const env of pipeline.environments) histories[env.name] = await historyOrNone(sources.repo, env.name);
-  return boardModel({ revision, pipeline: pipeline.environments, status: report, histories, ...(remote ? { remote } : {}) });
+  // An environment that does not render has no history either; the board says why in its column.
+  const read = await histories(sources.repo, pipeline.environments, { limit: BOARD_HISTORY });
+  const byEnv: Record<string, HistoryEntry[]> = {};
+  for (const [name, entries] of read) byEnv[name] = Array.isArray(entries) ? entries : [];
+  return boardModel({ revision, pipeline: pipeline.environments, status: report, histories: byEnv, ...(remote ? { remote } : {}) });
 }
 
 export interface EnvironmentPage {

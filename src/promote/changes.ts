@@ -7,7 +7,8 @@
  */
 import type { SourceFile } from "../config/edit.js";
 import { findPinSites } from "../config/edit.js";
-import type { GitWorkspace, LogEntry } from "./git-workspace.js";
+import type { LogEntry } from "./git-workspace.js";
+import type { HistoryGit } from "./git-objects.js";
 import type { PinSource } from "./rendered-pins.js";
 
 export interface PinnedImage {
@@ -83,7 +84,7 @@ export function standingChanges(changesNewestFirst: PinChange[]): PinChange[] {
  * a commit whose pins cannot be read is compared through: its change shows against its neighbours. With
  * `alsoFile` (a path in the folder) also the commits that changed only that file are listed, with no deltas.
  */
-export async function pinChanges(ws: GitWorkspace, envPath: string, options: { ref?: string; maxCount?: number; source?: PinSource; alsoFile?: string } = {}): Promise<PinChange[]> {
+export async function pinChanges(ws: HistoryGit, envPath: string, options: { ref?: string; maxCount?: number; source?: PinSource; alsoFile?: string } = {}): Promise<PinChange[]> {
   const source = options.source ?? folderPinSource(ws, envPath);
   const log = await ws.log(source.paths, { firstParent: true, ...(options.ref ? { ref: options.ref } : {}) });
   const pinsAt = async (sha: string | undefined): Promise<PinnedImage[] | undefined> => (sha ? source.pinsAt(sha) : []);
@@ -113,7 +114,7 @@ export async function pinChanges(ws: GitWorkspace, envPath: string, options: { r
 }
 
 /** A plain environment's pins: the digests written in the YAML files of its folder. */
-function folderPinSource(ws: GitWorkspace, envPath: string): PinSource {
+function folderPinSource(ws: HistoryGit, envPath: string): PinSource {
   const blobs = new Map<string, string>();
   return {
     paths: [envPath],

@@ -182,6 +182,27 @@ export class GitWorkspace {
     });
   }
 
+  /**
+   * `log` with the files each commit changed (against its first parent with `firstParent`, as `git log
+   * --first-parent` diffs merges): one process for the history of many folders (see git-objects.ts).
+   */
+  async logWithFiles(paths: string[], options: { ref?: string; firstParent?: boolean } = {}): Promise<Array<LogEntry & { files: string[] }>> {
+    const SEP = "\x1f";
+    const out = await this.run(["log", "-z", "--name-only", "--no-renames", `--format=%x1e%H${SEP}%P${SEP}%aI${SEP}%an${SEP}%ae${SEP}%s${SEP}%b${SEP}`, ...(options.firstParent ? ["--first-parent"] : []), options.ref ?? "HEAD", "--", ...paths], "log");
+    return out.split("\x1e").filter((r) => r.trim()).map((record) => {
+      // The header ends at its last separator; the NUL-separated file names follow (no quoting with -z).
+      const end = record.lastIndexOf(SEP);
+      const [sha = "", parents = "", date = "", author = "", email = "", subject = "", body = ""] = record.slice(0, end).split(SEP);
+      const files = record.slice(end + 1).split("\0").map((f) => f.replace(/^\n/, "")).filter(Boolean);
+      return { sha, parents: parents.split(" ").filter(Boolean), date, author, email, subject, body, files };
+    });
+  }
+
+  /** The directory holding the clone's objects (a linked worktree shares its main clone's). */
+  async gitCommonDir(): Promise<string> {
+    return (await this.run(["rev-parse", "--git-common-dir"], "rev-parse")).trim();
+  }
+
   /** A file's content at a commit, or undefined if it did not exist there. */
   async show(sha: string, file: string): Promise<string | undefined> {
     try {

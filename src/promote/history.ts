@@ -6,13 +6,15 @@
  * who (for a merge commit: who merged), what kind, which PR, and the digests it left running. Trailers only
  * name the kind and source; the digests come from the files.
  */
-import { findEnvironment, loadPipeline } from "../config/pipeline.js";
+import { findEnvironment, loadPipeline, type PipelineEnvironment } from "../config/pipeline.js";
+import { BatonError, BatonErrors } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { pinChanges, type PinChange, type PinDelta, type PinnedImage } from "./changes.js";
 import { GitWorkspace } from "./git-workspace.js";
+import { objectReader, sharedLog, type HistoryGit } from "./git-objects.js";
 import { changeKind, pullNumberFromSubject, type ChangeKind } from "./naming.js";
 import { releaseFilePath } from "../release/release.js";
-import { renderedPinSource } from "./rendered-pins.js";
+import { renderedPinSource, type PinSource } from "./rendered-pins.js";
 import { parseBatonCommit } from "./trailers.js";
 
 export { pinsInFiles } from "./changes.js";
@@ -53,15 +55,46 @@ export function historyEntry(change: PinChange, trailerMessage: string, pr?: num
  */
 export async function history(repo: string, envName: string, options: { limit?: number; github?: GitHubApi } = {}): Promise<HistoryEntry[]> {
   const env = findEnvironment(await loadPipeline(repo), envName);
+  return environmentHistory(await objectReader(await GitWorkspace.open(repo)), env, options);
+}
+
+/**
+ * Every environment's history from one `git log` over all their folders and in-process object reads: what
+ * the console's board needs. An environment whose history cannot be read gets its error instead.
+ */
+export async function histories(repo: string, envs: PipelineEnvironment[], options: { limit?: number } = {}): Promise<Map<string, HistoryEntry[] | BatonError | BatonErrors>> {
   const ws = await GitWorkspace.open(repo);
+  const reader = await objectReader(ws);
+  const sources = new Map<string, PinSource | undefined | BatonError | BatonErrors>();
+  for (const env of envs) sources.set(env.name, await renderedPinSource(reader, env).catch(batonErrorOr));
+  const paths = envs.flatMap((env) => {
+    const source = sources.get(env.name);
+    return source instanceof BatonError || source instanceof BatonErrors ? [] : source?.paths ?? [env.path];
+  });
+  const shared = await sharedLog(reader, ws, [...new Set(paths)]);
+  const out = new Map<string, HistoryEntry[] | BatonError | BatonErrors>();
+  for (const env of envs) {
+    const source = sources.get(env.name);
+    if (source instanceof BatonError || source instanceof BatonErrors) out.set(env.name, source);
+    else out.set(env.name, await environmentHistory(shared, env, { ...options, source }).catch(batonErrorOr));
+  }
+  return out;
+}
+
+function batonErrorOr(e: unknown): BatonError | BatonErrors {
+  if (e instanceof BatonError || e instanceof BatonErrors) return e;
+  throw e;
+}
+
+export async function environmentHistory(git: HistoryGit, env: PipelineEnvironment, options: { limit?: number; github?: GitHubApi; source?: PinSource | undefined }): Promise<HistoryEntry[]> {
   const out: HistoryEntry[] = [];
-  const source = await renderedPinSource(ws, env);
+  const source = "source" in options ? options.source : await renderedPinSource(git, env);
   // With a strategy, the release's steps (commits to release.yaml alone) are part of what landed.
   const alsoFile = env.strategy ? releaseFilePath(env) : undefined;
-  for (const change of await pinChanges(ws, env.path, { ...(options.limit ? { maxCount: options.limit } : {}), ...(source ? { source } : {}), ...(alsoFile ? { alsoFile } : {}) })) {
+  for (const change of await pinChanges(git, env.path, { ...(options.limit ? { maxCount: options.limit } : {}), ...(source ? { source } : {}), ...(alsoFile ? { alsoFile } : {}) })) {
     const { entry } = change;
     // A PR merge carries the Baton commit's trailers on its second parent.
-    const message = entry.parents.length > 1 && entry.parents[1] ? await ws.message(entry.parents[1]) : `${entry.subject}\n\n${entry.body}`;
+    const message = entry.parents.length > 1 && entry.parents[1] ? await git.message(entry.parents[1]) : `${entry.subject}\n\n${entry.body}`;
     const pr = pullNumberFromSubject(entry.subject) === undefined && options.github
       ? (await options.github.pullsForCommit(entry.sha).catch(() => []))[0] : undefined;
     out.push(historyEntry(change, message, pr));

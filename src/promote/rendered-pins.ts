@@ -15,7 +15,7 @@ import type { PipelineEnvironment } from "../config/pipeline.js";
 import { readPins } from "../config/pins.js";
 import { environmentDir, renderEnvironment } from "../config/render.js";
 import type { PinnedImage } from "./changes.js";
-import type { GitWorkspace } from "./git-workspace.js";
+import type { HistoryGit } from "./git-objects.js";
 
 export interface PinSource {
   /** The repo-relative paths whose commits may change the pins (what `git log` is asked about). */
@@ -25,7 +25,7 @@ export interface PinSource {
 }
 
 /** For a kustomize environment, its rendered pins; undefined for a plain folder (its files are its pins). */
-export async function renderedPinSource(ws: GitWorkspace, env: PipelineEnvironment): Promise<PinSource | undefined> {
+export async function renderedPinSource(ws: HistoryGit, env: PipelineEnvironment): Promise<PinSource | undefined> {
   const kustomization = await findKustomization(await environmentDir(ws.dir, env));
   if (!kustomization) return undefined;
   const paths = [...new Set([env.path.replace(/\/+$/, ""), ...(await checkKustomizationTree(ws.dir, kustomization))])].sort();
@@ -41,7 +41,7 @@ export async function renderedPinSource(ws: GitWorkspace, env: PipelineEnvironme
   };
 }
 
-async function renderAt(ws: GitWorkspace, env: PipelineEnvironment, blobs: Array<{ path: string; oid: string }>): Promise<PinnedImage[] | undefined> {
+async function renderAt(ws: HistoryGit, env: PipelineEnvironment, blobs: Array<{ path: string; oid: string }>): Promise<PinnedImage[] | undefined> {
   if (blobs.length === 0) return [];
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "baton-history-"));
   try {
