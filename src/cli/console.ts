@@ -6,7 +6,7 @@ import { startConsole } from "../console/server.js";
 import { parseDuration } from "../config/duration.js";
 import { createLogger } from "../log.js";
 import { clusterEnvironments } from "./status.js";
-import { optionalGitHub, parseFlags } from "./promotion-options.js";
+import { githubFactory, optionalGitHub, parseFlags } from "./promotion-options.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 
 const ConsoleFlagsSchema = z.object({
@@ -23,19 +23,21 @@ const ConsoleFlagsSchema = z.object({
     }
     return ms;
   }),
+  readOnly: z.boolean().default(false),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
 });
 
 export function registerConsole(program: Command): void {
   program
     .command("console")
-    .description("serve the release board in a browser on 127.0.0.1: environments × images (digest, tag, last change) and each environment's history from the clone, updated live as the clone gets new commits; the agent's status with --kubeconfig; open PRs and deployments when GITHUB_TOKEN is set")
+    .description("serve the release board in a browser on 127.0.0.1: environments × images (digest, tag, last change) and each environment's history from the clone, updated live as the clone gets new commits; the agent's status with --kubeconfig; open PRs and deployments when GITHUB_TOKEN is set; promote, roll back, confirm and abort buttons that open the PRs the CLI opens")
     .option("--repo <dir>", "config repo clone", ".")
     .option("--port <n>", "port to listen on (0 picks a free one)", "7420")
     .option("--listen <address>", "listen on this address instead of 127.0.0.1; anything but loopback needs BATON_CONSOLE_TOKEN (16+ characters)")
     .option("--poll <duration>", "while a page is open, how often the clone is checked for new commits to push to it", "5s")
     .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster")
     .option("--namespace <ns>", "namespace of the Environment objects (default: all)")
+    .option("--read-only", "show the board only: no promote, rollback, confirm or abort buttons (the API refuses actions)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", "warn")
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(ConsoleFlagsSchema, raw);
@@ -44,7 +46,9 @@ export function registerConsole(program: Command): void {
       const token = process.env.BATON_CONSOLE_TOKEN;
       const running = await startConsole({
         repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log, pollMs: flags.poll,
-        ...(token ? { token } : {}),
+        ...(token ? { token } : {}), readOnly: flags.readOnly,
+        // Actions open their PRs with the CLI's GitHub connection (GITHUB_TOKEN or App credentials, GITHUB_API_URL).
+        actionsGitHub: githubFactory({ dryRun: false }),
         ...(kubeconfig ? { cluster: () => clusterEnvironments(kubeconfig, flags.namespace) } : {}),
         // GITHUB_TOKEN (and GITHUB_API_URL) as for baton status: open PRs and deployments; absent, repo only.
         github: async () => optionalGitHub({ dryRun: false }, await GitWorkspace.open(path.resolve(flags.repo)).then((ws) => ws.remoteUrl()).catch(() => undefined)),

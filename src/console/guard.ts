@@ -5,6 +5,8 @@
  *   listens on; a page on evil.example resolving to 127.0.0.1 sends `Host: evil.example` and is refused.
  * - Cross-site requests: an Origin header (browsers send it on every POST and on cross-origin fetches) must
  *   be the console's own; `Sec-Fetch-Site: cross-site` is refused too; writes must carry a same-origin Origin.
+ * - Actions (POST) must also carry the page's per-session token in a header (`X-Baton-Csrf`): a form on another
+ *   site cannot set headers, and a script there cannot read the token (no CORS), so it cannot forge one.
  * - Anywhere but loopback, every request needs the token (bearer header or the cookie set by `/?token=`).
  * Pure: the server passes the request's headers in.
  */
@@ -18,13 +20,19 @@ export interface GuardOptions {
   loopback: boolean;
   /** Required when not on loopback. */
   token?: string;
+  /** The per-session token writes must carry (served to the page by GET /api/session). */
+  csrfToken?: string;
 }
+
+export const CSRF_HEADER = "x-baton-csrf";
 
 export interface RequestFacts {
   method: string;
   host?: string;
   origin?: string;
   secFetchSite?: string;
+  /** The `X-Baton-Csrf` header: the page's session token, required on writes. */
+  csrf?: string;
   authorization?: string;
   cookie?: string;
   /** `?token=` of the URL: how a browser first presents the token (the server then sets the cookie). */
@@ -75,7 +83,11 @@ export function refusal(facts: RequestFacts, options: GuardOptions): Refusal | u
   }
   if (facts.origin !== undefined && facts.origin !== `http://${host}`) return { status: 403, reason: `cross-origin request from ${facts.origin} refused` };
   if (facts.secFetchSite === "cross-site") return { status: 403, reason: "cross-site request refused" };
-  if (!SAFE_METHODS.has(facts.method) && facts.origin === undefined) return { status: 403, reason: `${facts.method} without an Origin header refused` };
+  if (!SAFE_METHODS.has(facts.method)) {
+    if (facts.origin === undefined) return { status: 403, reason: `${facts.method} without an Origin header refused` };
+    if (facts.secFetchSite !== undefined && facts.secFetchSite !== "same-origin") return { status: 403, reason: `${facts.method} from ${facts.secFetchSite} refused` };
+    if (!options.csrfToken || !sameSecret(facts.csrf, options.csrfToken)) return { status: 403, reason: `${facts.method} without the page's session token refused (reload the console page)` };
+  }
   if (!options.loopback) {
     if (!options.token) return { status: 403, reason: "the console needs a token when it listens beyond loopback" };
     if (!hasToken(facts, options.token)) return { status: 401, reason: "token required: open the URL with ?token=… printed by baton console" };

@@ -10,6 +10,7 @@ import type { Logger } from "../log.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { scrubSecrets } from "../util/secrets.js";
 import { loadBoard, type ConsoleSources } from "./data.js";
+import type { CloneLock } from "./server.js";
 
 /** Comment lines keep idle connections open through proxies that close silent ones. */
 const KEEPALIVE_MS = 15_000;
@@ -22,7 +23,12 @@ export class BoardFeed {
   private latest: string | undefined;
   private ticking = false;
 
-  constructor(private readonly sources: ConsoleSources, private readonly intervalMs: number, private readonly log: Logger) {}
+  constructor(private readonly sources: ConsoleSources, private readonly intervalMs: number, private readonly log: Logger, private readonly lock: CloneLock) {}
+
+  /** Something changed the clone (an action): check now instead of at the next poll. */
+  poke(): void {
+    if (this.timer) void this.tick();
+  }
 
   subscribe(res: http.ServerResponse, headers: Record<string, string>): void {
     res.writeHead(200, { ...headers, "Content-Type": "text/event-stream; charset=utf-8", Connection: "keep-alive" });
@@ -65,11 +71,16 @@ export class BoardFeed {
     if (this.ticking) return; // a slow board computation is not started twice
     this.ticking = true;
     try {
-      const ws = await GitWorkspace.open(this.sources.repo);
-      const fingerprint = await ws.stateFingerprint();
-      if (fingerprint === this.fingerprint) return;
-      this.fingerprint = fingerprint;
-      this.latest = await this.message();
+      // Under the clone lock: never a board read while an action has a branch checked out.
+      const message = await this.lock.run(async () => {
+        const ws = await GitWorkspace.open(this.sources.repo);
+        const fingerprint = await ws.stateFingerprint();
+        if (fingerprint === this.fingerprint) return undefined;
+        this.fingerprint = fingerprint;
+        return this.message();
+      });
+      if (message === undefined) return;
+      this.latest = message;
       this.broadcast(this.latest);
     } catch (e) {
       this.log.warn({ action: "console-live", err: e instanceof Error ? e.message : String(e) }, "cannot read the clone for live updates");

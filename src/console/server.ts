@@ -3,14 +3,17 @@
  * framework). Every request passes guard.ts first; the API returns what data.ts computes, and Baton's errors
  * as `{ ok: false, errors: [{ code, message, file, field, hint }] }` — the shape `baton validate -o json` prints.
  */
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { BatonError, BatonErrors } from "../errors.js";
+import type { GitHubApi } from "../github/api.js";
 import type { Logger } from "../log.js";
 import { registerSecret, scrubSecrets } from "../util/secrets.js";
 import { loadBoard, loadEnvironment, type ConsoleSources } from "./data.js";
-import { isLoopbackAddress, refusal, TOKEN_COOKIE, type RequestFacts } from "./guard.js";
+import { parseAction, runAction } from "./actions.js";
+import { CSRF_HEADER, isLoopbackAddress, refusal, TOKEN_COOKIE, type RequestFacts } from "./guard.js";
 import { BoardFeed } from "./live.js";
 
 export interface ConsoleOptions extends ConsoleSources {
@@ -22,6 +25,50 @@ export interface ConsoleOptions extends ConsoleSources {
   log: Logger;
   /** How often the clone is checked for changes while a page listens for live updates. */
   pollMs?: number;
+  /** No actions: the board only (the chart's `console.enabled`, `baton console --read-only`). */
+  readOnly?: boolean;
+  /** GitHub for actions (the CLI's factory: GITHUB_TOKEN, GITHUB_API_URL); absent, actions that open PRs say so. */
+  actionsGitHub?: (remoteUrl: string | undefined) => GitHubApi;
+}
+
+/** Action bodies are a few fields; anything bigger is not the console page talking. */
+const MAX_BODY = 8 * 1024;
+
+/**
+ * One thing at a time on the clone: an action checks out a branch and back, and a board read meanwhile
+ * would see the branch's files. Reads and actions queue on the same chain.
+ */
+export class CloneLock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(work, work);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new BatonError("USAGE", `console action body over ${MAX_BODY} bytes`, { hint: "send the fields the console page sends" }));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      } catch {
+        reject(new BatonError("USAGE", "console action body is not JSON", { hint: "send application/json as the console page does" }));
+      }
+    });
+    req.on("error", reject);
+  });
 }
 
 export interface RunningConsole {
@@ -69,14 +116,18 @@ function facts(req: http.IncomingMessage, url: URL): RequestFacts {
   set("host", header("host"));
   set("origin", header("origin"));
   set("secFetchSite", header("sec-fetch-site"));
+  set("csrf", header(CSRF_HEADER));
   set("authorization", header("authorization"));
   set("cookie", header("cookie"));
   set("queryToken", url.searchParams.get("token"));
   return out;
 }
 
-export function createConsoleServer(options: ConsoleOptions, port: () => number, feed: BoardFeed): http.Server {
+export function createConsoleServer(options: ConsoleOptions, port: () => number, feed: BoardFeed, lock: CloneLock): http.Server {
   const assets = loadAssets();
+  // Per process: a page gets it from GET /api/session (same-origin only: no CORS) and sends it on actions.
+  // Not registered as a secret: the scrubber would blank it in that very answer. It is never logged.
+  const csrfToken = randomBytes(24).toString("base64url");
   const loopback = isLoopbackAddress(options.host);
   const send = (res: http.ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) => {
     res.writeHead(status, { ...SECURITY_HEADERS, "Content-Type": type, ...extra }).end(body);
@@ -94,10 +145,24 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number,
   return http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://console.invalid");
     const request = facts(req, url);
-    const refused = refusal(request, { port: port(), loopback, ...(options.token ? { token: options.token } : {}) });
+    const refused = refusal(request, { port: port(), loopback, csrfToken, ...(options.token ? { token: options.token } : {}) });
     if (refused) {
       options.log.warn({ action: "console", method: request.method, path: url.pathname, status: refused.status }, refused.reason);
       return json(res, refused.status, { ok: false, errors: [{ code: "FORBIDDEN", message: refused.reason }] });
+    }
+    if (url.pathname === "/api/actions") {
+      if (request.method !== "POST") return json(res, 405, { ok: false, errors: [{ code: "METHOD", message: "actions are POST requests" }] });
+      if (options.readOnly) return json(res, 403, { ok: false, errors: [{ code: "READ_ONLY", message: "this console is read-only: it shows the board but changes nothing", hint: "run the command shown on the board with your own credentials, or baton console without --read-only" }] });
+      return api(res, "action", async () => {
+        const action = parseAction(await readBody(req));
+        options.log.info({ action: "console-action", request: action }, "console action");
+        const result = await lock.run(() => runAction(action, {
+          repo: options.repo, ...(options.actionsGitHub ? { github: options.actionsGitHub } : {}),
+          progress: (message) => options.log.debug({ action: "console-action" }, message),
+        }));
+        feed.poke();
+        return { result };
+      }, ["PIPELINE_UNKNOWN_ENV"]);
     }
     if (request.method !== "GET" && request.method !== "HEAD") return json(res, 405, { ok: false, errors: [{ code: "METHOD", message: `${request.method} is not supported here` }] });
     // The token arrived in the URL: keep it in an HttpOnly cookie instead, and drop it from the address bar.
@@ -107,7 +172,8 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number,
     const asset = assets.get(url.pathname === "/index.html" ? "/" : url.pathname);
     if (asset) return send(res, 200, asset.body, asset.type);
     if (url.pathname === "/api/events") return feed.subscribe(res, SECURITY_HEADERS);
-    if (url.pathname === "/api/board") return api(res, "board", async () => ({ board: await loadBoard(options) }));
+    if (url.pathname === "/api/session") return json(res, 200, { ok: true, session: { csrfToken, actions: !options.readOnly } });
+    if (url.pathname === "/api/board") return api(res, "board", async () => ({ board: await lock.run(() => loadBoard(options)) }));
     const env = /^\/api\/environments\/([^/]+)$/.exec(url.pathname)?.[1];
     if (env) return api(res, "environment", async () => ({ environment: await loadEnvironment(options, decodeURIComponent(env)) }), ["PIPELINE_UNKNOWN_ENV"]);
     return json(res, 404, { ok: false, errors: [{ code: "NOT_FOUND", message: `no ${url.pathname} here` }] });
@@ -123,8 +189,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   }
   if (options.token) registerSecret(options.token);
   let bound = options.port;
-  const feed = new BoardFeed(options, options.pollMs ?? 5000, options.log);
-  const server = createConsoleServer(options, () => bound, feed);
+  const lock = new CloneLock();
+  const feed = new BoardFeed(options, options.pollMs ?? 5000, options.log, lock);
+  const server = createConsoleServer(options, () => bound, feed, lock);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(new BatonError("USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
       field: "--port", hint: "pick another port with --port N (0 picks a free one)",

@@ -1,13 +1,19 @@
 // `baton console` in repo-only mode against a real clone (no cluster, no GitHub): the page in a real
 // browser (Debian's chromium driven by playwright-core, one launch for the file), the JSON API it uses, the
-// same errors as `baton validate`, and the request guard (foreign Host / Origin, token mode).
+// same errors as `baton validate`, and the request guard (foreign Host / Origin, token mode). Then actions
+// against the test git server and the GitHub stand-in (checked against @octokit/openapi): Promote in the
+// browser opens the PR `baton promote` opens; merged and pulled, the open board shows it without a reload.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { git } from "../support/example-repo.js";
+import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
+import { GitServer } from "../support/git-server.js";
+import { GitHubDouble } from "../support/github-double.js";
+import { pin } from "../../src/promote/pin.js";
+import { promote } from "../../src/promote/promote.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
 import { validateRepo } from "../../src/config/repo.js";
 import { silentLogger } from "../../src/log.js";
@@ -27,6 +33,9 @@ let browser: Browser;
 /** Serves a page on another origin (another port): what a site the person visits could send. */
 let foreign: http.Server;
 let foreignUrl: string;
+let server: GitServer;
+let github: GitHubDouble;
+const gh = (remoteUrl: string | undefined) => github.connect(remoteUrl);
 
 /** Debian's chromium (installed by .ci/run); BATON_CHROMIUM points elsewhere. */
 const CHROMIUM = process.env.BATON_CHROMIUM ?? "/usr/bin/chromium";
@@ -53,6 +62,8 @@ async function pinTesting(digest: string, message: string): Promise<string> {
 }
 
 before(async () => {
+  server = await GitServer.create();
+  github = await GitHubDouble.start(server);
   repo = await exampleClone();
   console_ = await startConsole({ repo, host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200 });
   await fs.access(CHROMIUM).catch(() => {
@@ -66,6 +77,10 @@ before(async () => {
   foreignUrl = `http://127.0.0.1:${(foreign.address() as { port: number }).port}/`;
 });
 after(async () => {
+  // Every request the console's actions sent to the stand-in, and its answers, matched GitHub's OpenAPI description.
+  assert.deepEqual(github.violations, []);
+  await github.stop();
+  await server.destroy();
   await browser?.close();
   foreign?.close();
   await console_.close();
@@ -233,5 +248,90 @@ test("in the browser: a form on another site posting to the console, and a DNS-r
     assert.match(await rebound?.text() ?? "", /is not the console's loopback address/);
   } finally {
     await page.close();
+  }
+});
+
+test("actions: a POST without the page's session token, or to a read-only console, changes nothing", async () => {
+  const origin = console_.url.replace(/\/$/, "");
+  const body = JSON.stringify({ action: "promote", from: "testing", to: "staging" });
+  const forged = await api("/api/actions", { method: "POST", headers: { Origin: origin, "Content-Type": "application/json" }, body });
+  assert.equal(forged.status, 403);
+  assert.match(forged.text, /without the page's session token/);
+  const readOnly = await startConsole({ repo, host: "127.0.0.1", port: 0, log: silentLogger, readOnly: true });
+  try {
+    const session = (await (await fetch(`${readOnly.url}api/session`)).json()) as { session: { csrfToken: string; actions: boolean } };
+    assert.equal(session.session.actions, false);
+    const refused = await fetch(`${readOnly.url}api/actions`, { method: "POST", headers: { Origin: readOnly.url.replace(/\/$/, ""), "X-Baton-Csrf": session.session.csrfToken, "Content-Type": "application/json" }, body });
+    assert.equal(refused.status, 403);
+    assert.equal(((await refused.json()) as { errors: Array<{ code: string }> }).errors[0]?.code, "READ_ONLY");
+    const page = await openPage(readOnly.url);
+    try {
+      await page.locator('th.env[data-env="staging"] .promote code').waitFor();
+      assert.equal(await page.locator("button.action").count(), 0, "no buttons on a read-only board");
+    } finally {
+      await page.close();
+    }
+  } finally {
+    await readOnly.close();
+  }
+  assert.equal(await git(repo, "branch", "--list", "baton/*"), "", "no promotion branch was made");
+});
+
+test("in the browser: Promote without a GitHub token shows Baton's error with its code and hint, and the board stays", async () => {
+  const page = await openPage(console_.url);
+  try {
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.locator('th.env[data-env="staging"] button[data-action="promote"]').click();
+    const alert = page.locator("#notice [role=alert]");
+    await alert.waitFor();
+    assert.equal(await alert.locator("li").getAttribute("data-code"), "GITHUB_TOKEN_MISSING");
+    assert.match(await alert.textContent() ?? "", /hint: set GITHUB_TOKEN/);
+    assert.equal(await page.locator("table.board").count(), 1);
+  } finally {
+    await page.close();
+  }
+});
+
+test("in the browser: Promote opens the PR baton promote opens in the GitHub stand-in; merged and pulled, the open board shows staging's new digest without a reload", async () => {
+  await seedConfigRepo(server, "acme/console");
+  const ci = await cloneConfigRepo(server, "acme/console", "CI");
+  await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${NEW}`], mode: "commit" });
+  const ops = await cloneConfigRepo(server, "acme/console", "Ops");
+  const cli = await promote({ repo: ops, from: "testing", to: "staging", dryRun: true });
+  const live = await startConsole({ repo: ops, host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200, actionsGitHub: gh });
+  const page = await openPage(live.url);
+  try {
+    const staging = page.locator('tr[data-image="ghcr.io/acme/web"] td:nth-of-type(2)');
+    await page.locator(`tr[data-image="ghcr.io/acme/web"] td:nth-of-type(1)[data-digest="${NEW}"]`).waitFor();
+    assert.equal(await staging.getAttribute("data-digest"), STAGING);
+    await page.evaluate(() => { (globalThis as unknown as { notReloaded: boolean }).notReloaded = true; });
+    let asked = "";
+    page.on("dialog", (dialog) => {
+      asked = dialog.message();
+      void dialog.accept();
+    });
+    await page.locator('th.env[data-env="staging"] button[data-action="promote"]').click();
+    const done = page.locator('#notice .done[data-outcome="opened"]');
+    await done.waitFor();
+    assert.match(asked, /^Run baton promote testing staging\?/);
+    const number = Number(await done.locator("a[data-pr]").getAttribute("data-pr"));
+    const pull = github.pulls.find((p) => p.repository === "acme/console" && p.number === number);
+    assert.deepEqual([pull?.state, pull?.head, pull?.title, pull?.base], ["open", cli.branch, cli.title, "main"]);
+    assert.equal(await git(ops, "rev-parse", "--abbrev-ref", "HEAD"), "main", "the clone is back on its base branch");
+
+    await gh(await git(ops, "remote", "get-url", "origin")).mergePull(number, { method: "merge" });
+    // The console reads the clone; the person's `git pull` (or a loop of it) brings the merge in.
+    await git(ops, "pull", "--quiet", "--ff-only");
+    await page.locator(`tr[data-image="ghcr.io/acme/web"] td:nth-of-type(2)[data-digest="${NEW}"]`).waitFor();
+    assert.match(await staging.locator(".change").textContent() ?? "", new RegExp(`promotion ${(await git(ops, "rev-parse", "HEAD")).slice(0, 7)} by `));
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true);
+    const shot = path.join(os.tmpdir(), `baton-console-promoted-${process.pid}.png`);
+    await page.screenshot({ path: shot });
+    console.log(`# console screenshot after the promotion: ${shot}`);
+  } finally {
+    await page.close();
+    await live.close();
+    await fs.rm(ci, { recursive: true, force: true });
+    await fs.rm(ops, { recursive: true, force: true });
   }
 });

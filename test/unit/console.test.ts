@@ -1,6 +1,8 @@
 // The console's pure parts: the board and timeline models, PR links, and who may talk to the server.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { actionCommand, parseAction } from "../../src/console/actions.js";
+import { BatonError } from "../../src/errors.js";
 import { boardModel, pullRequestUrl, timelineModel } from "../../src/console/board.js";
 import { cookieValue, refusal, TOKEN_COOKIE, type GuardOptions } from "../../src/console/guard.js";
 import type { HistoryEntry } from "../../src/promote/history.js";
@@ -92,7 +94,34 @@ test("guard: another origin is refused, reads or writes; a write needs a same-or
   assert.equal(refusal({ method: "GET", host, origin: "null" }, LOOPBACK)?.status, 403);
   assert.equal(refusal({ method: "GET", host, secFetchSite: "cross-site" }, LOOPBACK)?.status, 403);
   assert.equal(refusal({ method: "POST", host }, LOOPBACK)?.status, 403);
-  assert.equal(refusal({ method: "POST", host, origin: "http://127.0.0.1:7420" }, LOOPBACK), undefined);
+});
+
+test("guard: an action (POST) needs a same-origin Origin, no foreign Sec-Fetch-Site, and the page's session token", () => {
+  const host = "127.0.0.1:7420";
+  const origin = "http://127.0.0.1:7420";
+  const csrfToken = "session-token-0123456789";
+  const withToken: GuardOptions = { ...LOOPBACK, csrfToken };
+  assert.equal(refusal({ method: "POST", host, origin, csrf: csrfToken, secFetchSite: "same-origin" }, withToken), undefined);
+  assert.equal(refusal({ method: "POST", host, origin, csrf: csrfToken }, withToken), undefined, "older browsers send no Sec-Fetch-Site");
+  assert.match(refusal({ method: "POST", host, origin }, withToken)?.reason ?? "", /without the page's session token/);
+  assert.equal(refusal({ method: "POST", host, origin, csrf: `${csrfToken}x` }, withToken)?.status, 403);
+  assert.equal(refusal({ method: "POST", host, origin, csrf: csrfToken, secFetchSite: "same-site" }, withToken)?.status, 403);
+  assert.equal(refusal({ method: "POST", host, csrf: csrfToken }, withToken)?.status, 403);
+  assert.equal(refusal({ method: "POST", host, origin, csrf: csrfToken }, LOOPBACK)?.status, 403, "no session token configured: no writes");
+});
+
+test("console actions: the request body is validated field by field, and each maps to the CLI command it runs", () => {
+  assert.deepEqual(parseAction({ action: "promote", from: "testing", to: "staging" }), { action: "promote", from: "testing", to: "staging" });
+  assert.deepEqual(parseAction({ action: "rollback", env: "staging", to: "abc1234" }), { action: "rollback", env: "staging", to: "abc1234", push: false });
+  assert.throws(() => parseAction({ action: "rollback", env: "staging", to: "HEAD~1; rm -rf /" }), (e: unknown) => e instanceof BatonError && e.code === "USAGE" && e.field === "to");
+  assert.throws(() => parseAction({ action: "delete", env: "staging" }), (e: unknown) => e instanceof BatonError && e.code === "USAGE" && e.field === "action");
+  assert.throws(() => parseAction({ action: "promote", from: "../x", to: "staging" }), (e: unknown) => e instanceof BatonError && e.field === "from");
+  assert.deepEqual([
+    actionCommand(parseAction({ action: "promote", from: "testing", to: "staging" })),
+    actionCommand(parseAction({ action: "rollback", env: "staging", to: "abc1234", push: true })),
+    actionCommand(parseAction({ action: "confirm", env: "production", all: true })),
+    actionCommand(parseAction({ action: "abort", env: "production" })),
+  ], ["baton promote testing staging", "baton rollback staging --to abc1234 --push", "baton confirm production --all", "baton abort production"]);
 });
 
 test("guard: beyond loopback every request needs the token (bearer, cookie or ?token=), and no token means no access", () => {

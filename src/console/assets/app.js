@@ -2,6 +2,7 @@
 // DOM only through textContent, so nothing from the repo is ever parsed as HTML.
 
 const main = document.getElementById("main");
+const notice = document.getElementById("notice");
 const revisionLabel = document.getElementById("revision");
 
 function el(tag, attrs = {}, ...children) {
@@ -28,18 +29,63 @@ function prLink(change) {
 
 /** Baton's errors as `baton validate` prints them: code, file: field, message, hint. */
 function showErrors(title, errors) {
-  const list = el("ul", {}, ...errors.map((e) => el("li", { "data-code": e.code },
-    el("span", { class: "code" }, e.code), " ",
-    [e.file, e.field].filter(Boolean).join(": ") ? el("span", { class: "where" }, `${[e.file, e.field].filter(Boolean).join(": ")}: `) : undefined,
-    el("span", { class: "message" }, e.message),
-    e.hint ? el("div", { class: "hint muted" }, `hint: ${e.hint}`) : undefined)));
-  main.replaceChildren(el("section", { class: "errors", role: "alert" }, el("h1", {}, title), list));
+  main.replaceChildren(el("section", { class: "errors", role: "alert" }, el("h1", {}, title), errorList(errors)));
 }
 
 async function getJson(path) {
   const response = await fetch(path, { headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => ({ ok: false, errors: [{ code: "HTTP", message: `${response.status} ${response.statusText}` }] }));
   return body;
+}
+
+/** GET /api/session: whether actions are on (not --read-only) and the token every action must carry. */
+let session = { actions: false };
+async function loadSession() {
+  const body = await getJson("/api/session");
+  if (body.ok) session = body.session;
+}
+
+function errorList(errors) {
+  return el("ul", {}, ...errors.map((e) => el("li", { "data-code": e.code },
+    el("span", { class: "code" }, e.code), " ",
+    [e.file, e.field].filter(Boolean).join(": ") ? el("span", { class: "where" }, `${[e.file, e.field].filter(Boolean).join(": ")}: `) : undefined,
+    el("span", { class: "message" }, e.message),
+    e.hint ? el("div", { class: "hint muted" }, `hint: ${e.hint}`) : undefined)));
+}
+
+/**
+ * An action: the same request the CLI command makes, after the person confirms it. The answer (the PR, the
+ * pushed commit, or Baton's error with its code and hint) stays above the board until the next action.
+ */
+async function act(request, command, button) {
+  if (!window.confirm(`Run ${command}?\nThis opens a pull request (or pushes a commit where the pipeline allows it); the agent applies it once merged.`)) return;
+  button.disabled = true;
+  notice.replaceChildren(el("p", { class: "muted", role: "status" }, `running ${command}…`));
+  try {
+    const response = await fetch("/api/actions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-Baton-Csrf": session.csrfToken ?? "" },
+      body: JSON.stringify(request),
+    });
+    const body = await response.json().catch(() => ({ ok: false, errors: [{ code: "HTTP", message: `${response.status} ${response.statusText}` }] }));
+    if (!body.ok) {
+      notice.replaceChildren(el("section", { class: "errors", role: "alert" }, el("h1", {}, `${command} failed`), errorList(body.errors)));
+      return;
+    }
+    const r = body.result;
+    const what = r.pull ? [`${r.outcome} pull request `, el("a", { href: r.pull.url, rel: "noreferrer", "data-pr": r.pull.number }, `#${r.pull.number}`), `: ${r.title}`]
+      : r.outcome === "pushed" ? [`pushed ${r.commit.slice(0, 7)}: ${r.title}`] : [`nothing to do: ${r.title}`];
+    notice.replaceChildren(el("p", { class: "done", role: "status", "data-outcome": r.outcome }, el("code", {}, r.command), " — ", ...what));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function actionButton(label, request, command) {
+  if (!session.actions) return undefined;
+  const button = el("button", { type: "button", class: "action", "data-action": request.action }, label);
+  button.addEventListener("click", () => void act(request, command, button));
+  return button;
 }
 
 function cell(value) {
@@ -61,7 +107,15 @@ function envHeader(env) {
   }
   if (env.deployment) parts.push(el("div", { class: "muted" }, `deployment ${env.deployment.state} @ ${env.deployment.sha.slice(0, 7)}`));
   for (const pull of env.openPulls ?? []) parts.push(el("div", { class: "pull" }, el("a", { href: pull.url, rel: "noreferrer" }, `#${pull.number}`), ` ${pull.title}`));
-  if (env.promote) parts.push(el("div", { class: "promote" }, `${env.promote.images.join(", ")} differs from ${env.promote.from}: `, el("code", {}, env.promote.command)));
+  if (env.promote) {
+    parts.push(el("div", { class: "promote" }, `${env.promote.images.join(", ")} differs from ${env.promote.from}: `, el("code", {}, env.promote.command), " ",
+      actionButton(`Promote from ${env.promote.from}`, { action: "promote", from: env.promote.from, to: env.name }, env.promote.command)));
+  }
+  if (env.release && env.release.step) {
+    parts.push(el("div", { class: "release-actions" },
+      actionButton("Confirm", { action: "confirm", env: env.name }, `baton confirm ${env.name}`), " ",
+      actionButton("Abort", { action: "abort", env: env.name }, `baton abort ${env.name}`)));
+  }
   if (env.error) parts.push(el("div", { class: "env-error" }, env.error));
   return el("th", { class: "env", scope: "col", "data-env": env.name }, ...parts);
 }
@@ -85,7 +139,8 @@ function renderEnvironment(env) {
     el("td", {}, prLink(t) ?? "–"),
     el("td", {}, t.changes.map((c) => `${c.repository.split("/").pop()} ${c.from} → ${c.to}`).join(", ")),
     el("td", {}, t.subject),
-    el("td", {}, t.rollbackCommand ? el("code", {}, t.rollbackCommand) : "current")));
+    el("td", {}, t.rollbackCommand ? el("code", {}, t.rollbackCommand) : "current", " ",
+      t.rollbackCommand ? actionButton("Roll back to here", { action: "rollback", env: env.name, to: t.commit.slice(0, 12) }, t.rollbackCommand) : undefined)));
   main.replaceChildren(
     el("p", {}, el("a", { href: "#/" }, "← board")),
     el("h1", {}, `${env.name} `, el("span", { class: "muted" }, env.path)),
@@ -133,4 +188,4 @@ async function route() {
 }
 
 window.addEventListener("hashchange", () => void route());
-void route();
+void loadSession().then(route);
