@@ -1,6 +1,10 @@
-/** `npm run bench [render|hostile|apply|console]`: benchmarks that print ratios against baselines measured in the same run. */
+/**
+ * `npm run bench [render|hostile|apply|console|flux]`: benchmarks that print ratios against baselines measured in the same run.
+ * `flux` (Baton side by side with Flux) builds Flux's controllers on first use and is not part of `all`.
+ */
 import { applyBench } from "./apply.js";
 import { consoleBench } from "./console.js";
+import { fluxBench } from "./flux/run.js";
 import { hostileBench } from "./hostile.js";
 import { renderBench } from "./render.js";
 
@@ -9,3 +13,4 @@ if (which === "all" || which === "render") await renderBench();
 if (which === "all" || which === "hostile") await hostileBench();
 if (which === "all" || which === "apply") await applyBench();
 if (which === "all" || which === "console") await consoleBench();
+if (which === "flux") await fluxBench();

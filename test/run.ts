@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { machineLock } from "./support/machine-lock.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const mode = process.argv[2] ?? "all";
@@ -61,22 +62,6 @@ async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency
   const counts = { pass: num("pass"), fail: num("fail") + num("cancelled") };
   if (code !== 0 && counts.fail === 0) counts.fail = 1; // the runner itself failed (syntax error, crash)
   return counts;
-}
-
-/**
- * Integration runs on one machine take turns: two control planes on 2 cores starve each other's fake kubelet
- * until rollouts look like failures. `flock` holds the lock while its `cat` reads our stdin, so the lock goes
- * when this process exits, however it exits. Without `flock` (not Linux) runs are not serialised.
- */
-async function machineLock(file = "/tmp/baton-integration.lock"): Promise<() => void> {
-  const child = spawn("flock", [file, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "ignore"] });
-  const locked = await new Promise<boolean>((resolve) => {
-    child.on("error", () => resolve(false));
-    child.stdout.once("data", () => resolve(true));
-    child.on("exit", () => resolve(false));
-  });
-  if (!locked) process.stderr.write("[test] flock unavailable: integration runs on this machine are not serialised\n");
-  return () => { child.stdin.end(); };
 }
 
 /**
