@@ -15,6 +15,8 @@ import { Metrics } from "./metrics.js";
 import { readiness } from "./readiness.js";
 import { createAgentServer, createMetricsServer } from "./server.js";
 import { startPromoter } from "./promoter.js";
+import { RegistryClient } from "../registry/client.js";
+import { dockerConfigCredentials } from "../registry/auth.js";
 
 export interface RunningAgent {
   controller: Controller;
@@ -85,7 +87,9 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const metricsPort = await listen(metricsServer, config.metricsPort ?? (config.port === 0 ? 0 : config.port + 1));
   if (leader) leader.start();
   else controller.start();
-  const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace) : undefined;
+  // Registry credentials are read (and checked) at start, so a broken file fails the agent, not every promoter run.
+  const registry = config.promoterRepo ? new RegistryClient(config.registryConfig ? { credentials: await dockerConfigCredentials(config.registryConfig, false) } : {}) : undefined;
+  const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace, registry) : undefined;
   log.info({ port, metricsPort, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
   let stopped = false;
   return {

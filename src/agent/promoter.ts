@@ -1,7 +1,8 @@
 /**
  * The scheduled promoter inside `baton agent --promoter-repo DIR`: on a node-cron schedule, and only on
- * the leader, it runs `baton policy --auto-promote` against a config repo clone, then the release pass:
- * advance healthy steps and timed pauses, retire old slots, auto-abort failed candidates — each a commit.
+ * the leader, it runs `baton policy --auto-promote` against a config repo clone, the registry watch
+ * (`baton watch`) for environments with imageWatch, then the release pass: advance healthy steps and
+ * timed pauses, retire old slots, auto-abort failed candidates — each a commit.
  * One run at a time.
  */
 import { schedule } from "node-cron";
@@ -10,6 +11,9 @@ import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { runPolicy } from "../promote/policy-run.js";
+import { watch } from "../promote/watch.js";
+import { loadPipeline } from "../config/pipeline.js";
+import type { RegistryClient } from "../registry/client.js";
 import { runReleases, type LiveEnvironment } from "../promote/release-run.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 
@@ -29,7 +33,7 @@ export async function liveEnvironments(client: KubeClient, namespaces: string | 
   });
 }
 
-export function startPromoter(repo: string, cron: string, isLeader: () => boolean, log: Logger, client?: KubeClient, namespace?: string): { stop(): Promise<void> } {
+export function startPromoter(repo: string, cron: string, isLeader: () => boolean, log: Logger, client?: KubeClient, namespace?: string, registry?: RegistryClient): { stop(): Promise<void> } {
   let running = false;
   let warned = false;
   // One run at a time by `running`, silently (node-cron's noOverlap warns on stderr at every tick a slow run covers).
@@ -49,6 +53,13 @@ export function startPromoter(repo: string, cron: string, isLeader: () => boolea
       } else if (!warned) {
         warned = true;
         log.warn({ action: "promoter" }, "no GitHub credentials (GITHUB_TOKEN or a GitHub App): promotion PRs are not evaluated; releases move only where pushes are allowed");
+      }
+      if (registry && (await loadPipeline(repo)).environments.some((e) => e.imageWatch)) {
+        const watched = await watch({ repo, registry, ...(github ? { github: () => github } : {}), progress: (message) => log.debug({ action: "watch" }, message) });
+        for (const w of watched) {
+          if (w.error) log.error({ action: "watch", env: w.env, code: w.error.code, err: w.error.oneLine() }, "registry watch failed");
+          else if (w.action !== "up-to-date" && w.action !== "proposed") log.info({ action: "watch", env: w.env, result: w.action, pull: w.pull?.number, commit: w.commit, images: w.images }, `registry watch ${w.action}`);
+        }
       }
       if (client) {
         const releases = await runReleases({ repo, live: await liveEnvironments(client, namespace), ...(github ? { github: () => github } : {}), progress: (message) => log.info({ action: "release" }, message) });

@@ -21,7 +21,7 @@ export function commonOptions(raw: { repo?: string; output?: string }): CommonOp
   return { repo: path.resolve(raw.repo ?? process.cwd()), output: output.data };
 }
 
-const OUTSIDE = new Set(["GIT_FAILED", "GITHUB_FAILED", "KUBE_FAILED", "GITHUB_TOKEN_MISSING"]);
+const OUTSIDE = new Set(["GIT_FAILED", "GITHUB_FAILED", "KUBE_FAILED", "GITHUB_TOKEN_MISSING", "REGISTRY_UNREACHABLE", "REGISTRY_RATE_LIMITED", "REGISTRY_FAILED"]);
 
 export function exitCodeFor(errors: BatonError[]): number {
   if (errors.some((e) => e.code === "USAGE")) return 2;

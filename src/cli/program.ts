@@ -9,6 +9,7 @@ import { registerPolicy } from "./policy.js";
 import { registerPromotionCommands } from "./promotion-commands.js";
 import { registerReleaseCommands } from "./release.js";
 import { registerConsole } from "./console.js";
+import { registerWatch } from "./watch.js";
 
 export function batonVersion(): string {
   // src/cli/ and dist/cli/ are both two levels below package.json.
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerAgent(program);
   registerPromotionCommands(program);
   registerReleaseCommands(program);
+  registerWatch(program);
   registerConsole(program);
   return program;
 }

@@ -13,6 +13,8 @@ import { resolveInRepo, readLimited } from "./files.js";
 import { parseYamlDocs } from "./yaml-safe.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { checkStrategy } from "../release/strategy.js";
+import { TagPolicySchema } from "../registry/tag-policy.js";
+import { parseImageRef } from "./image-ref.js";
 
 export const PIPELINE_FILE = "baton.yaml";
 export const PIPELINE_API_VERSION = "baton.dev/v1alpha1";
@@ -63,6 +65,21 @@ export const StrategySchema = z
   })
   .strict();
 
+/**
+ * Registry watch: `baton watch` (CI) and the agent's promoter poll these repositories and pin the newest
+ * matching tag's digest into the environment, as one pin PR (or a direct commit where pushes are allowed).
+ */
+export const ImageWatchSchema = z
+  .object({
+    /** pr: open or update one pin PR; commit: push straight to the branch (first environment or allowDirectPush). */
+    mode: z.enum(["pr", "commit"]).default("pr"),
+    images: z.array(z.object({
+      repository: z.string().refine((r) => { const p = parseImageRef(r); return p.ok && !p.ref.tag && !p.ref.digest; }, "must be an image repository without tag or digest, e.g. ghcr.io/acme/web"),
+      tags: TagPolicySchema,
+    }).strict()).min(1, "list at least one image to watch"),
+  })
+  .strict();
+
 export const PipelineEnvironmentSchema = z
   .object({
     name: envName,
@@ -81,6 +98,7 @@ export const PipelineEnvironmentSchema = z
     allowDirectPush: z.boolean().default(false),
     /** Progressive delivery (blue-green or canary); release state lives in <path>/release.yaml. */
     strategy: StrategySchema.optional(),
+    imageWatch: ImageWatchSchema.optional(),
   })
   .strict();
 
@@ -129,6 +147,7 @@ export const PipelineSchema = z
 
 export type PipelineEnvironment = z.infer<typeof PipelineEnvironmentSchema>;
 export type Strategy = z.infer<typeof StrategySchema>;
+export type ImageWatch = z.infer<typeof ImageWatchSchema>;
 export type StrategyStep = z.infer<typeof StepSchema>;
 export type NotifierSpec = z.infer<typeof NotifierSchema>;
 export type Pipeline = z.infer<typeof PipelineSchema>;

@@ -31,6 +31,10 @@ export interface PinRequest {
   /** Needed unless dryRun; called with the origin URL, lazily, so --dry-run never asks for a token. */
   github?: (remoteUrl: string | undefined) => GitHubApi;
   progress?: Progress;
+  /** Close older open pin PRs of this environment (the registry watch keeps one pin PR per environment). */
+  supersede?: boolean;
+  /** Lines for the PR body about where the images come from (registry watch: tags, build time, revision). */
+  provenance?: string[];
 }
 
 export interface PinResult {
@@ -43,6 +47,7 @@ export interface PinResult {
   commit?: string;
   pushAttempts?: number;
   pull?: Published["pull"];
+  superseded?: number[];
 }
 
 export async function pin(req: PinRequest): Promise<PinResult> {
@@ -89,8 +94,9 @@ export async function pin(req: PinRequest): Promise<PinResult> {
   const branch = pinBranch(req.env, moving);
   result.commit = await ws.commitOnBranch(branch, base, message, plan.edits, progress);
   const published = await publishPull(github, {
-    head: branch, base, title, body: pullBody({ kind: "pin", to: req.env, changes: plan.changes, diff: result.diff }),
+    head: branch, base, title, body: pullBody({ kind: "pin", to: req.env, changes: plan.changes, diff: result.diff, ...(req.provenance ? { provenance: req.provenance } : {}) }),
     labels: [LABELS.baton, LABELS.pin, LABELS.env(req.env)],
+    ...(req.supersede ? { supersedeLabels: [LABELS.pin, LABELS.env(req.env)], supersedesPrefix: `baton/pin/${req.env}/` } : {}),
   }, progress);
-  return { ...result, action: published.action, branch, pull: published.pull };
+  return { ...result, action: published.action, branch, pull: published.pull, superseded: published.superseded };
 }

@@ -21,6 +21,8 @@ export interface BodyInput {
   skipStageReason?: string;
   onlyInTarget?: string[];
   onlyInSource?: string[];
+  /** Where the images come from (registry watch): one line per image. */
+  provenance?: string[];
 }
 
 function cell(s: string | undefined): string {
@@ -46,6 +48,7 @@ export function pullBody(input: BodyInput): string {
   for (const c of input.changes) {
     lines.push(`| ${cell(imageShortName(c.repository))} (\`${cell(c.repository)}\`) | \`${shortDigest(c.from.digest)}\` | \`${shortDigest(c.to.digest)}\` | ${cell(c.to.tag ?? c.from.tag)} |`);
   }
+  if (input.provenance && input.provenance.length > 0) lines.push("", "**Provenance (from the registry)**", ...input.provenance.map((s) => `- ${s}`));
   if (input.skipStageReason) lines.push("", `> **Stage skipped.** Reason given: ${input.skipStageReason}`);
   if (input.source && input.source.length > 0) lines.push("", `**Source (${input.from ?? input.to})**`, ...input.source.map((s) => `- ${s}`));
   if (input.onlyInSource && input.onlyInSource.length > 0) lines.push("", `Not promoted (${input.to} does not use them; add the workload to ${input.to} first): ${input.onlyInSource.map((r) => `\`${r}\``).join(", ")}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test environment's binaries from the Go module proxy (no downloads from release pages):
-# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, kustomize and helm; and the Gateway API CRDs.
+# kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok, kustomize and helm; an OCI registry and crane
+# (go-containerregistry) for the supply-chain tests; and the Gateway API CRDs.
 # Each tool is cached under $BATON_TESTENV_CACHE/<tool>-<key>/ and rebuilt only when its pinned version
 # (or, for the wrapper modules, go.mod/go.sum) changes. Prints the bin directory on the last line of stdout.
 set -euo pipefail
@@ -56,6 +57,11 @@ build_gateway_api() {
 }
 build_kustomize() { GOBIN="$1" go install -ldflags "-s -w" "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"; }
 build_helm() { GOBIN="$1" go install -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"; }
+# A real OCI distribution registry (in-memory, loopback) and crane to push images, indexes and signatures to it.
+build_registry() {
+  GOBIN="$1" go install -ldflags "-s -w" "github.com/google/go-containerregistry/cmd/registry@$GO_CONTAINERREGISTRY_VERSION" \
+    "github.com/google/go-containerregistry/cmd/crane@$GO_CONTAINERREGISTRY_VERSION"
+}
 
 only=${1:-all}
 want() { [ "$only" = all ] || [[ ",$only," == *",$1,"* ]]; }
@@ -63,6 +69,7 @@ want etcd && ensure etcd "$ETCD_VERSION-$(key_of "$here/etcd")" build_etcd etcd
 want kwok && ensure kwok "$KWOK_VERSION" build_kwok kwok kwok-stages
 want kustomize && ensure kustomize "$KUSTOMIZE_VERSION" build_kustomize kustomize
 want helm && ensure helm "$HELM_VERSION" build_helm helm
+want registry && ensure registry "$GO_CONTAINERREGISTRY_VERSION" build_registry registry crane
 want gateway-api && ensure gateway-api "$GATEWAY_API_VERSION" build_gateway_api gateway-api-crds
 want k8s && ensure k8s "$K8S_VERSION-$(key_of "$here/k8s")" build_k8s kube-apiserver kube-controller-manager kube-scheduler kubectl
 echo "$bin"
