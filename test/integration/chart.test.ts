@@ -1,6 +1,7 @@
 // The Helm chart: lint and template (default and non-default values, bad values rejected), applied to the
 // real control plane, and the agent running with only the chart's RBAC (a ServiceAccount token from the
-// TokenRequest API): it reconciles inside its namespaces and is refused outside them. Installed in
+// TokenRequest API): it reconciles inside its namespaces, is refused outside them, and its access
+// preflight (no impersonation) names an object it may not write and applies nothing. Installed in
 // multi-tenant lockdown, the agent's own RBAC is checked verb by verb with SelfSubjectAccessReviews and
 // an agent reconciles by impersonation with nothing more.
 import { test } from "node:test";
@@ -148,6 +149,31 @@ test("the chart applies to the real control plane and its RBAC is enough, and no
     }, 30_000);
     assert.match(refused.message, /forbidden|403/i);
     assert.equal(await admin.get("v1", "ConfigMap", teamB, "sneaky"), undefined);
+
+    // The access preflight without impersonation: the agent itself may read LimitRanges but not write
+    // them. The reconcile names the object, and applies nothing, not even the ConfigMap it may write.
+    const rbacV1 = "rbac.authorization.k8s.io/v1";
+    await admin.create({ apiVersion: rbacV1, kind: "Role", metadata: { name: "read-limits", namespace: teamA }, rules: [{ apiGroups: [""], resources: ["limitranges"], verbs: ["get", "list", "watch"] }] });
+    await admin.create({ apiVersion: rbacV1, kind: "RoleBinding", metadata: { name: "read-limits", namespace: teamA }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "read-limits" }, subjects: [{ kind: "ServiceAccount", name: sa, namespace: system }] });
+    const limits = await repo.commit({
+      "environments/c/half.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: half\ndata: {a: "1"}\n`,
+      "environments/c/limits.yaml": "apiVersion: v1\nkind: LimitRange\nmetadata:\n  name: limits\nspec:\n  limits:\n    - type: Container\n      default: {cpu: 500m}\n",
+    }, "a LimitRange the agent may not write");
+    await admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: "c", namespace: teamA }, spec: { url: repo.url, path: "environments/c", targetNamespace: teamA, interval: "1h", timeout: "60s" } });
+    const denied = await waitFor("the preflight refuses the LimitRange", async () => {
+      const env = (await admin.get(ENV_API_VERSION, ENV_KIND, teamA, "c")) as EnvironmentObject | undefined;
+      const cond = env?.status?.conditions?.find((c) => c.type === "Ready");
+      return env?.status?.lastAttemptedRevision === limits && cond?.status === "False" ? env : undefined;
+    }, 30_000);
+    const deniedReady = denied.status?.conditions?.find((c) => c.type === "Ready");
+    assert.equal(deniedReady?.reason, "Forbidden");
+    // Server-side apply of an object that does not exist needs both patch and create: both are named.
+    const line = (verb: string) => `environments/c/limits.yaml: forbidden: the agent may not ${verb} limitranges in namespace ${teamA}, needed for v1 LimitRange ${teamA}/limits; nothing was applied [v1 LimitRange ${teamA}/limits] (KUBE_FORBIDDEN) — grant the agent that permission (the chart's rbac values), or remove the object from git`;
+    assert.equal(deniedReady?.message, `${line("patch")}; ${line("create")}`);
+    assert.doesNotMatch(deniedReady?.message ?? "", /configmaps|half/, "only the missing permission is named");
+    assert.equal(denied.status?.conditions?.find((c) => c.type === "Stalled")?.status, "True");
+    assert.equal(await admin.get("v1", "ConfigMap", teamA, "half"), undefined, "nothing is half-applied");
+    assert.equal(await admin.get("v1", "LimitRange", teamA, "limits"), undefined);
   } finally {
     await agent?.stop();
     await server.destroy();
