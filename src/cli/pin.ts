@@ -20,7 +20,9 @@ export function registerPin(program: Command): void {
       const opts = commonOptions(raw);
       const flags = parseFlags(FlagsSchema, raw);
       if (flags.commit === flags.pr && !flags.dryRun) throw new BatonError("USAGE", "choose one of --commit or --pr", { field: "--commit", hint: "--commit pushes directly; --pr opens a pull request" });
-      const result = await pin({ repo: opts.repo, env, images, mode: flags.pr ? "pr" : "commit", dryRun: flags.dryRun, github: githubFactory(flags), progress: progressFor(opts.output) });
+      // --dry-run alone shows what the environment allows: a direct push where allowed, else a pull request.
+      const mode = flags.pr ? "pr" : flags.commit ? "commit" : undefined;
+      const result = await pin({ repo: opts.repo, env, images, ...(mode ? { mode } : {}), dryRun: flags.dryRun, github: githubFactory(flags), progress: progressFor(opts.output) });
       if (opts.output === "json") {
         printJson({ ok: true, ...result });
         return;
@@ -30,7 +32,7 @@ export function registerPin(program: Command): void {
         return;
       }
       console.log(table(["IMAGE", "FROM", "TO"], result.changes.map((c) => [c.repository, shortDigest(c.from.digest), shortDigest(c.to.digest)])));
-      if (result.action === "dry-run") console.log(`\n${result.diff}\nwould ${flags.pr ? `open a pull request on ${result.branch}` : "commit and push"}: ${result.title}`);
+      if (result.action === "dry-run") console.log(`\n${result.diff}\nwould ${result.branch ? `open a pull request on ${result.branch}` : "commit and push"}: ${result.title}`);
       else if (result.action === "pushed") console.log(`\npushed ${result.commit?.slice(0, 7)}: ${result.title}`);
       else console.log(`\n${result.action} pull request #${result.pull?.number}: ${result.pull?.url}`);
     });

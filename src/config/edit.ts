@@ -4,6 +4,7 @@
  * so a promotion commit's diff is exactly the digests that move.
  */
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Scalar } from "yaml";
+import { applySpans, kustomizeEntrySpans, kustomizeImageEntries, type KustomizeImageEntry, type Span } from "./edit-kustomize.js";
 import { BatonError } from "../errors.js";
 import { canonicalRepository, formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { KUSTOMIZATION_FILES } from "./kustomize.js";
@@ -19,18 +20,18 @@ export interface SourceFile {
 export interface PinSite {
   file: string;
   line: number;
-  /** `inline`: an `image:` value; `kustomize`: the `digest:` of a kustomization `images:` entry. */
+  /** `inline`: an `image:` value; `kustomize`: an entry of a kustomization's `images:`. */
   kind: "inline" | "kustomize";
   repository: string;
   current: ImageRef;
-  /** Source offsets of the scalar (including quotes). */
+  /** inline: offsets of the `image:` scalar (including quotes); kustomize: see `entry`. */
   start: number;
   end: number;
-  /** Offsets of a kustomize entry's `newTag:` scalar, updated together with the digest. */
-  tagRange?: { start: number; end: number; value: string };
+  /** kustomize: where the entry's `digest:` and `newTag:` are, and where missing keys are added. */
+  entry?: KustomizeImageEntry;
 }
 
-function lineOf(text: string, offset: number): number {
+export function lineOf(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
   return line;
@@ -47,21 +48,9 @@ export function findPinSites(files: SourceFile[]): PinSite[] {
     checkYamlBounds(file.text, file.path);
     for (const doc of parseAllDocuments(file.text, { uniqueKeys: false })) {
       if (isKustomization(file.path)) {
-        const images = isMap(doc.contents) ? doc.contents.get("images", true) : undefined;
-        if (!isSeq(images)) continue;
-        for (const entry of images.items) {
-          if (!isMap(entry)) continue;
-          const name = entry.get("newName") ?? entry.get("name");
-          const digest = entry.get("digest", true);
-          if (typeof name !== "string" || !isScalar(digest) || typeof digest.value !== "string" || !digest.range) continue;
-          const current: ImageRef = { repository: name, digest: digest.value };
-          const site: PinSite = { file: file.path, line: lineOf(file.text, digest.range[0]), kind: "kustomize", repository: name, current, start: digest.range[0], end: digest.range[1] };
-          const tag = entry.get("newTag", true);
-          if (isScalar(tag) && tag.range && tag.value !== null) {
-            current.tag = String(tag.value);
-            site.tagRange = { start: tag.range[0], end: tag.range[1], value: String(tag.value) };
-          }
-          sites.push(site);
+        // An entry with only `newTag` (Kargo's layout) is a site too: pinning adds its `digest:`.
+        for (const entry of kustomizeImageEntries(file.text, doc)) {
+          sites.push({ file: file.path, line: lineOf(file.text, entry.at), kind: "kustomize", repository: entry.repository, current: entry.current, start: entry.at, end: entry.at, entry });
         }
         continue;
       }
@@ -107,9 +96,20 @@ export interface EditPlan {
   noop: boolean;
 }
 
-/** The replacement text for one site so that it pins `want`. Keeps the quoting of the original scalar. */
-function replacementFor(site: PinSite, raw: string, want: Pin): string {
-  if (site.kind === "kustomize") return raw.replace(site.current.digest ?? "", want.digest ?? "");
+/**
+ * The tag a site keeps next to the wanted digest, the same for both spellings: the tag the pin names;
+ * else the site's own tag while it had no digest yet or keeps its digest (a first pin of `web:1.4.0`
+ * pins that tag's digest and keeps the tag readable); else none, since the old tag no longer describes
+ * the new digest (a stale tag next to a digest misleads whoever reads the file).
+ */
+export function nextTag(current: ImageRef, want: Pin): string | undefined {
+  if (want.tag) return want.tag;
+  return current.digest === undefined || current.digest === want.digest ? current.tag : undefined;
+}
+
+/** The replacement text for an inline site so that it pins `want`. Keeps the quoting of the original scalar. */
+function inlineSpan(site: PinSite, text: string, want: Pin): Span {
+  const raw = text.slice(site.start, site.end);
   const current = formatImageRef(site.current);
   if (!raw.includes(current)) {
     throw new BatonError("PIN_BAD_REFERENCE", `cannot rewrite image "${current}" in place (escaped or folded YAML scalar)`, {
@@ -117,19 +117,15 @@ function replacementFor(site: PinSite, raw: string, want: Pin): string {
     });
   }
   const next: ImageRef = { repository: site.current.repository };
-  const tag = want.tag ?? undefined;
+  const tag = nextTag(site.current, want);
   if (tag) next.tag = tag;
   if (want.digest) next.digest = want.digest;
-  return raw.replace(current, formatImageRef(next));
+  return { start: site.start, end: site.end, text: raw.replace(current, formatImageRef(next)) };
 }
 
-/**
- * Rewrites the sites so every repository in `want` pins the wanted digest (and tag, when the source has one).
- * Pure: returns the new file contents; touches nothing else.
- */
 export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
   const sites = findPinSites(files);
-  const byFile = new Map<string, Array<{ site: PinSite; text: string; start: number; end: number }>>();
+  const byFile = new Map<string, Span[]>();
   const changes = new Map<string, PinChange>();
   const unchanged = new Set<string>();
   for (const site of sites) {
@@ -137,19 +133,14 @@ export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
     const target = want.get(key);
     if (!target) continue;
     const current: Pin = { repository: site.repository, ...(site.current.digest ? { digest: site.current.digest } : {}), ...(site.current.tag ? { tag: site.current.tag } : {}) };
-    const sameDigest = current.digest === target.digest;
-    const sameTag = target.tag === undefined || current.tag === target.tag || site.kind === "kustomize" && !site.tagRange;
-    if (sameDigest && sameTag) {
+    if (current.digest === target.digest && current.tag === nextTag(site.current, target)) {
       unchanged.add(key);
       continue;
     }
     const text = files.find((f) => f.path === site.file)?.text ?? "";
     const spans = byFile.get(site.file) ?? [];
-    spans.push({ site, start: site.start, end: site.end, text: replacementFor(site, text.slice(site.start, site.end), target) });
-    if (site.kind === "kustomize" && site.tagRange && target.tag && target.tag !== site.tagRange.value) {
-      const rawTag = text.slice(site.tagRange.start, site.tagRange.end);
-      spans.push({ site, start: site.tagRange.start, end: site.tagRange.end, text: rawTag.replace(site.tagRange.value, target.tag) });
-    }
+    if (site.entry) spans.push(...kustomizeEntrySpans(text, site.entry, site.file, { ...(target.digest ? { digest: target.digest } : {}), tag: nextTag(site.current, target) }));
+    else spans.push(inlineSpan(site, text, target));
     byFile.set(site.file, spans);
     const change = changes.get(key) ?? { repository: site.repository, from: current, to: target, sites: [] };
     change.sites.push({ file: site.file, line: site.line });
@@ -159,7 +150,7 @@ export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
   for (const [file, spans] of byFile) {
     const before = files.find((f) => f.path === file)?.text ?? "";
     let after = before;
-    for (const span of spans.sort((a, b) => b.start - a.start)) after = after.slice(0, span.start) + span.text + after.slice(span.end);
+    after = applySpans(after, spans);
     edits.push({ file, before, after });
   }
   for (const repo of changes.keys()) unchanged.delete(repo);

@@ -44,7 +44,23 @@ export const CLUSTER_SCOPED_KINDS = new Set([
   "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
   "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "APIService", "IngressClass", "RuntimeClass",
   "CSIDriver", "CSINode", "VolumeAttachment", "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
+  "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "ClusterTrustBundle", "IPAddress", "ServiceCIDR",
+  "DeviceClass", "ResourceSlice", "DeviceTaintRule", "VolumeAttributesClass", "StorageVersionMigration", "ComponentStatus",
 ]);
+
+/**
+ * The scope each CustomResourceDefinition in a render declares for its kind (`group/kind` → cluster-scoped):
+ * the render itself says whether its custom objects take a namespace, before any cluster has the CRD.
+ */
+export function crdScopes(values: Array<Record<string, unknown>>): Map<string, boolean> {
+  const scopes = new Map<string, boolean>();
+  for (const value of values) {
+    if (value.kind !== "CustomResourceDefinition" || typeof value.spec !== "object" || value.spec === null) continue;
+    const spec = value.spec as { group?: unknown; scope?: unknown; names?: { kind?: unknown } };
+    if (typeof spec.group === "string" && typeof spec.names?.kind === "string") scopes.set(`${spec.group}/${spec.names.kind}`, spec.scope === "Cluster");
+  }
+  return scopes;
+}
 
 export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf("/");

@@ -8,7 +8,7 @@ import { BatonError } from "../errors.js";
 import { assertInside, listYamlFiles, readLimited, relativeToRepo, resolveInRepo } from "./files.js";
 import { checkKustomizationTree, findKustomization, kustomizeBuild } from "./kustomize.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
-import { formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
+import { crdScopes, formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
 import { foreignFolders } from "./boundaries.js";
 import { loadPipelineIfAny, PIPELINE_FILE, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
 import { parseYamlDocs, type ParsedDoc } from "./yaml-safe.js";
@@ -105,7 +105,9 @@ export async function parseKustomizeOutput(text: string, file: string, limits: L
 
 /** Validates documents as objects, applies the default namespace, and rejects duplicates. Pure. */
 export function toObjects(docs: ParsedDoc[], env: PipelineEnvironment, options: RenderOptions = {}): RenderedObject[] {
-  const clusterScoped = options.clusterScoped ?? ((kind: string) => isBuiltinClusterScoped(kind));
+  const known = options.clusterScoped ?? ((kind: string) => isBuiltinClusterScoped(kind));
+  const declared = crdScopes(docs.map((d) => d.value));
+  const clusterScoped = (kind: string, group: string) => declared.get(`${group}/${kind}`) ?? known(kind, group);
   const namespace = options.targetNamespace ?? env.namespace ?? options.defaultNamespace;
   const seen = new Map<string, RenderedObject>();
   const out: RenderedObject[] = [];

@@ -3,7 +3,10 @@
  * and plan promotions/pins as file edits. Thin I/O around the pure functions in this folder.
  */
 import { BatonError, BatonErrors } from "../errors.js";
-import { planEdits, type EditPlan, type SourceFile } from "./edit.js";
+import path from "node:path";
+import { lineOf, nextTag, planEdits, type EditPlan, type PinChange, type SourceFile } from "./edit.js";
+import { addImageEntries } from "./edit-kustomize.js";
+import { KUSTOMIZATION_FILES } from "./kustomize.js";
 import { listIgnoredFiles, listYamlFiles, readLimited, relativeToRepo } from "./files.js";
 import { canonicalRepository, imageShortName, parseImageRef } from "./image-ref.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -132,6 +135,40 @@ export function selectImages(pins: PinSet, selectors: string[] | undefined): Pin
   return out;
 }
 
+/**
+ * The edits that make an environment pin `want`: its own files' pin sites, plus, for images the
+ * environment runs (`running`) that only a shared base sets, an `images:` entry in the environment's own
+ * kustomization (done for the user, as PIN_OUTSIDE_ENV would ask). `missing` keeps what is still unpinned.
+ */
+export async function planEnvironmentEdits(repoDir: string, env: PipelineEnvironment, rendered: Rendered, running: PinSet, want: PinSet, limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
+  const files = await readEnvironmentFiles(repoDir, env, limits);
+  const plan = planEdits(files, want);
+  const fromBase = plan.missing.map((r) => canonicalRepository(r)).filter((key) => running.has(key));
+  if (fromBase.length === 0 || rendered.mode !== "kustomize") return plan;
+  const dir = relativeToRepo(repoDir, await environmentDir(repoDir, env));
+  const own = files.find((f) => path.posix.dirname(f.path) === dir && KUSTOMIZATION_FILES.includes(path.posix.basename(f.path)));
+  if (!own) return plan; // the kustomization is a symlink into a shared folder: never written through
+  const entries = fromBase.map((key) => {
+    const wanted = want.get(key) as Pin;
+    const runs = running.get(key) as Pin;
+    const tag = nextTag(runs, wanted);
+    const change: PinChange = { repository: runs.repository, from: runs, to: wanted, sites: [] };
+    return { entry: { name: runs.repository, ...(tag ? { tag } : {}), digest: wanted.digest as string }, change };
+  });
+  const existing = plan.edits.find((e) => e.file === own.path);
+  const before = existing?.after ?? own.text;
+  const after = addImageEntries(before, own.path, entries.map((e) => e.entry));
+  for (const e of entries) e.change.sites = [{ file: own.path, line: lineOf(after, after.lastIndexOf(`name: ${e.entry.name}`)) }];
+  if (existing) existing.after = after;
+  else plan.edits.push({ file: own.path, before: own.text, after });
+  plan.edits.sort((a, b) => a.file.localeCompare(b.file));
+  plan.changes = [...plan.changes, ...entries.map((e) => e.change)].sort((a, b) => a.repository.localeCompare(b.repository));
+  const added = new Set(fromBase);
+  plan.missing = plan.missing.filter((r) => !added.has(canonicalRepository(r)));
+  plan.noop = false;
+  return plan;
+}
+
 /** The edits that make `to` pin what `from` pins. */
 export async function planPromotion(repoDir: string, pipeline: Pipeline, from: string, to: string, options: { images?: string[] } & RenderOptions = {}): Promise<PromotionPlan> {
   const source = findEnvironment(pipeline, from);
@@ -139,12 +176,12 @@ export async function planPromotion(repoDir: string, pipeline: Pipeline, from: s
   await assertBoundaries(repoDir, pipeline, target, options.limits);
   const { pins: sourcePins } = await environmentPins(repoDir, source, { ...options, pipeline });
   const want = selectImages(sourcePins, options.images);
-  const { pins: targetPins } = await environmentPins(repoDir, target, { ...options, pipeline });
-  const plan = planEdits(await readEnvironmentFiles(repoDir, target, options.limits), want);
+  const { rendered, pins: targetPins } = await environmentPins(repoDir, target, { ...options, pipeline });
+  const plan = await planEnvironmentEdits(repoDir, target, rendered, targetPins, want, options.limits);
   const outside = plan.missing.filter((r) => targetPins.has(canonicalRepository(r)));
   if (outside.length > 0) {
-    throw new BatonError("PIN_OUTSIDE_ENV", `${outside.join(", ")} is pinned outside ${target.path}/ (in a shared base)`, {
-      file: target.path, hint: `add an images: entry with a digest to ${target.path}/kustomization.yaml so the environment owns its pin`,
+    throw new BatonError("PIN_OUTSIDE_ENV", `${outside.join(", ")} is pinned outside ${target.path}/ (in a file shared with other folders)`, {
+      file: target.path, hint: `pin it in a file of ${target.path}/ (an inline image:, or an images: entry with a digest in its kustomization.yaml) so the environment owns its pin`,
     });
   }
   return {
@@ -179,12 +216,15 @@ export async function planPin(repoDir: string, pipeline: Pipeline, envName: stri
   await assertBoundaries(repoDir, pipeline, env, limits);
   // The same reading as validate (YAML 1.1/1.2 meaning, bounds, objects): pin must not carry a file
   // forward that kubectl would read differently. Digest policy is not checked: a pin is how it is met.
-  await renderEnvironment(repoDir, env, { limits, pipeline });
-  const want: PinSet = pinSet(pins);
-  const plan = planEdits(await readEnvironmentFiles(repoDir, env, limits), want);
+  const rendered = await renderEnvironment(repoDir, env, { limits, pipeline });
+  const { pins: running } = readPins(rendered.objects, { requireDigests: false });
+  const plan = await planEnvironmentEdits(repoDir, env, rendered, running, pinSet(pins), limits);
   if (plan.missing.length > 0) {
-    throw new BatonError("PIN_NOT_FOUND", `${plan.missing.join(", ")} is not used in ${env.path}/`, {
-      file: env.path, hint: "pins only change images the environment already runs; add the workload's manifest first",
+    const outside = plan.missing.filter((r) => running.has(canonicalRepository(r)));
+    throw new BatonError("PIN_NOT_FOUND", outside.length > 0
+      ? `${plan.missing.join(", ")} is set outside ${env.path}/ (in a file shared with other folders) and ${env.path}/ has no kustomization.yaml of its own to pin it in`
+      : `${plan.missing.join(", ")} is not used in ${env.path}/`, {
+      file: env.path, hint: outside.length > 0 ? `write the image in a file of ${env.path}/, or make ${env.path}/ a kustomization that includes the shared files` : "pins only change images the environment already runs; add the workload's manifest first",
     });
   }
   return plan;

@@ -13,7 +13,7 @@ import { unifiedDiff } from "./diff.js";
 import type { GitWorkspace} from "./git-workspace.js";
 import { prepareClone } from "./git-workspace.js";
 import { LABELS, pinBranch, pinTitle } from "./naming.js";
-import { checkDirectPush } from "./policy.js";
+import { checkDirectPush, directPushAllowed } from "./policy.js";
 import { pullBody } from "./pr-body.js";
 import { publishPull, type Published } from "./publish.js";
 import { assertNotRejected } from "./rejected.js";
@@ -26,7 +26,8 @@ export interface PinRequest {
   env: string;
   /** `name=repo@sha256:…` arguments as given on the command line. */
   images: string[];
-  mode: "commit" | "pr";
+  /** Absent only with dryRun: whichever the environment allows (a direct push where allowed, else a PR). */
+  mode?: "commit" | "pr";
   dryRun?: boolean;
   /** Needed unless dryRun; called with the origin URL, lazily, so --dry-run never asks for a token. */
   github?: (remoteUrl: string | undefined) => GitHubApi;
@@ -53,6 +54,7 @@ export interface PinResult {
 export async function pin(req: PinRequest): Promise<PinResult> {
   const progress = req.progress ?? (() => undefined);
   const pins = req.images.map(parsePinArgument);
+  if (!req.mode && !req.dryRun) throw new BatonError("USAGE", "choose one of --commit or --pr", { field: "--commit", hint: "--commit pushes directly; --pr opens a pull request" });
   if (pins.length === 0) throw new BatonError("USAGE", "name at least one image", { hint: "baton pin <env> web=ghcr.io/acme/web@sha256:…" });
   let ws: GitWorkspace | undefined;
   let base: string | undefined;
@@ -64,7 +66,8 @@ export async function pin(req: PinRequest): Promise<PinResult> {
     }));
   }
   const pipeline = await loadPipeline(req.repo);
-  if (req.mode === "commit") checkDirectPush(pipeline, req.env, "--commit");
+  const mode = req.mode ?? (directPushAllowed(pipeline, req.env) ? "commit" : "pr");
+  if (mode === "commit") checkDirectPush(pipeline, req.env, "--commit");
   assertNotRejected(await readRejectedFile(req.repo), req.env, pins);
   const plan = await planPin(req.repo, pipeline, req.env, pins);
   const releaseEdit = plan.noop ? undefined : await releaseEditFor(req.repo, pipeline, req.env, plan.changes);
@@ -73,10 +76,10 @@ export async function pin(req: PinRequest): Promise<PinResult> {
   const title = pinTitle(req.env, moving);
   const result: PinResult = { action: "noop", env: req.env, title, diff: unifiedDiff(plan.edits), changes: plan.changes };
   if (plan.noop) return result;
-  if (req.dryRun || !ws || !base) return { ...result, action: "dry-run", ...(req.mode === "pr" ? { branch: pinBranch(req.env, moving) } : {}) };
+  if (req.dryRun || !ws || !base) return { ...result, action: "dry-run", ...(mode === "pr" ? { branch: pinBranch(req.env, moving) } : {}) };
 
   const message = formatCommitMessage(title, [[TRAILER.pin, req.env], ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])]);
-  if (req.mode === "commit") {
+  if (mode === "commit") {
     const start = await ws.head();
     try {
       const files = await ws.writeEdits(plan.edits);

@@ -22,9 +22,12 @@ export function checkOrder(pipeline: Pipeline, from: string, to: string, skip: {
 }
 
 /** Direct pushes (pin --commit, rollback --push) go to the first environment or where `allowDirectPush` is set. */
+export function directPushAllowed(pipeline: Pipeline, env: string): boolean {
+  return findEnvironment(pipeline, env).allowDirectPush || firstEnvironment(pipeline).name === env;
+}
+
 export function checkDirectPush(pipeline: Pipeline, env: string, flag: string): void {
-  const spec = findEnvironment(pipeline, env);
-  if (spec.allowDirectPush || firstEnvironment(pipeline).name === env) return;
+  if (directPushAllowed(pipeline, env)) return;
   throw new BatonError("PROMOTE_DIRECT_PUSH", `${env} does not allow direct pushes (${flag})`, {
     file: PIPELINE_FILE, field: `environments.${env}.allowDirectPush`, hint: `open a pull request instead (drop ${flag}), or set allowDirectPush: true for ${env}`,
   });

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { findPinSites, planEdits } from "../../src/config/edit.js";
-import { parseImageRef } from "../../src/config/image-ref.js";
+import { addImageEntries } from "../../src/config/edit-kustomize.js";
+import { canonicalRepository, parseImageRef } from "../../src/config/image-ref.js";
+import { BatonError } from "../../src/errors.js";
 import type { PinSet } from "../../src/config/pins.js";
 
 const golden = path.resolve(import.meta.dirname, "../fixtures/golden");
@@ -44,4 +46,46 @@ test("wanted images the target does not pin are reported, not invented", () => {
   assert.equal(plan.noop, true);
   assert.deepEqual(plan.missing, ["ghcr.io/acme/web"]);
   assert.deepEqual(plan.edits, []);
+});
+
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+const wantPin = (repository: string, digest: string, tag?: string): PinSet => new Map([[canonicalRepository(repository), { repository, digest, ...(tag ? { tag } : {}) }]]);
+const plan1 = (file: string, text: string, want: PinSet) => {
+  const plan = planEdits([{ path: file, text }], want);
+  return plan.edits[0]?.after ?? text;
+};
+
+test("a first pin keeps the tag in both spellings; a moving digest without a tag drops the stale one in both", () => {
+  const inline = "spec:\n  containers:\n    - name: web\n      image: ghcr.io/acme/web:1.4.0 # the app\n";
+  const first = plan1("d.yaml", inline, wantPin("ghcr.io/acme/web", D("a")));
+  assert.equal(first, `spec:\n  containers:\n    - name: web\n      image: ghcr.io/acme/web:1.4.0@${D("a")} # the app\n`);
+  assert.equal(plan1("d.yaml", first, wantPin("ghcr.io/acme/web", D("b"))), `spec:\n  containers:\n    - name: web\n      image: ghcr.io/acme/web@${D("b")} # the app\n`);
+  assert.equal(plan1("d.yaml", first, wantPin("ghcr.io/acme/web", D("b"), "1.5.0")), `spec:\n  containers:\n    - name: web\n      image: ghcr.io/acme/web:1.5.0@${D("b")} # the app\n`);
+
+  const kustomize = "images:\n  - name: web\n    newName: ghcr.io/acme/web\n    newTag: \"1.4.0\"   # set by CI\nresources: [../../base]\n";
+  const pinned = plan1("k/kustomization.yaml", kustomize, wantPin("ghcr.io/acme/web", D("a")));
+  assert.equal(pinned, `images:\n  - name: web\n    newName: ghcr.io/acme/web\n    newTag: "1.4.0"   # set by CI\n    digest: ${D("a")}\nresources: [../../base]\n`);
+  assert.equal(plan1("k/kustomization.yaml", pinned, wantPin("ghcr.io/acme/web", D("b"))), `images:\n  - name: web\n    newName: ghcr.io/acme/web\n    digest: ${D("b")}\nresources: [../../base]\n`);
+  assert.equal(plan1("k/kustomization.yaml", pinned, wantPin("ghcr.io/acme/web", D("b"), "1.10")), `images:\n  - name: web\n    newName: ghcr.io/acme/web\n    newTag: "1.10"   # set by CI\n    digest: ${D("b")}\nresources: [../../base]\n`);
+  // Pinning again is a no-op, and a noop keeps the tag.
+  assert.equal(planEdits([{ path: "k/kustomization.yaml", text: pinned }], wantPin("ghcr.io/acme/web", D("a"))).noop, true);
+});
+
+test("kustomize entries without a digest get one in their own style; flow entries stay flow", () => {
+  const flow = "images:\n- {name: nginx, newTag: \"1.27\"}\n";
+  assert.equal(plan1("kustomization.yaml", flow, wantPin("docker.io/library/nginx", D("c"))), `images:\n- {name: nginx, newTag: "1.27", digest: ${D("c")}}\n`);
+  const stale = `images:\n- {name: nginx, newTag: "1.27", digest: ${D("c")}}\n`;
+  assert.equal(plan1("kustomization.yaml", stale, wantPin("nginx", D("d"))), `images:\n- {name: nginx, digest: ${D("d")}}\n`);
+  const sites = findPinSites([{ path: "envs/dev/kustomization.yaml", text: flow }]);
+  assert.deepEqual(sites.map((s) => [s.kind, s.repository, s.current.tag, s.current.digest, s.line]), [["kustomize", "nginx", "1.27", undefined, 2]]);
+});
+
+test("an images: entry is appended for an image set only in a shared base, in the list's style, or as a new list", () => {
+  const entry = { name: "ghcr.io/acme/web", tag: "v1", digest: D("e") };
+  assert.equal(addImageEntries("resources:\n  - ../../base\n", "k.yaml", [entry]), `resources:\n  - ../../base\nimages:\n  - name: ghcr.io/acme/web\n    newTag: v1\n    digest: ${D("e")}\n`);
+  assert.equal(addImageEntries("resources: [../../base]", "k.yaml", [{ name: "web", digest: D("e") }]), `resources: [../../base]\nimages:\n  - name: web\n    digest: ${D("e")}\n`);
+  const block = `images:\n- name: api\n  digest: ${D("1")} # api\nresources:\n- ../../base\n`;
+  assert.equal(addImageEntries(block, "k.yaml", [entry]), `images:\n- name: api\n  digest: ${D("1")} # api\n- name: ghcr.io/acme/web\n  newTag: v1\n  digest: ${D("e")}\nresources:\n- ../../base\n`);
+  assert.equal(addImageEntries(`images: [{name: api, digest: ${D("1")}}]\n`, "k.yaml", [entry]), `images: [{name: api, digest: ${D("1")}}, {name: ghcr.io/acme/web, newTag: v1, digest: ${D("e")}}]\n`);
+  assert.throws(() => addImageEntries("images: []\n", "k.yaml", [entry]), (e: unknown) => e instanceof BatonError && e.code === "KUSTOMIZE_UNSUPPORTED" && e.file === "k.yaml");
 });

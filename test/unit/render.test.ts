@@ -7,6 +7,8 @@ import { renderEnvironment } from "../../src/config/render.js";
 import { findEnvironment, loadPipeline } from "../../src/config/pipeline.js";
 import { readPins } from "../../src/config/pins.js";
 import { planPin, planPromotion, parsePinArgument, validateRepo } from "../../src/config/repo.js";
+import { BatonError } from "../../src/errors.js";
+import { pin } from "../../src/promote/pin.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -82,4 +84,34 @@ test("planPin validates its argument and refuses images the environment does not
   assert.equal(plan.changes.length, 1);
   assert.match(plan.edits[0]?.after ?? "", new RegExp(`image: ghcr.io/acme/web@sha256:${"c".repeat(64)}\n`));
   await assert.rejects(planPin(repoRoot, pipeline, "testing", [parsePinArgument(`ghcr.io/acme/api@sha256:${"c".repeat(64)}`)]), (e: Error & { code?: string }) => e.code === "PIN_NOT_FOUND");
+});
+
+test("render leaves cluster-scoped objects without a namespace: built-in kinds and kinds whose CRD is in the same render", async () => {
+  const dir = await tempRepo({
+    "baton.yaml": PIPELINE,
+    "envs/dev/crd.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.acme.io}\nspec:\n  group: acme.io\n  names: {kind: Widget, plural: widgets}\n  scope: Cluster\n  versions: [{name: v1, served: true, storage: true}]\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: gadgets.acme.io}\nspec:\n  group: acme.io\n  names: {kind: Gadget, plural: gadgets}\n  scope: Namespaced\n  versions: [{name: v1, served: true, storage: true}]\n",
+    "envs/dev/objects.yaml": "apiVersion: acme.io/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: acme.io/v1\nkind: Gadget\nmetadata: {name: g}\n---\napiVersion: storage.k8s.io/v1\nkind: VolumeAttributesClass\nmetadata: {name: fast}\ndriverName: csi.acme.io\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+  });
+  const rendered = await renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "dev"));
+  assert.deepEqual(rendered.objects.map((o) => `${o.id.kind}/${o.id.namespace ?? "-"}`), [
+    "CustomResourceDefinition/-", "CustomResourceDefinition/-", "Widget/-", "Gadget/apps", "VolumeAttributesClass/-", "ConfigMap/apps",
+  ]);
+});
+
+test("pin --dry-run without --commit or --pr shows what the environment allows instead of complaining about --commit", async () => {
+  const image = (d: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: web, image: "ghcr.io/acme/web@sha256:${d.repeat(64)}"}]\n`;
+  const dir = await tempRepo({
+    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - {name: dev, path: envs/dev}\n  - {name: prod, path: envs/prod, promoteFrom: dev}\n",
+    "envs/dev/web.yaml": image("a"),
+    "envs/prod/web.yaml": image("a"),
+  });
+  const images = [`web=ghcr.io/acme/web@sha256:${"b".repeat(64)}`];
+  const prod = await pin({ repo: dir, env: "prod", images, dryRun: true });
+  assert.equal(prod.action, "dry-run");
+  assert.equal(prod.branch, "baton/pin/prod/bbbbbbb", "prod takes pull requests: the dry run shows the PR branch");
+  assert.match(prod.diff, /\+ {6}containers: \[\{name: web, image: "ghcr\.io\/acme\/web@sha256:b{64}"\}\]/);
+  const dev = await pin({ repo: dir, env: "dev", images, dryRun: true });
+  assert.equal(dev.branch, undefined, "the first environment takes direct pushes");
+  await assert.rejects(pin({ repo: dir, env: "prod", images, mode: "commit", dryRun: true }), (e: unknown) => e instanceof BatonError && e.code === "PROMOTE_DIRECT_PUSH");
+  await assert.rejects(pin({ repo: dir, env: "prod", images }), (e: unknown) => e instanceof BatonError && e.code === "USAGE");
 });
