@@ -1,5 +1,5 @@
 # Baton agent and CLI image: the TypeScript is built in one stage; the runtime stage gets the compiled app,
-# its production dependencies, git and kustomize, and runs as uid 10001 (no npm cache, no compiler, no Go).
+# its production dependencies, git, kustomize and helm, and runs as uid 10001 (no npm cache, no compiler, no Go).
 #
 # Base images are build arguments, so a hardened or air-gapped build can use its own. The runtime base
 # must have Node.js >= 20.11 and either git or apt-get; the build base also needs npm. test/image/build.sh
@@ -7,16 +7,20 @@
 ARG BUILD_IMAGE=node:20-bookworm-slim
 ARG RUNTIME_IMAGE=node:20-bookworm-slim
 ARG GO_IMAGE=golang:1.24-bookworm
-# Where kustomize comes from: "go" builds it from the Go module proxy; "context" copies tools/kustomize
-# from the build context (a static binary you built or verified yourself).
+# Where kustomize and helm come from: "go" builds them from the Go module proxy; "context" copies
+# tools/kustomize and tools/helm from the build context (static binaries you built or verified yourself).
 ARG TOOLS=go
 
 FROM ${GO_IMAGE} AS tools-go
 ARG KUSTOMIZE_VERSION=v5.7.1
 RUN CGO_ENABLED=0 GOBIN=/out go install -trimpath -ldflags "-s -w" sigs.k8s.io/kustomize/kustomize/v5@${KUSTOMIZE_VERSION}
+# helm renders Helm environments (`helm template`, offline; see src/config/helm.ts).
+ARG HELM_VERSION=v3.19.0
+RUN CGO_ENABLED=0 GOBIN=/out go install -trimpath -ldflags "-s -w" helm.sh/helm/v3/cmd/helm@${HELM_VERSION}
 
 FROM scratch AS tools-context
 COPY tools/kustomize /out/kustomize
+COPY tools/helm /out/helm
 
 FROM tools-${TOOLS} AS tools
 
@@ -43,6 +47,7 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=tools /out/kustomize /usr/local/bin/kustomize
+COPY --from=tools /out/helm /usr/local/bin/helm
 RUN ln -s /app/dist/cli.js /usr/local/bin/baton && chmod +x /app/dist/cli.js
 USER 10001:10001
 ENV NODE_ENV=production BATON_CACHE_DIR=/cache

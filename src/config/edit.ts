@@ -5,6 +5,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Scalar } from "yaml";
 import { applySpans, kustomizeEntrySpans, kustomizeImageEntries, type KustomizeImageEntry, type Span } from "./edit-kustomize.js";
+import { isValuesDocument, valuesImages, valuesSpans, type ValuesImage } from "./edit-values.js";
 import { BatonError } from "../errors.js";
 import { canonicalRepository, formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { KUSTOMIZATION_FILES } from "./kustomize.js";
@@ -20,8 +21,8 @@ export interface SourceFile {
 export interface PinSite {
   file: string;
   line: number;
-  /** `inline`: an `image:` value; `kustomize`: an entry of a kustomization's `images:`. */
-  kind: "inline" | "kustomize";
+  /** `inline`: an `image:` value; `kustomize`: an entry of a kustomization's `images:`; `values`: a Helm values image. */
+  kind: "inline" | "kustomize" | "values";
   repository: string;
   current: ImageRef;
   /** inline: offsets of the `image:` scalar (including quotes); kustomize: see `entry`. */
@@ -29,6 +30,8 @@ export interface PinSite {
   end: number;
   /** kustomize: where the entry's `digest:` and `newTag:` are, and where missing keys are added. */
   entry?: KustomizeImageEntry;
+  /** values: the image's scalars in the values file. */
+  values?: ValuesImage;
 }
 
 export function lineOf(text: string, offset: number): number {
@@ -37,10 +40,15 @@ export function lineOf(text: string, offset: number): number {
   return line;
 }
 
+export interface EditOptions {
+  /** Helm environments: the chart's default image paths (path → repository), see chartImageDefaults. */
+  valuesDefaults?: ReadonlyMap<string, string>;
+}
+
 const isKustomization = (file: string): boolean => KUSTOMIZATION_FILES.includes(file.slice(file.lastIndexOf("/") + 1));
 
 /** Finds every pin site in the given files. Pure: works on file contents. */
-export function findPinSites(files: SourceFile[]): PinSite[] {
+export function findPinSites(files: SourceFile[], options: EditOptions = {}): PinSite[] {
   const sites: PinSite[] = [];
   for (const file of files) {
     // Rendering has checked these files already; the bounds are checked again because `baton pin` edits
@@ -51,6 +59,13 @@ export function findPinSites(files: SourceFile[]): PinSite[] {
         // An entry with only `newTag` (Kargo's layout) is a site too: pinning adds its `digest:`.
         for (const entry of kustomizeImageEntries(file.text, doc)) {
           sites.push({ file: file.path, line: lineOf(file.text, entry.at), kind: "kustomize", repository: entry.repository, current: entry.current, start: entry.at, end: entry.at, entry });
+        }
+        continue;
+      }
+      // A document that is not a Kubernetes object is Helm values (rendering refuses it anywhere else).
+      if (isValuesDocument(doc)) {
+        for (const image of valuesImages(doc, options.valuesDefaults)) {
+          sites.push({ file: file.path, line: lineOf(file.text, image.at), kind: "values", repository: image.repository, current: image.current, start: image.at, end: image.at, values: image });
         }
         continue;
       }
@@ -123,8 +138,8 @@ function inlineSpan(site: PinSite, text: string, want: Pin): Span {
   return { start: site.start, end: site.end, text: raw.replace(current, formatImageRef(next)) };
 }
 
-export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
-  const sites = findPinSites(files);
+export function planEdits(files: SourceFile[], want: PinSet, options: EditOptions = {}): EditPlan {
+  const sites = findPinSites(files, options);
   const byFile = new Map<string, Span[]>();
   const changes = new Map<string, PinChange>();
   const unchanged = new Set<string>();
@@ -139,7 +154,9 @@ export function planEdits(files: SourceFile[], want: PinSet): EditPlan {
     }
     const text = files.find((f) => f.path === site.file)?.text ?? "";
     const spans = byFile.get(site.file) ?? [];
-    if (site.entry) spans.push(...kustomizeEntrySpans(text, site.entry, site.file, { ...(target.digest ? { digest: target.digest } : {}), tag: nextTag(site.current, target) }));
+    const next = { ...(target.digest ? { digest: target.digest } : {}), tag: nextTag(site.current, target) };
+    if (site.entry) spans.push(...kustomizeEntrySpans(text, site.entry, site.file, next));
+    else if (site.values) spans.push(...valuesSpans(text, site.values, site.file, site.line, next));
     else spans.push(inlineSpan(site, text, target));
     byFile.set(site.file, spans);
     const change = changes.get(key) ?? { repository: site.repository, from: current, to: target, sites: [] };

@@ -2,13 +2,13 @@
  * Kustomize support: detecting a kustomization, checking that it stays inside the repo, and running
  * the `kustomize` binary (or `kubectl kustomize`) found on PATH.
  */
-import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { BatonError } from "../errors.js";
 import { relativeToRepo, readLimited } from "./files.js";
 import { parseYamlDocs } from "./yaml-safe.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { onPath, runOffline } from "./offline-run.js";
 import { isRemoteReference, kustomizationRefs, pluginConfigRefs, type KustomizeRef } from "./kustomize-refs.js";
 
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -140,19 +140,6 @@ async function kustomizeCommand(): Promise<[string, string[]]> {
   });
 }
 
-async function onPath(bin: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    try {
-      await fs.access(path.join(dir, bin), fs.constants.X_OK);
-      return path.join(dir, bin);
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
 /** A proxy address nothing listens on: Go's HTTP client sends every non-loopback request there and fails. */
 export const DEAD_PROXY = "http://127.0.0.1:9";
 
@@ -178,40 +165,8 @@ export function kustomizeEnv(): NodeJS.ProcessEnv {
 export async function kustomizeBuild(repoDir: string, dir: string, limits: Limits = DEFAULT_LIMITS): Promise<string> {
   const [bin, args] = await kustomizeCommand();
   const relDir = relativeToRepo(repoDir, dir);
-  const hint = `run \`kustomize build ${relDir}\` locally to see the full error`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, [...args, dir], { env: kustomizeEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    let outBytes = 0;
-    let stderr = "";
-    let failure: BatonError | undefined;
-    const stop = (error: BatonError) => {
-      failure ??= error;
-      child.kill("SIGKILL");
-    };
-    const timer = setTimeout(() => stop(new BatonError("KUSTOMIZE_TIMEOUT", `kustomize build did not finish within ${Math.round(limits.kustomizeTimeoutMs / 1000)} s`, {
-      file: relDir, hint: "a build this slow usually means a very large or deeply generated tree; simplify it, and check it locally with `time kustomize build`",
-    })), limits.kustomizeTimeoutMs);
-    child.stdout.on("data", (chunk: Buffer) => {
-      outBytes += chunk.length;
-      if (outBytes > limits.maxRenderBytes) {
-        stop(new BatonError("FILE_TOO_LARGE", `kustomize build output exceeds the ${limits.maxRenderBytes}-byte limit for one environment`, {
-          file: relDir, hint: "an environment renders at most this much YAML; split it into several environments",
-        }));
-        return;
-      }
-      if (!failure) out.push(chunk);
-    });
-    // Only the tail of stderr is shown; keep it bounded too.
-    child.stderr.on("data", (chunk: Buffer) => { stderr = (stderr + chunk.toString("utf8")).slice(-4000); });
-    child.on("error", (e) => stop(new BatonError("KUSTOMIZE_FAILED", `could not run ${bin}: ${e.message}`, { file: relDir, hint })));
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      if (failure) return reject(failure);
-      if (code !== 0) {
-        return reject(new BatonError("KUSTOMIZE_FAILED", `kustomize build failed: ${stderr.trim().split("\n").slice(-3).join(" ") || `exit code ${code}`}`, { file: relDir, hint }));
-      }
-      resolve(Buffer.concat(out).toString("utf8"));
-    });
-  });
+  return runOffline({
+    bin, args: [...args, dir], env: kustomizeEnv(), relDir, step: "kustomize build",
+    codes: { failed: "KUSTOMIZE_FAILED", timeout: "KUSTOMIZE_TIMEOUT" }, hint: `run \`kustomize build ${relDir}\` locally to see the full error`,
+  }, limits);
 }

@@ -80,6 +80,18 @@ export const ImageWatchSchema = z
   })
   .strict();
 
+/** A Helm environment: a chart folder in the repo rendered with this environment's values (`helm template`). */
+export const HelmSchema = z
+  .object({
+    /** The chart's folder in the repo (a published chart is vendored: `helm pull … --untar -d charts/`). */
+    chart: z.string().min(1, "must name the chart's folder in the repo, e.g. charts/web"),
+    /** Values files, relative to the environment's folder, applied in order. */
+    values: z.array(z.string().min(1, "must name a values file, e.g. values.yaml")).min(1, "list at least one values file").default(["values.yaml"]),
+    /** The release name templates see (`.Release.Name`); default: the environment's name. */
+    releaseName: z.string().regex(DNS_LABEL, "must be a DNS label (a Helm release name)").max(53).optional(),
+  })
+  .strict();
+
 export const PipelineEnvironmentSchema = z
   .object({
     name: envName,
@@ -99,6 +111,8 @@ export const PipelineEnvironmentSchema = z
     /** Progressive delivery (blue-green or canary); release state lives in <path>/release.yaml. */
     strategy: StrategySchema.optional(),
     imageWatch: ImageWatchSchema.optional(),
+    /** Render the folder's values through a chart instead of reading manifests. */
+    helm: HelmSchema.optional(),
   })
   .strict();
 

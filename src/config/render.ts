@@ -7,6 +7,7 @@ import path from "node:path";
 import { BatonError } from "../errors.js";
 import { assertInside, listYamlFiles, readLimited, relativeToRepo, resolveInRepo } from "./files.js";
 import { checkKustomizationTree, findKustomization, kustomizeBuild } from "./kustomize.js";
+import { checkHelmInputs, helmTemplate } from "./helm.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { crdScopes, formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
 import { foreignFolders } from "./boundaries.js";
@@ -29,7 +30,7 @@ export interface RenderOptions {
 export interface Rendered {
   env: string;
   /** How the folder was rendered. */
-  mode: "plain" | "kustomize";
+  mode: "plain" | "kustomize" | "helm";
   objects: RenderedObject[];
 }
 
@@ -52,6 +53,16 @@ export async function environmentDir(repoDir: string, env: PipelineEnvironment, 
 export async function renderEnvironment(repoDir: string, env: PipelineEnvironment, options: RenderOptions = {}): Promise<Rendered> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const dir = await environmentDir(repoDir, env);
+  if (env.helm) {
+    const pipeline = options.pipeline ?? await loadPipelineIfAny(repoDir, limits);
+    const index = pipeline?.environments.findIndex((e) => e.name === env.name) ?? 0;
+    const boundary = pipeline ? { env: env.name, foreign: await foreignFolders(repoDir, pipeline, env) } : undefined;
+    const inputs = await checkHelmInputs(repoDir, env, dir, Math.max(0, index), limits, boundary);
+    // Values are read with the same bounds and YAML 1.1/1.2 checks as manifests before helm sees them.
+    for (const file of inputs.values) parseYamlDocs(await readLimited(repoDir, file, limits), relativeToRepo(repoDir, file), limits);
+    const docs = await parseKustomizeOutput(await helmTemplate(repoDir, env, inputs, limits), `${env.path} (helm template ${env.helm.chart})`, limits);
+    return { env: env.name, mode: "helm", objects: toObjects(docs, env, options) };
+  }
   const kustomization = await findKustomization(dir);
   let docs: ParsedDoc[];
   if (kustomization) {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { lineOf, nextTag, planEdits, type EditPlan, type PinChange, type SourceFile } from "./edit.js";
 import { addImageEntries } from "./edit-kustomize.js";
 import { KUSTOMIZATION_FILES } from "./kustomize.js";
+import { chartValuesDefaults } from "./helm.js";
 import { listIgnoredFiles, listYamlFiles, readLimited, relativeToRepo } from "./files.js";
 import { canonicalRepository, imageShortName, parseImageRef } from "./image-ref.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
@@ -142,7 +143,7 @@ export function selectImages(pins: PinSet, selectors: string[] | undefined): Pin
  */
 export async function planEnvironmentEdits(repoDir: string, env: PipelineEnvironment, rendered: Rendered, running: PinSet, want: PinSet, limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
   const files = await readEnvironmentFiles(repoDir, env, limits);
-  const plan = planEdits(files, want);
+  const plan = planEdits(files, want, { valuesDefaults: await chartValuesDefaults(repoDir, env, limits) });
   const fromBase = plan.missing.map((r) => canonicalRepository(r)).filter((key) => running.has(key));
   if (fromBase.length === 0 || rendered.mode !== "kustomize") return plan;
   const dir = relativeToRepo(repoDir, await environmentDir(repoDir, env));
@@ -222,9 +223,11 @@ export async function planPin(repoDir: string, pipeline: Pipeline, envName: stri
   if (plan.missing.length > 0) {
     const outside = plan.missing.filter((r) => running.has(canonicalRepository(r)));
     throw new BatonError("PIN_NOT_FOUND", outside.length > 0
-      ? `${plan.missing.join(", ")} is set outside ${env.path}/ (in a file shared with other folders) and ${env.path}/ has no kustomization.yaml of its own to pin it in`
+      ? `${plan.missing.join(", ")} is set outside ${env.path}/ (${env.helm ? `only by the chart's default values` : "in a file shared with other folders"}) and ${env.path}/ has ${env.helm ? "no override of it" : "no kustomization.yaml of its own"} to pin it in`
       : `${plan.missing.join(", ")} is not used in ${env.path}/`, {
-      file: env.path, hint: outside.length > 0 ? `write the image in a file of ${env.path}/, or make ${env.path}/ a kustomization that includes the shared files` : "pins only change images the environment already runs; add the workload's manifest first",
+      file: env.path, hint: outside.length > 0
+        ? env.helm ? `override the image's tag in ${env.path}/${env.helm.values[0] ?? "values.yaml"} at the chart's path (e.g. image: {tag: "1.0"}), then pin` : `write the image in a file of ${env.path}/, or make ${env.path}/ a kustomization that includes the shared files`
+        : "pins only change images the environment already runs; add the workload's manifest first",
     });
   }
   return plan;

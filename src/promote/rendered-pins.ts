@@ -1,5 +1,5 @@
 /**
- * The pins a kustomize environment *renders* at a commit. Its digests may be set outside its own folder (a
+ * The pins a kustomize or Helm environment *renders* at a commit. Its digests may be set outside its own folder (a
  * base, a component, a patch file), so history and rollback must read what the environment renders, not
  * only the files in its folder. The inputs are the environment folder plus every local file and folder its
  * kustomization tree names at HEAD (checkKustomizationTree); at each commit those paths are written to a
@@ -24,11 +24,19 @@ export interface PinSource {
   pinsAt(sha: string): Promise<PinnedImage[] | undefined>;
 }
 
-/** For a kustomize environment, its rendered pins; undefined for a plain folder (its files are its pins). */
+/** For a kustomize or Helm environment (chart + values), its rendered pins; undefined for a plain folder (its files are its pins). */
 export async function renderedPinSource(ws: HistoryGit, env: PipelineEnvironment): Promise<PinSource | undefined> {
-  const kustomization = await findKustomization(await environmentDir(ws.dir, env));
-  if (!kustomization) return undefined;
-  const paths = [...new Set([env.path.replace(/\/+$/, ""), ...(await checkKustomizationTree(ws.dir, kustomization))])].sort();
+  const own = env.path.replace(/\/+$/, "");
+  let inputs: string[];
+  if (env.helm) {
+    // A Helm environment renders its values through the chart: both decide its pins.
+    inputs = [env.helm.chart.replace(/\/+$/, "")];
+  } else {
+    const kustomization = await findKustomization(await environmentDir(ws.dir, env));
+    if (!kustomization) return undefined;
+    inputs = await checkKustomizationTree(ws.dir, kustomization);
+  }
+  const paths = [...new Set([own, ...inputs])].sort();
   const cache = new Map<string, Promise<PinnedImage[] | undefined>>();
   return {
     paths,
@@ -55,7 +63,7 @@ async function renderAt(ws: HistoryGit, env: PipelineEnvironment, blobs: Array<{
   } catch (e) {
     // Without kustomize nothing renders anywhere: say so. A commit that did not render (a broken base later
     // fixed) has no pins of its own; the history compares its neighbours instead.
-    if (e instanceof BatonError && e.code === "KUSTOMIZE_NOT_FOUND") throw e;
+    if (e instanceof BatonError && (e.code === "KUSTOMIZE_NOT_FOUND" || e.code === "HELM_NOT_FOUND")) throw e;
     return undefined;
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });

@@ -10,6 +10,7 @@
 import { BatonError } from "../errors.js";
 import { findEnvironment, loadPipeline } from "../config/pipeline.js";
 import { findPinSites } from "../config/edit.js";
+import { chartValuesDefaults } from "../config/helm.js";
 import { readEnvironmentFiles } from "../config/repo.js";
 import type { Pin } from "../config/pins.js";
 import type { GitHubApi } from "../github/api.js";
@@ -118,7 +119,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     }
     const list = addRejected(parseRejected(await ws.readFile(REJECTED_FILE)), req.env, rejected);
     await ws.writeEdits([{ file: REJECTED_FILE, before: (await ws.readFile(REJECTED_FILE)) ?? "", after: formatRejected(list) }]);
-    const now = findPinSites(await readEnvironmentFiles(req.repo, env));
+    const now = findPinSites(await readEnvironmentFiles(req.repo, env), { valuesDefaults: await chartValuesDefaults(req.repo, env) });
     if (release && releaseFile) {
       // One digest per repository, the first site winning as in pinsInFiles (fromEntries keeps the last).
       const restored = Object.fromEntries(now.filter((site) => site.current.digest).map((site) => [site.repository, site.current.digest ?? ""]).reverse());

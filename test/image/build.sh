@@ -4,7 +4,7 @@
 #  1. two Debian trixie base images made with mmdebstrap (runtime: Node.js, git, CA certificates; build: Node.js
 #     and npm), kept as tarballs under $BATON_IMAGE_CACHE/base-<name>-<key>.tar (key: a hash of the recipe) and
 #     imported into podman when missing;
-#  2. the Dockerfile built with those bases and TOOLS=context (kustomize from test/cluster/build.sh), tagged
+#  2. the Dockerfile built with those bases and TOOLS=context (kustomize and helm from test/cluster/build.sh), tagged
 #     localhost/baton:test-<key>, where the key hashes everything the build reads (Dockerfile, package files,
 #     tsconfig, src/, kustomize, the bases), so it is rebuilt only when one of them changes.
 # Prints the image reference on the last line of stdout; progress goes to stderr.
@@ -55,13 +55,14 @@ ensure_base() {
 runtime_base=$(ensure_base runtime ca-certificates,git,nodejs)
 build_base=$(ensure_base build ca-certificates,nodejs,npm)
 kustomize="$(bash "$root/test/cluster/build.sh" kustomize | tail -1)/kustomize"
+helm="$(bash "$root/test/cluster/build.sh" helm | tail -1)/helm"
 
 # The build context holds exactly what the Dockerfile reads, so the key covers all of it.
 context=$(mktemp -d "${TMPDIR:-/tmp}/baton-image-context.XXXXXX")
 trap 'rm -rf "$context"' EXIT
 cp "$root"/{Dockerfile,package.json,package-lock.json,tsconfig.json,tsconfig.build.json} "$context/"
 cp -r "$root/src" "$context/src"
-mkdir "$context/tools" && cp "$(readlink -f "$kustomize")" "$context/tools/kustomize"
+mkdir "$context/tools" && cp "$(readlink -f "$kustomize")" "$context/tools/kustomize" && cp "$(readlink -f "$helm")" "$context/tools/helm"
 key=$( (cd "$context" && find . -type f -print0 | sort -z | xargs -0 sha256sum; echo "$runtime_base $build_base") | sha256sum | cut -c1-12)
 image="localhost/baton:test-$key"
 

@@ -72,3 +72,43 @@ test("a Kargo-style repo goes from tags to digests with `baton pin` only: newTag
   await write(dir, await planPin(dir, pipeline, "test", [guestbook("e", ":v0.3.0")]));
   assert.deepEqual(await runs(dir, "test"), [`ghcr.io/acme/guestbook:v0.3.0@${D("e")}`]);
 });
+
+test("a Helm environment renders with helm template, and pin and promote edit only the values' image scalars", async () => {
+  const dir = await copyFixture("helm");
+  const pipeline = await loadPipeline(dir);
+  const prod = await renderEnvironment(dir, findEnvironment(pipeline, "prod"));
+  assert.equal(prod.mode, "helm");
+  assert.deepEqual(prod.objects.map((o) => `${o.id.kind}/${o.id.namespace}/${o.id.name}`), ["Service/web-prod/web", "Deployment/web-prod/web"]);
+  assert.equal((prod.objects[1]?.object.spec as { replicas: number }).replicas, 3, "values files apply in order");
+  assert.deepEqual((await validateRepo(dir)).errors.map((e) => `${e.code} ${e.file} ${e.field}`), [
+    "PIN_NO_DIGEST environments/dev (helm template charts/web) spec.template.spec.containers[0].image",
+    "PIN_NO_DIGEST environments/dev (helm template charts/web) spec.template.spec.containers[1].image",
+    "PIN_NO_DIGEST environments/prod (helm template charts/web) spec.template.spec.containers[0].image",
+    "PIN_NO_DIGEST environments/prod (helm template charts/web) spec.template.spec.containers[1].image",
+  ]);
+
+  // dev overrides only the tags; the repositories come from the chart's values.yaml. No digest value in dev: the pin rides in the tag.
+  const devValues = await fs.readFile(path.join(dir, "environments/dev/values.yaml"), "utf8");
+  const dev = await planPin(dir, pipeline, "dev", [parsePinArgument(`ghcr.io/acme/web@${D("a")}`), parsePinArgument(`ghcr.io/acme/proxy@${D("b")}`)]);
+  assert.equal(dev.edits[0]?.after, devValues.replace("tag: \"1.5.0\"", `tag: "1.5.0@${D("a")}"`).replace("tag: \"2.1\"", `tag: "2.1@${D("b")}"`));
+  await write(dir, dev);
+  assert.deepEqual(await runs(dir, "dev"), [`ghcr.io/acme/web:1.5.0@${D("a")}`, `ghcr.io/acme/proxy:2.1@${D("b")}`]);
+
+  // prod has a digest value (the chart reads it) but no proxy override: pin names the fix; with it, both are pinned.
+  const prodPins = [parsePinArgument(`ghcr.io/acme/web@${D("c")}`), parsePinArgument(`ghcr.io/acme/proxy@${D("d")}`)];
+  await assert.rejects(planPin(dir, pipeline, "prod", prodPins), (e: unknown) => e instanceof Error && "code" in e && e.code === "PIN_NOT_FOUND"
+    && /ghcr.io\/acme\/proxy is set outside environments\/prod\/ \(only by the chart's default values\)/.test(e.message));
+  await fs.appendFile(path.join(dir, "environments/prod/values.yaml"), "proxy:\n  image:\n    tag: \"2.0\"\n");
+  await write(dir, await planPin(dir, pipeline, "prod", prodPins));
+  assert.deepEqual(await runs(dir, "prod"), [`ghcr.io/acme/web:1.4.0@${D("c")}`, `ghcr.io/acme/proxy:2.0@${D("d")}`]);
+  assert.deepEqual((await validateRepo(dir)).errors.map((e) => e.oneLine()), []);
+
+  const prodValues = await fs.readFile(path.join(dir, "environments/prod/values.yaml"), "utf8");
+  const promotion = await planPromotion(dir, pipeline, "dev", "prod");
+  assert.deepEqual(promotion.edits.map((e) => e.file), ["environments/prod/values.yaml"]);
+  assert.equal(promotion.edits[0]?.after, prodValues.replace("tag: \"1.4.0\"", "tag: \"1.5.0\"").replace(D("c"), D("a")).replace(`tag: "2.0@${D("d")}"`, `tag: "2.1@${D("b")}"`));
+  await write(dir, promotion);
+  assert.deepEqual(await runs(dir, "prod"), [`ghcr.io/acme/web:1.5.0@${D("a")}`, `ghcr.io/acme/proxy:2.1@${D("b")}`]);
+  const again = await planPromotion(dir, pipeline, "dev", "prod");
+  assert.equal(again.noop, true);
+});

@@ -54,7 +54,7 @@ test("the image holds the CLI: --version, validate and render a kustomize enviro
   const [printed, inside, validated, rendered, expected] = await Promise.all([
     cli(image, "--version"),
     // What is inside, and what is not: no package manager, compiler, Go toolchain or dev dependency.
-    shell(image, "exec 2>&1; node --version; git --version; kustomize version; ls /app; "
+    shell(image, "exec 2>&1; node --version; git --version; kustomize version; helm version --short; ls /app; "
       + "for t in npm npx tsc go; do command -v $t; done; ls -d /app/node_modules/typescript /app/node_modules/eslint /app/node_modules/tsx 2>/dev/null; true"),
     cli(image, "validate", "--repo", "/repo"),
     cli(image, "render", "staging", "--repo", "/repo", "--output", "json").then((out) => JSON.parse(out) as unknown[]),
@@ -62,7 +62,7 @@ test("the image holds the CLI: --version, validate and render a kustomize enviro
   ]);
   assert.equal(printed.trim(), version);
   t.diagnostic(inside.trim().replace(/\n/g, " | "));
-  assert.match(inside.trim(), /^v2\d\.\d+\.\d+\ngit version \S+\nv5\.\d+\.\d+\ndist\nnode_modules\npackage\.json$/, "node, git, kustomize and the app, nothing else listed");
+  assert.match(inside.trim(), /^v2\d\.\d+\.\d+\ngit version \S+\nv5\.\d+\.\d+\nv3\.\d+\S*\ndist\nnode_modules\npackage\.json$/, "node, git, kustomize, helm and the app, nothing else listed");
   assert.match(validated, /^staging\s+3\s+kustomize\s/m);
   assert.match(validated, /^production\s+3\s+kustomize\s/m);
   assert.match(validated, /config repo is valid/);

@@ -1,0 +1,61 @@
+// A Helm environment on the real control plane: the chart in the repo and prod's values are rendered by the
+// agent with `helm template`; a promotion (an edit of prod's values) is applied, history names it, and a
+// rollback (a revert) brings the old digest back.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { agentFixture, isReady } from "../support/agent-fixture.js";
+import { digest } from "../support/config-repo.js";
+import { loadPipeline } from "../../src/config/pipeline.js";
+import { planPromotion } from "../../src/config/repo.js";
+import { history } from "../../src/promote/history.js";
+import { rollback } from "../../src/promote/rollback.js";
+
+const chartDir = path.resolve(import.meta.dirname, "../fixtures/helm/charts/web");
+const OLD = digest("helm-old");
+const NEW = digest("helm-new");
+
+async function chartFiles(): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const file of ["Chart.yaml", "values.yaml", "templates/deployment.yaml", "templates/service.yaml"]) out[`charts/web/${file}`] = await fs.readFile(path.join(chartDir, file), "utf8");
+  return out;
+}
+
+const values = (web: string, tag: string) => `image:\n  repository: ghcr.io/acme/web\n  tag: "${tag}"\n  digest: "${web}"\nproxy:\n  image:\n    tag: "2.0@${OLD}"\n`;
+
+test("a Helm environment is promoted and rolled back through git, and the agent applies each commit", async () => {
+  const f = await agentFixture("helm", {
+    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - {name: dev, path: environments/dev, helm: {chart: charts/web}}\n  - {name: prod, path: environments/prod, promoteFrom: dev, allowDirectPush: true, helm: {chart: charts/web, releaseName: web}}\n",
+    ...await chartFiles(),
+    "environments/dev/values.yaml": values(NEW, "1.5.0"),
+    "environments/prod/values.yaml": values(OLD, "1.4.0"),
+  });
+  try {
+    await f.createEnvironment("prod", { path: "environments/prod" });
+    const agent = await f.startAgent();
+    const trigger = () => agent.controller.trigger(`${f.namespace}/prod`, "test");
+    const initial = await f.repo.git("rev-parse", "HEAD");
+    await f.waitForEnvironment("prod", "Ready", (e) => isReady(e, initial));
+    assert.equal(await f.deploymentImage("web"), `ghcr.io/acme/web:1.4.0@${OLD}`);
+
+    const plan = await planPromotion(f.repo.dir, await loadPipeline(f.repo.dir), "dev", "prod");
+    assert.deepEqual(plan.edits.map((e) => e.file), ["environments/prod/values.yaml"]);
+    const promoted = await f.repo.commit(Object.fromEntries(plan.edits.map((e) => [e.file, e.after])), "Promote web to prod");
+    trigger();
+    await f.waitForEnvironment("prod", "promotion applied", (e) => isReady(e, promoted));
+    assert.equal(await f.deploymentImage("web"), `ghcr.io/acme/web:1.5.0@${NEW}`);
+    const rows = await history(f.repo.dir, "prod");
+    assert.deepEqual(rows.map((r) => r.commit), [promoted, initial]);
+    assert.deepEqual(rows[0]?.changes, [{ repository: "ghcr.io/acme/web", from: OLD, to: NEW }]);
+
+    const rolledBack = await rollback({ repo: f.repo.dir, env: "prod", push: true });
+    assert.deepEqual(rolledBack.reverted.map((r) => r.sha), [promoted]);
+    const reverted = await f.repo.git("rev-parse", "HEAD");
+    trigger();
+    await f.waitForEnvironment("prod", "rollback applied", (e) => isReady(e, reverted));
+    assert.equal(await f.deploymentImage("web"), `ghcr.io/acme/web:1.4.0@${OLD}`);
+  } finally {
+    await f.cleanup();
+  }
+});
