@@ -40,6 +40,9 @@ export const ERROR_CODES = [
   "KUSTOMIZE_REMOTE",
   "KUSTOMIZE_UNSUPPORTED",
   "KUSTOMIZE_TIMEOUT",
+  // baton init
+  "INIT_NO_ENVIRONMENTS",
+  "INIT_EXISTS",
   // helm
   "HELM_NOT_FOUND",
   "HELM_FAILED",

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerValidate } from "./validate.js";
+import { registerInit } from "./init.js";
 import { registerRender } from "./render.js";
 import { registerAgent } from "./agent.js";
 import { registerDiff } from "./diff.js";
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .version(batonVersion(), "-v, --version")
     .showHelpAfterError()
     .exitOverride();
+  registerInit(program);
   registerValidate(program);
   registerRender(program);
   registerDiff(program);

@@ -10,8 +10,22 @@ import { renderEnvironment } from "../../src/config/render.js";
 import { parsePinArgument, planPin, planPromotion, validateRepo } from "../../src/config/repo.js";
 import type { EditPlan } from "../../src/config/edit.js";
 import { readPins } from "../../src/config/pins.js";
+import { proposePipeline } from "../../src/config/init.js";
+import { BatonError } from "../../src/errors.js";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures");
+const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
+
+/** The CLI as a user runs it; rejects with its stderr on a non-zero exit. */
+async function baton(...args: string[]): Promise<string> {
+  try {
+    return (await promisify(execFile)(process.execPath, ["--import", "tsx", cli, ...args])).stdout;
+  } catch (e) {
+    throw new Error(String((e as { stderr?: string }).stderr ?? e));
+  }
+}
 const D = (c: string) => `sha256:${c.repeat(64)}`;
 
 async function copyFixture(name: string): Promise<string> {
@@ -111,4 +125,72 @@ test("a Helm environment renders with helm template, and pin and promote edit on
   assert.deepEqual(await runs(dir, "prod"), [`ghcr.io/acme/web:1.5.0@${D("a")}`, `ghcr.io/acme/proxy:2.1@${D("b")}`]);
   const again = await planPromotion(dir, pipeline, "dev", "prod");
   assert.equal(again.noop, true);
+});
+
+async function repoOf(files: Record<string, string>): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-init-"));
+  for (const [file, text] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await fs.writeFile(path.join(dir, file), text);
+  }
+  return dir;
+}
+
+const deployment = (image: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: "${image}"}]\n`;
+
+test("baton init finds the environments of each common layout, orders them, and lists the images still on a tag", async () => {
+  // Kargo: stages/<stage> overlays over a shared base.
+  const kargo = await proposePipeline(path.join(fixtures, "kargo"));
+  assert.deepEqual(kargo.environments.map((e) => `${e.name} ${e.path} ${e.kind}`), ["test stages/test kustomize", "uat stages/uat kustomize", "prod stages/prod kustomize"]);
+  assert.deepEqual(kargo.tagged.map((t) => t.fix), [
+    "baton pin test guestbook=ghcr.io/acme/guestbook:v0.2.0@sha256:<digest of ghcr.io/acme/guestbook:v0.2.0>",
+    "baton pin uat guestbook=ghcr.io/acme/guestbook:v0.1.0@sha256:<digest of ghcr.io/acme/guestbook:v0.1.0>",
+    "baton pin prod guestbook=ghcr.io/acme/guestbook:v0.1.0@sha256:<digest of ghcr.io/acme/guestbook:v0.1.0>",
+  ]);
+
+  // Argo CD's example: <app>/overlays/<env> with the namespace in each overlay; production is named first alphabetically, promoted last.
+  const argo = await proposePipeline(await repoOf({
+    "guestbook/base/kustomization.yaml": "resources: [web.yaml]\n", "guestbook/base/web.yaml": deployment("ghcr.io/acme/web:1.0"),
+    "guestbook/overlays/production/kustomization.yaml": "namespace: guestbook-prod\nresources: [../../base]\n",
+    "guestbook/overlays/staging/kustomization.yaml": "namespace: guestbook-staging\nresources: [../../base]\n",
+  }));
+  assert.equal(argo.layout, "guestbook/overlays");
+  assert.match(argo.pipelineText, /- name: staging\n {4}path: guestbook\/overlays\/staging\n {4}namespace: guestbook-staging\n {2}- name: production\n {4}path: guestbook\/overlays\/production\n {4}promoteFrom: staging\n {4}namespace: guestbook-prod\n/);
+
+  // Flux: apps/<env> overlays are what runs; clusters/<env> hold Flux's own objects and lose the tie to apps/.
+  const flux = await proposePipeline(await repoOf({
+    "apps/base/podinfo/kustomization.yaml": "resources: [web.yaml]\n", "apps/base/podinfo/web.yaml": deployment("ghcr.io/acme/podinfo@sha256:" + "a".repeat(64)),
+    "apps/production/kustomization.yaml": "resources: [../base/podinfo]\n", "apps/staging/kustomization.yaml": "resources: [../base/podinfo]\n",
+    "clusters/production/apps.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps}\nspec: {path: ./apps/production}\n",
+    "clusters/staging/apps.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: apps}\nspec: {path: ./apps/staging}\n",
+  }));
+  assert.deepEqual(flux.environments.map((e) => e.path), ["apps/staging", "apps/production"]);
+  assert.deepEqual(flux.tagged, [], "already pinned by digest: nothing to list");
+
+  // A chart with each environment's values in its own folder.
+  const helm = await proposePipeline(path.join(fixtures, "helm"));
+  assert.deepEqual(helm.environments.map((e) => [e.name, e.kind, e.helm?.chart, e.helm?.values]), [["dev", "helm", "charts/web", ["values.yaml"]], ["prod", "helm", "charts/web", ["values.yaml", "replicas.yaml"]]]);
+  assert.deepEqual(helm.tagged.map((t) => `${t.env} ${t.image}`), ["dev ghcr.io/acme/web:1.5.0", "dev ghcr.io/acme/proxy:2.1", "prod ghcr.io/acme/web:1.4.0", "prod ghcr.io/acme/proxy:2.0"]);
+
+  // Nothing that looks like environments: say where to put them.
+  await assert.rejects(proposePipeline(await repoOf({ "web.yaml": deployment("nginx:1.27") })), (e: unknown) => e instanceof BatonError && e.code === "INIT_NO_ENVIRONMENTS" && /overlays\/dev/.test(e.hint ?? ""));
+});
+
+test("baton init on a chart with values-<env>.yaml beside it prints the moves, and --write moves the values, writes baton.yaml, and refuses to overwrite it", async () => {
+  const dir = await repoOf({});
+  await fs.cp(path.join(fixtures, "helm/charts"), path.join(dir, "charts"), { recursive: true });
+  await fs.writeFile(path.join(dir, "charts/web/values-production.yaml"), "image:\n  tag: \"1.4.0\"\n");
+  await fs.writeFile(path.join(dir, "charts/web/values-dev.yaml"), "image:\n  tag: \"1.5.0\"\n");
+  const printed = await baton("init", "--repo", dir);
+  assert.match(printed, /^dev +environments\/dev +helm +-\nproduction +environments\/production +helm +dev$/m);
+  assert.match(printed, /^move charts\/web\/values-dev\.yaml → environments\/dev\/values\.yaml$/m);
+  await assert.rejects(fs.stat(path.join(dir, "baton.yaml")), "nothing is written without --write");
+  await baton("init", "--repo", dir, "--write");
+  assert.equal(await fs.readFile(path.join(dir, "environments/production/values.yaml"), "utf8"), "image:\n  tag: \"1.4.0\"\n");
+  const report = await validateRepo(dir);
+  assert.deepEqual(report.errors.map((e) => `${e.code} ${e.file}`), [
+    "PIN_NO_DIGEST environments/dev (helm template charts/web)", "PIN_NO_DIGEST environments/dev (helm template charts/web)",
+    "PIN_NO_DIGEST environments/production (helm template charts/web)", "PIN_NO_DIGEST environments/production (helm template charts/web)",
+  ]);
+  await assert.rejects(baton("init", "--repo", dir, "--write"), /INIT_EXISTS/);
 });

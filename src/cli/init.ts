@@ -1,0 +1,43 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import { proposePipeline } from "../config/init.js";
+import { PIPELINE_FILE } from "../config/pipeline.js";
+import { BatonError } from "../errors.js";
+import { commonOptions, printJson, table } from "./output.js";
+
+export function registerInit(program: Command): void {
+  program
+    .command("init")
+    .description("propose a baton.yaml for an existing config repo: finds environment folders (overlays/, env/, apps/, clusters/, … or Helm values per environment), orders them and lists images still on a tag; writes nothing without --write")
+    .option("--repo <dir>", "config repo checkout", ".")
+    .option("-o, --output <format>", "text or json", "text")
+    .option("--write", "write baton.yaml (and move Helm values into per-environment folders); refuses to overwrite an existing baton.yaml")
+    .action(async (raw: { repo?: string; output?: string; write?: boolean }) => {
+      const opts = commonOptions(raw);
+      const proposal = await proposePipeline(opts.repo);
+      const target = path.join(opts.repo, PIPELINE_FILE);
+      if (raw.write) {
+        if (await fs.stat(target).catch(() => undefined)) {
+          throw new BatonError("INIT_EXISTS", `${PIPELINE_FILE} already exists`, { file: PIPELINE_FILE, hint: "baton init only starts a pipeline; edit the existing baton.yaml, or run without --write to compare" });
+        }
+        for (const move of proposal.moves) {
+          await fs.mkdir(path.dirname(path.join(opts.repo, move.to)), { recursive: true });
+          await fs.rename(path.join(opts.repo, move.from), path.join(opts.repo, move.to));
+        }
+        await fs.writeFile(target, proposal.pipelineText);
+      }
+      if (opts.output === "json") {
+        printJson({ ...proposal, written: raw.write === true });
+        return;
+      }
+      console.log(table(["ENVIRONMENT", "PATH", "KIND", "PROMOTE FROM"], proposal.environments.map((e, i) => [e.name, e.path, e.kind, proposal.environments[i - 1]?.name ?? "-"])));
+      for (const move of proposal.moves) console.log(`${raw.write ? "moved" : "move"} ${move.from} → ${move.to}`);
+      console.log(`\n${raw.write ? `wrote ${PIPELINE_FILE}:` : `proposed ${PIPELINE_FILE} (run with --write to write it):`}\n\n${proposal.pipelineText}`);
+      if (proposal.tagged.length > 0) {
+        console.log(`images still on a tag (pin each by digest; baton validate refuses tags while requireDigests is on):`);
+        for (const t of proposal.tagged) console.log(`  ${t.fix}`);
+      }
+      for (const p of proposal.problems) console.error(`warning: ${p.env} does not render yet: ${p.message}`);
+    });
+}
