@@ -92,6 +92,14 @@ export const HelmSchema = z
   })
   .strict();
 
+/** Image signatures: every digest pinned into the environment must carry a cosign signature by one of these keys. */
+export const VerifySchema = z
+  .object({
+    /** Repo paths of PEM public keys (cosign.pub). */
+    keys: z.array(z.string().min(1)).min(1, "list at least one public key file, e.g. keys/cosign.pub"),
+  })
+  .strict();
+
 export const PipelineEnvironmentSchema = z
   .object({
     name: envName,
@@ -113,6 +121,7 @@ export const PipelineEnvironmentSchema = z
     imageWatch: ImageWatchSchema.optional(),
     /** Render the folder's values through a chart instead of reading manifests. */
     helm: HelmSchema.optional(),
+    verify: VerifySchema.optional(),
   })
   .strict();
 

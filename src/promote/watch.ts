@@ -13,6 +13,7 @@ import { BatonError, BatonErrors } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import type { RegistryClient } from "../registry/client.js";
 import { provenanceLine, readProvenance } from "../registry/provenance.js";
+import { describeSignature, loadKeys, verifyImage, type SignatureResult } from "../registry/signature.js";
 import { describePolicy, matchingTags } from "../registry/tag-policy.js";
 import { prepareClone } from "./git-workspace.js";
 import { pinBranch } from "./naming.js";
@@ -46,8 +47,12 @@ export interface WatchResult {
   commit?: string;
   pull?: { number: number; url: string };
   superseded?: number[];
+  /** With verify in baton.yaml: the signature check of each digest being pinned. */
+  signatures?: Array<{ repository: string; digest: string; result: SignatureResult }>;
   error?: BatonError;
 }
+
+export const SIGNATURE_CONTEXT = "baton/signature";
 
 export async function watch(req: WatchRequest): Promise<WatchResult[]> {
   const progress = req.progress ?? (() => undefined);
@@ -68,7 +73,7 @@ export async function watch(req: WatchRequest): Promise<WatchResult[]> {
   const results: WatchResult[] = [];
   for (const env of watched) {
     try {
-      results.push(await watchEnvironment(req, env, github, progress));
+      results.push(await watchEnvironment(req, env, pipeline.environments.indexOf(env), github, progress));
     } catch (e) {
       const error = e instanceof BatonError ? e : e instanceof BatonErrors && e.errors[0] ? e.errors[0] : new BatonError("REGISTRY_FAILED", e instanceof Error ? e.message : String(e));
       results.push({ env: env.name, action: "failed", images: [], error });
@@ -77,7 +82,7 @@ export async function watch(req: WatchRequest): Promise<WatchResult[]> {
   return results;
 }
 
-async function watchEnvironment(req: WatchRequest, env: PipelineEnvironment, github: GitHubApi | undefined, progress: Progress): Promise<WatchResult> {
+async function watchEnvironment(req: WatchRequest, env: PipelineEnvironment, index: number, github: GitHubApi | undefined, progress: Progress): Promise<WatchResult> {
   const spec = env.imageWatch;
   if (!spec) return { env: env.name, action: "up-to-date", images: [] };
   const { pins } = await environmentPins(req.repo, env);
@@ -90,7 +95,7 @@ async function watchEnvironment(req: WatchRequest, env: PipelineEnvironment, git
     const tag = matching[0];
     if (!tag) {
       throw new BatonError("WATCH_NO_MATCH", `no tag of ${image.repository} matches ${describePolicy(image.tags)} (${tags.length} tag(s) listed)`, {
-        file: "baton.yaml", field: `environments[${env.name}].imageWatch.images[${i}].tags`, hint: "push a matching tag, or widen the policy",
+        file: "baton.yaml", field: `environments[${index}].imageWatch.images[${i}].tags`, hint: "push a matching tag, or widen the policy",
       });
     }
     const digest = await req.registry.resolve(image.repository, tag);
@@ -106,13 +111,31 @@ async function watchEnvironment(req: WatchRequest, env: PipelineEnvironment, git
     const open = await github.findOpenPull(branch);
     if (open) return { env: env.name, action: "proposed", images, branch, pull: { number: open.number, url: open.url } };
   }
+  const keys = env.verify ? await loadKeys(req.repo, env.verify.keys, `environments[${index}].verify.keys`) : undefined;
+  const signatures: NonNullable<WatchResult["signatures"]> = [];
   const provenance: string[] = [];
   for (const m of moving) {
+    const digest = m.digest ?? "";
+    let line: string;
     try {
-      provenance.push(provenanceLine(await readProvenance(req.registry, m.repository, m.digest ?? "", m.candidates)));
+      line = provenanceLine(await readProvenance(req.registry, m.repository, digest, m.candidates));
     } catch (e) {
-      provenance.push(`\`${m.repository}\`: provenance unavailable (${e instanceof BatonError ? e.code : "error"})`);
+      line = `\`${m.repository}\`: provenance unavailable (${e instanceof BatonError ? e.code : "error"})`;
     }
+    if (keys) {
+      const result = await verifyImage(req.registry, m.repository, digest, keys);
+      signatures.push({ repository: m.repository, digest, result });
+      line += `; ${describeSignature(result)}`;
+    }
+    provenance.push(line);
+  }
+  const unverified = signatures.filter((s) => s.result.status !== "verified");
+  // A direct commit is applied by the agent as soon as it lands: an unverified digest is never pushed.
+  if (spec.mode === "commit" && unverified[0]) {
+    const first = unverified[0];
+    throw new BatonError(first.result.status === "missing" ? "SIGNATURE_MISSING" : "SIGNATURE_INVALID", `${first.repository}@${first.digest}: ${describeSignature(first.result)}; nothing was pinned`, {
+      file: "baton.yaml", field: `environments[${index}].verify`, hint: "sign the image with one of the keys in verify.keys (cosign sign --key), or fix the keys",
+    });
   }
   const result = await pin({
     repo: req.repo, env: env.name, mode: spec.mode, supersede: true, provenance, progress,
@@ -120,8 +143,13 @@ async function watchEnvironment(req: WatchRequest, env: PipelineEnvironment, git
     ...(req.dryRun ? { dryRun: true } : {}),
     ...(github ? { github: () => github } : req.github ? { github: req.github } : {}),
   });
+  if (keys && github && result.commit && (result.action === "opened" || result.action === "updated")) {
+    // The PR's required check: branch protection that requires baton/signature keeps an unsigned digest out.
+    const description = unverified.length === 0 ? `${signatures.length} image(s) signed (${[...new Set(signatures.map((s) => s.result.status === "verified" ? s.result.key : ""))].join(", ")})` : `${unverified.map((u) => `${u.repository.slice(u.repository.lastIndexOf("/") + 1)}: ${u.result.status === "missing" ? "not signed" : "invalid signature"}`).join(", ")}`;
+    await github.setCommitStatus(result.commit, { state: unverified.length === 0 ? "success" : "failure", context: SIGNATURE_CONTEXT, description: description.slice(0, 140) });
+  }
   return {
-    env: env.name, action: result.action, images,
+    env: env.name, action: result.action, images, ...(keys ? { signatures } : {}),
     ...(result.branch ? { branch: result.branch } : {}), ...(result.commit ? { commit: result.commit } : {}),
     ...(result.pull ? { pull: result.pull } : {}), ...(result.superseded?.length ? { superseded: result.superseded } : {}),
   };

@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { generateKeyPairSync } from "node:crypto";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +21,7 @@ import { watch } from "../../src/promote/watch.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { dockerConfigCredentials } from "../../src/registry/auth.js";
 import { BatonError } from "../../src/errors.js";
+import { parsePublicKey, verifyImage } from "../../src/registry/signature.js";
 
 const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
@@ -33,7 +35,7 @@ const gh = (remoteUrl: string | undefined) => github.connect(remoteUrl);
 const isCode = (code: string) => (e: unknown) => e instanceof BatonError && e.code === code;
 const client = new RegistryClient();
 
-function pipeline(web: string, mode: "pr" | "commit", semver = ">=1.0.0 <2"): string {
+function pipeline(web: string, mode: "pr" | "commit", semver = ">=1.0.0 <2", keys?: string[]): string {
   return `apiVersion: baton.dev/v1alpha1
 kind: Pipeline
 environments:
@@ -45,7 +47,7 @@ environments:
       images:
         - repository: ${web}
           tags: {semver: "${semver}"}
-`;
+${keys ? `    verify: {keys: [${keys.join(", ")}]}\n` : ""}`;
 }
 
 before(async () => {
@@ -140,6 +142,47 @@ test("the agent's promoter runs the same watch on its schedule", async () => {
   } finally {
     await promoter.stop();
   }
+});
+
+test("signatures: a signed digest gets baton/signature success, a wrongly signed or unsigned one failure, and mode commit refuses to push it", async () => {
+  const key = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const rogue = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const pub = key.publicKey.export({ type: "spki", format: "pem" }).toString();
+  await repo.git("pull", "--quiet", "origin", "main");
+  await repo.commit({ "baton.yaml": pipeline(registry.repo("acme/web"), "pr", ">=1.0.0 <2", ["keys/cosign.pub"]), "keys/cosign.pub": pub }, "verify signatures");
+  const ci = await cloneConfigRepo(server, "acme/config", "CI");
+
+  const signed = await registry.pushImage("acme/web", "1.4.0", { content: "v1.4.0" });
+  await registry.sign("acme/web", signed, key.privateKey);
+  const [good] = await watch({ repo: ci, registry: client, github: gh });
+  assert.equal(good?.action, "opened", good?.error?.oneLine());
+  assert.deepEqual(good?.signatures?.map((x) => x.result), [{ status: "verified", key: "keys/cosign.pub" }]);
+  const status = (sha: string | undefined) => github.statuses.filter((x) => x.sha === sha && x.context === "baton/signature").map((x) => [x.state, x.description]);
+  assert.deepEqual(status(good?.commit), [["success", "1 image(s) signed (keys/cosign.pub)"]]);
+  assert.match(github.pulls.find((p) => p.number === good?.pull?.number)?.body ?? "", /tags `1\.4\.0`; no creation time; no org\.opencontainers\.image\.revision label; signed \(verified with keys\/cosign\.pub\)/);
+
+  // Signed by a key baton.yaml does not list, and a signature copied from another digest: both invalid.
+  const wrong = await registry.pushImage("acme/web", "1.5.0", { content: "v1.5.0" });
+  await registry.sign("acme/web", wrong, rogue.privateKey);
+  const [bad] = await watch({ repo: ci, registry: client, github: gh });
+  assert.equal(bad?.action, "opened");
+  assert.deepEqual(status(bad?.commit), [["failure", "web: invalid signature"]]);
+  assert.match(github.pulls.find((p) => p.number === bad?.pull?.number)?.body ?? "", /signature INVALID: no signature verifies with keys\/cosign\.pub/);
+  // A valid signature of another digest, copied onto this one's signature tag, is no signature of it.
+  const moved = await registry.pushImage("acme/web", "1.5.1", { content: "v1.5.1" });
+  await registry.sign("acme/web", moved, key.privateKey, { payloadDigest: signed });
+  assert.deepEqual(await verifyImage(client, registry.repo("acme/web"), moved, [parsePublicKey(pub, "keys/cosign.pub")]), { status: "invalid", reason: `a signature signs ${signed}, not this digest` });
+
+  // mode commit: an unsigned digest is never pushed.
+  await repo.git("pull", "--quiet", "origin", "main");
+  await repo.commit({ "baton.yaml": pipeline(registry.repo("acme/web"), "commit", ">=1.0.0 <2", ["keys/cosign.pub"]) }, "verify signatures, commit directly");
+  const unsigned = await registry.pushImage("acme/web", "1.6.0", { content: "v1.6.0" });
+  const mainBefore = (await git(ci, "ls-remote", "origin", "main")).split("\t")[0];
+  const [refused] = await watch({ repo: ci, registry: client });
+  assert.equal(refused?.action, "failed");
+  assert.equal(refused?.error?.code, "SIGNATURE_MISSING");
+  assert.equal(refused?.error?.message, `${registry.repo("acme/web")}@${unsigned}: NOT SIGNED; nothing was pinned`);
+  assert.equal((await git(ci, "ls-remote", "origin", "main")).split("\t")[0], mainBefore);
 });
 
 test("registry faults are clear errors: unreachable, 401, 429, malformed manifest, a policy matching nothing", async () => {

@@ -1,7 +1,7 @@
 // The registry client's pure parts, and its HTTP flow against a scripted fetch (auth, 429, pagination).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { BatonError } from "../../src/errors.js";
 import { credentialFromDockerConfig, parseChallenge } from "../../src/registry/auth.js";
 import { RegistryClient } from "../../src/registry/client.js";
@@ -9,6 +9,7 @@ import { nextPageUrl, retryAfterMs } from "../../src/registry/link.js";
 import { MEDIA_TYPES, parseManifest, representativeManifest } from "../../src/registry/manifest.js";
 import { provenanceLine } from "../../src/registry/provenance.js";
 import { coordinates } from "../../src/registry/reference.js";
+import { checkPayload, parsePublicKey, signatureTag } from "../../src/registry/signature.js";
 import { matchingTags, newestTag } from "../../src/registry/tag-policy.js";
 import { parsePipeline } from "../../src/config/pipeline.js";
 import { scrubSecrets } from "../../src/util/secrets.js";
@@ -154,4 +155,18 @@ test("provenance line: tags, platforms, build time and a linked revision", () =>
   const line = provenanceLine({ repository: "ghcr.io/acme/web", digest: D("a"), tags: ["1.2.0", "latest"], created: "2026-11-27T10:00:00Z", revision: "0123456789abcdef0123456789abcdef01234567", source: "https://github.com/acme/web", platforms: ["linux/amd64", "linux/arm64"] });
   assert.equal(line, "`ghcr.io/acme/web@sha256:aaaaaaaaaaaa…`; tags `1.2.0`, `latest`; multi-arch index (linux/amd64, linux/arm64); created 2026-11-27T10:00:00Z; revision [0123456789ab](https://github.com/acme/web/commit/0123456789abcdef0123456789abcdef01234567)");
   assert.match(provenanceLine({ repository: "r/web", digest: D("b"), tags: [] }), /no checked tag points at it; no creation time; no org\.opencontainers\.image\.revision label$/);
+});
+
+test("cosign payloads: the signed digest must be this one and the signature must verify with a listed key", () => {
+  const key = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const other = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const keys = [parsePublicKey(key.publicKey.export({ type: "spki", format: "pem" }).toString(), "keys/cosign.pub")];
+  const payload = Buffer.from(JSON.stringify({ critical: { identity: { "docker-reference": "r/web" }, image: { "docker-manifest-digest": D("a") }, type: "cosign container image signature" }, optional: null }));
+  const sig = (k: KeyObject) => sign("sha256", payload, k).toString("base64");
+  assert.deepEqual(checkPayload(payload, sig(key.privateKey), D("a"), keys), { ok: true, key: "keys/cosign.pub" });
+  assert.deepEqual(checkPayload(payload, sig(other.privateKey), D("a"), keys), { ok: false, reason: "no signature verifies with keys/cosign.pub" });
+  assert.deepEqual(checkPayload(payload, sig(key.privateKey), D("b"), keys), { ok: false, reason: `a signature signs ${D("a")}, not this digest` });
+  assert.equal(checkPayload(Buffer.from("{}"), sig(key.privateKey), D("a"), keys).ok, false);
+  assert.equal(signatureTag(D("a")), `sha256-${"a".repeat(64)}.sig`);
+  assert.throws(() => parsePublicKey("-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----\n", "keys/bad.pub"), (e: unknown) => isCode("SIGNATURE_KEY_INVALID")(e) && (e as BatonError).file === "keys/bad.pub");
 });
