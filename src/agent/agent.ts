@@ -42,8 +42,10 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const client = new KubeClient(kc, { maxSockets: config.concurrency * 2, userAgent: `baton-agent/${config.identity}` });
   await client.discover();
   const metrics = new Metrics();
+  // Registry credentials are read (and checked) at start, so a broken file fails the agent, not every reconcile.
+  const registry = new RegistryClient(config.registryConfig ? { credentials: await dockerConfigCredentials(config.registryConfig, false) } : {});
   const controller = new Controller(
-    { client, log, events: new EventRecorder(client, log), metrics, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
+    { client, log, events: new EventRecorder(client, log), metrics, registry, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
       tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects, ...(config.defaultServiceAccount ? { defaultServiceAccount: config.defaultServiceAccount } : {}) } },
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs },
     log,
@@ -87,8 +89,6 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const metricsPort = await listen(metricsServer, config.metricsPort ?? (config.port === 0 ? 0 : config.port + 1));
   if (leader) leader.start();
   else controller.start();
-  // Registry credentials are read (and checked) at start, so a broken file fails the agent, not every promoter run.
-  const registry = config.promoterRepo ? new RegistryClient(config.registryConfig ? { credentials: await dockerConfigCredentials(config.registryConfig, false) } : {}) : undefined;
   const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace, registry) : undefined;
   log.info({ port, metricsPort, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
   let stopped = false;

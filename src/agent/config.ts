@@ -44,7 +44,7 @@ export const AgentConfigSchema = z.object({
   /** A clone of the config repo (with push rights) for the scheduled promoter; unset = no promoter. */
   promoterRepo: z.string().optional(),
   promoterSchedule: z.string().default("*/5 * * * *").refine((s) => validateCron(s), "is not a cron expression"),
-  /** docker config.json with registry credentials for the promoter's registry watch (imageWatch). */
+  /** docker config.json with registry credentials for signature checks (verify) and the promoter's registry watch (imageWatch). */
   registryConfig: z.string().min(1).optional(),
   /** Refuse objects outside each Environment's namespaces, and cluster-scoped kinds it does not list. */
   noCrossNamespaceObjects: z.boolean().default(false),

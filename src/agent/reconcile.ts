@@ -1,5 +1,5 @@
 /**
- * One reconcile of one Environment, as named steps: fetch → render → plan → apply → prune → health
+ * One reconcile of one Environment, as named steps: fetch → render → verify → plan → apply → prune → health
  * (src/agent/steps/, one file each), then the report derived from their results (steps/verdict.ts says
  * what the outcome means, steps/report.ts writes status, Events, metrics, notifications). Errors before
  * apply leave the cluster untouched (the last applied state stays in place); the Environment reports them
@@ -22,6 +22,8 @@ import { observeSteps } from "./steps/observe.js";
 import { planStep } from "./steps/plan.js";
 import { pruneStep } from "./steps/prune.js";
 import { renderStep } from "./steps/render.js";
+import { verifyStep } from "./steps/verify.js";
+import { RegistryClient } from "../registry/client.js";
 import { report, type ReconcileResult, type Reporter } from "./steps/report.js";
 import { runSteps, type Steps } from "./steps/sequence.js";
 import { failureVerdict, verdict } from "./steps/verdict.js";
@@ -43,6 +45,8 @@ export interface ReconcileDeps {
   allowInsecureHttp?: boolean;
   /** Agent-wide tenancy guards (flags): `--no-cross-namespace-objects`, `--default-service-account`. */
   tenancy?: { noCrossNamespaceObjects: boolean; defaultServiceAccount?: string };
+  /** Registry access for image signature checks (`verify` in baton.yaml); default: anonymous. */
+  registry?: RegistryClient;
   /** Deadline and size cap of each git operation (the signal above is added to them). */
   git?: { timeoutMs?: number; maxBytes?: number };
 }
@@ -81,6 +85,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   const steps: Steps<ReconcileOutputs> = {
     fetch: () => fetchStep(ctx),
     render: ({ fetch }) => renderStep(ctx, fetch),
+    verify: ({ fetch, render }) => verifyStep(ctx, fetch, render),
     plan: ({ fetch, render }) => planStep(ctx, fetch, render),
     apply: ({ plan }) => applyStep(ctx, plan),
     prune: ({ plan, apply }) => pruneStep(ctx, plan, apply),
@@ -89,6 +94,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   const outcome = await runSteps(steps, observeSteps(ctx, status, deployment, deps.events, deps.metrics));
   return report({ ...reporter, timeout: spec.timeout, deployment }, outcome.done, verdict(outcome, deps.signal?.aborted ?? false));
 }
+
+const anonymousRegistry = new RegistryClient();
 
 function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: EnvironmentSpec, log: Logger, recordInventory: StepContext["recordInventory"]): StepContext {
   const owner = { namespace: env.metadata.namespace ?? "default", name: env.metadata.name };
@@ -106,6 +113,7 @@ function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: Environm
     git: { allowInsecureHttp: deps.allowInsecureHttp ?? false, ...deps.git, ...(deps.signal ? { signal: deps.signal } : {}) },
     noCrossNamespaceObjects: deps.tenancy?.noCrossNamespaceObjects ?? false,
     healthPollMs: deps.healthPollMs ?? 1000,
+    registry: deps.registry ?? anonymousRegistry,
     ...(deps.signal ? { signal: deps.signal } : {}),
     recordInventory,
   };

@@ -24,7 +24,7 @@ export function registerAgent(program: Command): void {
     .option("--retry-period <duration>", "pause between attempts to acquire or renew the lease (default: lease / 7.5)")
     .option("--promoter-repo <dir>", "run the scheduled promoter (baton policy --auto-promote) on this config repo clone; needs GITHUB_TOKEN")
     .option("--promoter-schedule <cron>", "when the promoter runs (node-cron syntax)", "*/5 * * * *")
-    .option("--registry-config <file>", "docker config.json with registry credentials for the promoter's imageWatch (e.g. a mounted kubernetes.io/dockerconfigjson Secret); default: anonymous")
+    .option("--registry-config <file>", "docker config.json with registry credentials for signature checks (verify) and the promoter's imageWatch (e.g. a mounted kubernetes.io/dockerconfigjson Secret); default: anonymous")
     .option("--allow-insecure-http", "accept http:// config repo URLs (local development only; production repos must be https://)")
     .option("--no-cross-namespace-objects", "refuse objects outside an Environment's namespace, targetNamespace and spec.allowedNamespaces, and cluster-scoped kinds it does not list in spec.allowedClusterResources")
     .option("--default-service-account <name>", "impersonate this ServiceAccount (in the Environment's namespace) for Environments without spec.serviceAccountName: impersonation for all")

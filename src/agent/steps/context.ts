@@ -10,6 +10,7 @@ import type { Owner } from "../../kube/ownership.js";
 import type { Plan } from "../../kube/plan.js";
 import type { ApplyRender } from "../../release/render.js";
 import type { Logger } from "../../log.js";
+import type { RegistryClient } from "../../registry/client.js";
 import type { EnvironmentObject, EnvironmentSpec } from "../environment.js";
 
 export interface StepContext {
@@ -29,6 +30,8 @@ export interface StepContext {
   git: FetchOptions;
   noCrossNamespaceObjects: boolean;
   healthPollMs: number;
+  /** Reads image signatures for baton.yaml's `verify` (with the agent's --registry-config credentials). */
+  registry: RegistryClient;
   signal?: AbortSignal;
   /**
    * The inventory is the one status field written during the work: before the first object is created it
@@ -48,6 +51,11 @@ export interface Rendered {
   envSpec: PipelineEnvironment;
   notifiers?: NotifierSpec[];
   render: ApplyRender;
+}
+
+/** The signature check of every pinned image (empty when baton.yaml asks for none). */
+export interface Verified {
+  images: Array<{ repository: string; digest: string; key: string }>;
 }
 
 export interface Planned {
@@ -78,6 +86,7 @@ export type HealthOutcome =
 export interface ReconcileOutputs {
   fetch: Fetched;
   render: Rendered;
+  verify: Verified;
   plan: Planned;
   apply: Applied;
   prune: Pruned;

@@ -1,12 +1,12 @@
 /**
- * The reconcile as a fixed sequence of named steps: fetch → render → plan → apply → prune → health.
+ * The reconcile as a fixed sequence of named steps: fetch → render → verify → plan → apply → prune → health.
  * Each step receives the results of the steps before it and returns its own; the first step that throws
  * ends the run. Observers see every step result as it happens (a GitHub Deployment starts once the plan
  * is known; Events about applied objects go out before the health wait), and the report is derived from
  * the outcome afterwards, so the steps themselves do the work and nothing else (as in Flux's
  * kustomize-controller, where one place at the end turns what happened into conditions and events).
  */
-export const STEP_NAMES = ["fetch", "render", "plan", "apply", "prune", "health"] as const;
+export const STEP_NAMES = ["fetch", "render", "verify", "plan", "apply", "prune", "health"] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
 /** What each step returns, by name. */
@@ -15,10 +15,11 @@ export type StepOutputs = Record<StepName, unknown>;
 export interface Steps<O extends StepOutputs> {
   fetch(): Promise<O["fetch"]>;
   render(done: Pick<O, "fetch">): Promise<O["render"]>;
-  plan(done: Pick<O, "fetch" | "render">): Promise<O["plan"]>;
-  apply(done: Pick<O, "fetch" | "render" | "plan">): Promise<O["apply"]>;
-  prune(done: Pick<O, "fetch" | "render" | "plan" | "apply">): Promise<O["prune"]>;
-  health(done: Pick<O, "fetch" | "render" | "plan" | "apply" | "prune">): Promise<O["health"]>;
+  verify(done: Pick<O, "fetch" | "render">): Promise<O["verify"]>;
+  plan(done: Pick<O, "fetch" | "render" | "verify">): Promise<O["plan"]>;
+  apply(done: Pick<O, "fetch" | "render" | "verify" | "plan">): Promise<O["apply"]>;
+  prune(done: Pick<O, "fetch" | "render" | "verify" | "plan" | "apply">): Promise<O["prune"]>;
+  health(done: Pick<O, "fetch" | "render" | "verify" | "plan" | "apply" | "prune">): Promise<O["health"]>;
 }
 
 export type StepResult<O extends StepOutputs> =
@@ -43,23 +44,27 @@ export async function runSteps<O extends StepOutputs>(steps: Steps<O>, observe: 
     const render = await steps.render({ fetch });
     done.render = render;
     await observe({ step, ok: true, value: render }, done);
+    step = "verify";
+    const verify = await steps.verify({ fetch, render });
+    done.verify = verify;
+    await observe({ step, ok: true, value: verify }, done);
     step = "plan";
-    const plan = await steps.plan({ fetch, render });
+    const plan = await steps.plan({ fetch, render, verify });
     done.plan = plan;
     await observe({ step, ok: true, value: plan }, done);
     step = "apply";
-    const apply = await steps.apply({ fetch, render, plan });
+    const apply = await steps.apply({ fetch, render, verify, plan });
     done.apply = apply;
     await observe({ step, ok: true, value: apply }, done);
     step = "prune";
-    const prune = await steps.prune({ fetch, render, plan, apply });
+    const prune = await steps.prune({ fetch, render, verify, plan, apply });
     done.prune = prune;
     await observe({ step, ok: true, value: prune }, done);
     step = "health";
-    const health = await steps.health({ fetch, render, plan, apply, prune });
+    const health = await steps.health({ fetch, render, verify, plan, apply, prune });
     done.health = health;
     await observe({ step, ok: true, value: health }, done);
-    return { ok: true, done: { fetch, render, plan, apply, prune, health } };
+    return { ok: true, done: { fetch, render, verify, plan, apply, prune, health } };
   } catch (error) {
     await observe({ step, ok: false, error }, done);
     return { ok: false, step, error, done };

@@ -34,7 +34,7 @@ export function failureVerdict(step: FailedAt, error: unknown, aborted: boolean)
   const first = errors[0] as BatonError;
   const stalled = errors.every((x) => STALLING_CODES.has(x.code));
   const message = scrubSecrets(errors.map((x) => x.oneLine()).join("; ")).slice(0, 2000);
-  const readyReason = stalled ? (GUARD_REASONS[first.code] ?? "ValidationFailed") : first.code === "GIT_FAILED" ? "GitOperationFailed" : "ReconciliationFailed";
+  const readyReason = stalled ? (GUARD_REASONS[first.code] ?? "ValidationFailed") : first.code === "GIT_FAILED" ? "GitOperationFailed" : first.code.startsWith("SIGNATURE_") ? "SignatureVerificationFailed" : "ReconciliationFailed";
   return { kind: "failed", step, error: first, stalled, message, readyReason };
 }
 
