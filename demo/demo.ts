@@ -15,6 +15,8 @@ import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../src/agent/
 import { shortDigest } from "../src/config/image-ref.js";
 import { loadPipeline } from "../src/config/pipeline.js";
 import { table } from "../src/cli/output.js";
+import { clusterEnvironments } from "../src/cli/status.js";
+import { startConsole } from "../src/console/server.js";
 import { KubeClient } from "../src/kube/client.js";
 import { createLogger } from "../src/log.js";
 import { history } from "../src/promote/history.js";
@@ -133,7 +135,26 @@ async function main(): Promise<void> {
     await printRelease(client);
     say("All traffic is on the new version (green); the old slot (blue) is retired to 0 replicas. Every step above is a commit:");
     console.log(indent(await git(dev, "log", "--format=%h %s", "-4", "--", "environments/production")));
-    console.log(`\n${bold("Done")} in ${((Date.now() - started) / 1000).toFixed(0)}s. Cleaning up.`);
+    step(10, "The release board: baton console --repo <clone> --kubeconfig <cluster> (GITHUB_TOKEN set: open PRs and the buttons)");
+    const remote = await git(dev, "remote", "get-url", "origin");
+    const board = await startConsole({
+      repo: dev, host: "127.0.0.1", port: 0, log: createLogger("silent"), pollMs: 1000,
+      cluster: () => clusterEnvironments(testenv.cluster.kubeconfig, "baton-demo"),
+      github: async () => gh(remote), actionsGitHub: gh,
+    });
+    cleanups.unshift(() => board.close());
+    console.log(`\n${bold("Done")} in ${((Date.now() - started) / 1000).toFixed(0)}s.`);
+    console.log(`\n   baton console: ${bold(board.url)}`);
+    // In a terminal the demo stays up for the board (and the cluster, git server and GitHub stand-in behind
+    // it) until Ctrl-C; in CI or piped it cleans up at once, as before.
+    if (process.stdout.isTTY && !process.env.CI) {
+      console.log("   Open it in a browser; Ctrl-C stops the demo and cleans up.");
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", () => resolve());
+        process.once("SIGTERM", () => resolve());
+      });
+    }
+    console.log("Cleaning up.");
   } finally {
     for (const c of cleanups) await c().catch(() => undefined);
   }

@@ -7,6 +7,8 @@ import type { GitHubApi } from "../github/api.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { histories, history, type HistoryEntry } from "../promote/history.js";
 import { status, type ClusterEnvironment } from "../promote/status.js";
+import { LABELS } from "../promote/naming.js";
+import { POLICY_CONTEXT } from "../promote/promote.js";
 import { boardModel, timelineModel, type Board, type TimelineEntry } from "./board.js";
 
 /** How far back the board looks for the commit that last changed each image. */
@@ -53,4 +55,32 @@ export async function loadEnvironment(sources: ConsoleSources, name: string, lim
   if (env.namespace) page.namespace = env.namespace;
   if (env.promoteFrom) page.promoteFrom = env.promoteFrom;
   return page;
+}
+
+export interface PromotionRow {
+  number: number;
+  url: string;
+  title: string;
+  /** promotion, rollback, pin or release (Baton's labels). */
+  kind: string;
+  environment?: string;
+  head: string;
+  /** The `baton/policy` status on the PR's head (soak, window, approvals, order), when Baton has set one. */
+  policy?: { state: string; description: string };
+}
+
+/**
+ * Open PRs Baton opened (label `baton`) with their `baton/policy` state: what the promotions page lists.
+ * Without GitHub (no token) undefined: the page says so.
+ */
+export async function loadPromotions(sources: ConsoleSources): Promise<PromotionRow[] | undefined> {
+  const api = await sources.github?.();
+  if (!api) return undefined;
+  const pulls = await api.listOpenPulls(LABELS.baton);
+  return Promise.all(pulls.map(async (p): Promise<PromotionRow> => {
+    const env = p.labels.find((l) => l.startsWith("env:"))?.slice(4);
+    const kind = [LABELS.promotion, LABELS.rollback, LABELS.pin, LABELS.release].find((l) => p.labels.includes(l)) ?? "other";
+    const policy = p.headSha ? await api.commitStatus(p.headSha, POLICY_CONTEXT) : undefined;
+    return { number: p.number, url: p.url, title: p.title, kind, head: p.head, ...(env ? { environment: env } : {}), ...(policy ? { policy } : {}) };
+  }));
 }

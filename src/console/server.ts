@@ -11,7 +11,7 @@ import { BatonError, BatonErrors } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import type { Logger } from "../log.js";
 import { registerSecret, scrubSecrets } from "../util/secrets.js";
-import { loadBoard, loadEnvironment, type ConsoleSources } from "./data.js";
+import { loadBoard, loadEnvironment, loadPromotions, type ConsoleSources } from "./data.js";
 import { parseAction, runAction } from "./actions.js";
 import { CSRF_HEADER, isLoopbackAddress, refusal, TOKEN_COOKIE, type RequestFacts } from "./guard.js";
 import { BoardFeed } from "./live.js";
@@ -173,6 +173,7 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number,
     if (asset) return send(res, 200, asset.body, asset.type);
     if (url.pathname === "/api/events") return feed.subscribe(res, SECURITY_HEADERS);
     if (url.pathname === "/api/session") return json(res, 200, { ok: true, session: { csrfToken, actions: !options.readOnly } });
+    if (url.pathname === "/api/promotions") return api(res, "promotions", async () => ({ promotions: (await loadPromotions(options)) ?? null }));
     if (url.pathname === "/api/board") return api(res, "board", async () => ({ board: await lock.run(() => loadBoard(options)) }));
     const env = /^\/api\/environments\/([^/]+)$/.exec(url.pathname)?.[1];
     if (env) return api(res, "environment", async () => ({ environment: await loadEnvironment(options, decodeURIComponent(env)) }), ["PIPELINE_UNKNOWN_ENV"]);

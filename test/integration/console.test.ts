@@ -298,7 +298,8 @@ test("in the browser: Promote opens the PR baton promote opens in the GitHub sta
   await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${NEW}`], mode: "commit" });
   const ops = await cloneConfigRepo(server, "acme/console", "Ops");
   const cli = await promote({ repo: ops, from: "testing", to: "staging", dryRun: true });
-  const live = await startConsole({ repo: ops, host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200, actionsGitHub: gh });
+  const remote = await git(ops, "remote", "get-url", "origin");
+  const live = await startConsole({ repo: ops, host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200, actionsGitHub: gh, github: async () => gh(remote) });
   const page = await openPage(live.url);
   try {
     const staging = page.locator('tr[data-image="ghcr.io/acme/web"] td:nth-of-type(2)');
@@ -318,8 +319,17 @@ test("in the browser: Promote opens the PR baton promote opens in the GitHub sta
     const pull = github.pulls.find((p) => p.repository === "acme/console" && p.number === number);
     assert.deepEqual([pull?.state, pull?.head, pull?.title, pull?.base], ["open", cli.branch, cli.title, "main"]);
     assert.equal(await git(ops, "rev-parse", "--abbrev-ref", "HEAD"), "main", "the clone is back on its base branch");
+    // The promotions page lists it with the baton/policy state Baton set on its head (soak, approvals…).
+    const policy = github.statuses.filter((st) => st.repository === "acme/console" && st.context === "baton/policy").at(-1);
+    assert.ok(policy, "baton promote set baton/policy");
+    await page.getByRole("link", { name: "Promotions" }).click();
+    const row = page.locator(`table.promotions tr[data-pr="${number}"]`);
+    await row.waitFor();
+    assert.deepEqual(await row.locator("td").allTextContents(), [`#${number}`, "promotion", "staging", cli.title, `${policy.state}: ${policy.description}`]);
+    await page.getByRole("link", { name: "Baton" }).click();
+    await page.locator("table.board").waitFor();
 
-    await gh(await git(ops, "remote", "get-url", "origin")).mergePull(number, { method: "merge" });
+    await gh(remote).mergePull(number, { method: "merge" });
     // The console reads the clone; the person's `git pull` (or a loop of it) brings the merge in.
     await git(ops, "pull", "--quiet", "--ff-only");
     await page.locator(`tr[data-image="ghcr.io/acme/web"] td:nth-of-type(2)[data-digest="${NEW}"]`).waitFor();

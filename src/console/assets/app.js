@@ -150,6 +150,24 @@ function renderEnvironment(env) {
         el("tbody", {}, ...rows)));
 }
 
+function renderPromotions(promotions) {
+  if (promotions === null) {
+    main.replaceChildren(el("h1", {}, "Open promotions"), el("p", { class: "muted" }, "GitHub is not configured: start baton console with GITHUB_TOKEN set to list open PRs and their baton/policy state."));
+    return;
+  }
+  const rows = promotions.map((p) => el("tr", { "data-pr": p.number },
+    el("td", {}, el("a", { href: p.url, rel: "noreferrer" }, `#${p.number}`)),
+    el("td", { class: "kind" }, p.kind),
+    el("td", {}, p.environment ?? "–"),
+    el("td", {}, p.title),
+    el("td", { class: `policy ${p.policy?.state ?? "none"}` }, p.policy ? `${p.policy.state}: ${p.policy.description}` : "no baton/policy status yet")));
+  main.replaceChildren(el("h1", {}, "Open promotions"),
+    rows.length === 0 ? el("p", { class: "muted" }, "No open Baton PRs.")
+      : el("table", { class: "promotions" },
+        el("thead", {}, el("tr", {}, ...["PR", "Kind", "Environment", "Title", "baton/policy"].map((h) => el("th", { scope: "col" }, h)))),
+        el("tbody", {}, ...rows)));
+}
+
 /** Live updates: the server pushes the board whenever the clone changes (a new commit, a pull). */
 let events;
 /** The newest state pushed by the server: it wins over a fetch that answers later. */
@@ -161,7 +179,7 @@ function showLive() {
 function listen() {
   if (events) return;
   events = new EventSource("/api/events");
-  const onBoardPage = () => !location.hash.startsWith("#/env/");
+  const onBoardPage = () => !location.hash.startsWith("#/env/") && location.hash !== "#/promotions";
   events.addEventListener("board", (e) => {
     live = { kind: "board", board: JSON.parse(e.data) };
     if (onBoardPage()) showLive();
@@ -174,6 +192,11 @@ function listen() {
 
 async function route() {
   listen();
+  if (location.hash === "#/promotions") {
+    const body = await getJson("/api/promotions");
+    if (!body.ok) return showErrors("Cannot list promotions", body.errors);
+    return renderPromotions(body.promotions);
+  }
   const match = /^#\/env\/(.+)$/.exec(location.hash);
   if (match) {
     const body = await getJson(`/api/environments/${match[1]}`);
