@@ -1,3 +1,4 @@
+// In integration (not unit): it runs dozens of git processes, which take seconds on a loaded machine.
 // The console reads every environment's history from one `git log` and in-process object reads
 // (git-objects.ts). It must list exactly what `baton history` lists through a git process per object:
 // merges (diffed against their first parent), a commit touching two environments, a file-level pathspec,
