@@ -23,6 +23,7 @@ export function registerValidate(program: Command): void {
         }
         for (const env of report.environments) {
           for (const file of env.ignored) console.error(`warning: ${file}: ignored (${env.name} renders only *.yaml/*.yml files that are not hidden)`);
+          for (const a of env.ignoredAnnotations) console.error(`warning: ${a.file}: ${a.object}: annotation ${a.annotation} is not honoured: ${a.instead}`);
           for (const u of env.unmanagedImages) console.error(`warning: ${u.file}: ${u.field}: image "${u.image}" of ${u.object} is outside a container list: Baton does not check or promote it`);
         }
         for (const e of report.errors) console.error(`error: ${e.oneLine()}`);

@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { BatonError } from "../errors.js";
 import { assertInside, listYamlFiles, readLimited, relativeToRepo, resolveInRepo } from "./files.js";
-import { checkKustomizationTree, findKustomization, kustomizeBuild } from "./kustomize.js";
+import { checkKustomizationTree, findKustomization, KUSTOMIZATION_FILES, kustomizeBuild } from "./kustomize.js";
 import { checkHelmInputs, helmTemplate } from "./helm.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { crdScopes, formatId, idKey, isBuiltinClusterScoped, objectId, validateObject, withDefaultNamespace, type RenderedObject } from "./objects.js";
@@ -75,14 +75,37 @@ export async function renderEnvironment(repoDir: string, env: PipelineEnvironmen
     let bytes = 0;
     // release.yaml is release state (read by src/release/render.ts), not an object to apply.
     const releaseFile = path.join(dir, RELEASE_FILE);
-    for (const file of (await listYamlFiles(repoDir, dir, limits)).filter((f) => f !== releaseFile)) {
-      const text = await readLimited(repoDir, file, limits);
+    const files = (await listYamlFiles(repoDir, dir, limits)).filter((f) => f !== releaseFile);
+    // A sub-folder with its own kustomization.yaml is built with kustomize, as Flux builds such folders;
+    // its files are not read one by one (the outermost kustomization of a branch wins).
+    const roots = files.filter((f) => KUSTOMIZATION_FILES.includes(path.basename(f))).map((f) => path.dirname(f))
+      .filter((root, _i, all) => !all.some((other) => other !== root && root.startsWith(other + path.sep)));
+    const inRoot = (file: string) => roots.some((root) => file.startsWith(root + path.sep));
+    const built = new Set<string>();
+    let pipeline: Pipeline | undefined;
+    const count = (text: string) => {
       bytes += Buffer.byteLength(text);
       if (bytes > limits.maxRenderBytes) {
         throw new BatonError("FILE_TOO_LARGE", `the environment's YAML files exceed ${limits.maxRenderBytes} bytes in total`, {
           file: env.path, hint: "an environment renders at most this much YAML; split it into several environments",
         });
       }
+    };
+    for (const file of files) {
+      const root = roots.find((r) => file.startsWith(r + path.sep));
+      if (root && !built.has(root)) {
+        built.add(root);
+        pipeline ??= options.pipeline ?? await loadPipelineIfAny(repoDir, limits);
+        const boundary = pipeline ? { env: env.name, foreign: await foreignFolders(repoDir, pipeline, env) } : undefined;
+        const nested = await findKustomization(root);
+        if (nested) await checkKustomizationTree(repoDir, nested, limits, boundary);
+        const output = await kustomizeBuild(repoDir, root, limits);
+        count(output);
+        for (const doc of await parseKustomizeOutput(output, `${relativeToRepo(repoDir, root)} (kustomize build)`, limits)) docs.push(doc);
+      }
+      if (inRoot(file)) continue;
+      const text = await readLimited(repoDir, file, limits);
+      count(text);
       for (const doc of parseYamlDocs(text, relativeToRepo(repoDir, file), limits)) docs.push(doc);
       await yieldToEventLoop();
     }

@@ -14,6 +14,7 @@ import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
 import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
 import { formatId } from "./objects.js";
+import { ignoredAnnotations, type IgnoredAnnotation } from "./annotations.js";
 import { boundaryProblems, folderOverlaps, foreignNamespaceObjects, insideEnvironmentFolder } from "./boundaries.js";
 import { environmentDir, renderEnvironment, type Rendered, type RenderOptions } from "./render.js";
 import { renderRelease } from "../release/render.js";
@@ -34,6 +35,8 @@ export interface EnvironmentReport {
   ignored: string[];
   /** `image:` fields outside container lists: not checked, not promoted. */
   unmanagedImages: UnmanagedImage[];
+  /** Annotations of other tools (Helm hooks, Argo CD sync options, …) that Baton does not honour. */
+  ignoredAnnotations: IgnoredAnnotation[];
 }
 
 export interface ValidationReport {
@@ -71,7 +74,7 @@ export async function validateRepo(repoDir: string, options: RenderOptions = {})
       const ignored = rendered.mode === "plain" ? await listIgnoredFiles(repoDir, await environmentDir(repoDir, env), options.limits) : [];
       const unmanaged = rendered.objects.flatMap((o) => unmanagedImages(o).map((u) => ({ file: o.source.file, object: formatId(o.id), field: u.field, image: u.image })));
       const { objects } = await renderRelease(repoDir, env, rendered.objects, { envIndex, ...(options.limits ? { limits: options.limits } : {}) });
-      environments.push({ name: env.name, objects: objects.length, mode: rendered.mode, pins: [...pins.values()], ignored, unmanagedImages: unmanaged });
+      environments.push({ name: env.name, objects: objects.length, mode: rendered.mode, pins: [...pins.values()], ignored, unmanagedImages: unmanaged, ignoredAnnotations: ignoredAnnotations(rendered.objects) });
     } catch (e) {
       errors.push(...asErrors(e));
     }

@@ -6,7 +6,7 @@ import { BatonError } from "../errors.js";
 import { formatId, idKey, type KubeObject, type ObjectId, type RenderedObject } from "../config/objects.js";
 import { mapLimit, sleep } from "../util/pool.js";
 import { KubeApiError, describeKubeError, type KubeClient } from "./client.js";
-import { applyStage, FIELD_MANAGER, RECREATE_ANNOTATION } from "./desired.js";
+import { applyBatches, applyStage, FIELD_MANAGER, RECREATE_ANNOTATION } from "./desired.js";
 import { crdBlocker, isGuardedKind, namespaceBlocker, pruneRefusal, wantsAdoption, type NamespaceListing, type Owner } from "./ownership.js";
 import { aggregateHealth, assessHealth, hasHealthRule, type Health, type LiveObject } from "./health/index.js";
 import type { Plan, PlannedObject } from "./plan.js";
@@ -74,7 +74,8 @@ export class ResourceManager {
   }
 
   /**
-   * Applies the plan's changed objects: stage 0 (CRDs, Namespaces) first and waited for, then the rest.
+   * Applies the plan's changed objects: stage 0 (CRDs, Namespaces) first and waited for, then the rest,
+   * one Argo CD sync wave after another.
    * Nothing is applied half-way within a stage: changes to existing objects are validated with a
    * server-side dry-run before anything is written, and if creating a new object fails, the objects this
    * stage just created are deleted again. (Creates skip the dry-run because they can be undone; that
@@ -85,9 +86,9 @@ export class ResourceManager {
       .filter((o) => o.action === "unchanged")
       .map((o) => ({ object: formatId(o.desired.id), id: o.desired.id, action: "unchanged" }));
     const changed = plan.objects.filter((o) => o.action !== "unchanged");
-    for (const stage of [0, 1]) {
-      const batch = changed.filter((o) => applyStage(o.desired.object) === stage);
-      if (batch.length === 0) continue;
+    // CRDs and Namespaces first, then Argo CD sync waves in order (applyBatches).
+    for (const batch of applyBatches(changed, (o) => o.desired.object)) {
+      const stage = applyStage((batch[0] as PlannedObject).desired.object);
       const updates = batch.filter((o) => o.live);
       const creates = batch.filter((o) => !o.live);
       await mapLimit(updates, this.concurrency, (o) => this.applyOne(o, true));

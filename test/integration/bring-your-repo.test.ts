@@ -194,3 +194,33 @@ test("baton init on a chart with values-<env>.yaml beside it prints the moves, a
   ]);
   await assert.rejects(baton("init", "--repo", dir, "--write"), /INIT_EXISTS/);
 });
+
+test("a Flux-style plain folder builds its sub-folders with kustomization.yaml by kustomize; one that reads another environment's folder is refused", async () => {
+  const podinfo = `ghcr.io/acme/podinfo@${D("c")}`;
+  const dir = await repoOf({
+    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - {name: staging, path: clusters/staging, namespace: podinfo}\n  - {name: production, path: clusters/production, promoteFrom: staging, namespace: podinfo}\n",
+    "apps/base/podinfo/kustomization.yaml": "resources: [web.yaml]\n",
+    "apps/base/podinfo/web.yaml": deployment("ghcr.io/acme/podinfo:6.0"),
+    "clusters/staging/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: podinfo}\n",
+    "clusters/staging/podinfo/kustomization.yaml": `resources: [../../../apps/base/podinfo]\nimages:\n  - name: ghcr.io/acme/podinfo\n    digest: ${D("a")}\n`,
+    "clusters/staging/podinfo/unused-patch.yaml": "this file is read by kustomize only if named: not rendered on its own\n",
+    "clusters/production/podinfo/kustomization.yaml": "resources: [../../staging/podinfo]\n",
+    "clusters/production/hooks/job.yaml": "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {\"helm.sh/hook\": pre-upgrade}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: m, image: \"" + podinfo + "\"}]\n",
+  });
+  const pipeline = await loadPipeline(dir);
+  const staging = await renderEnvironment(dir, findEnvironment(pipeline, "staging"));
+  assert.equal(staging.mode, "plain");
+  assert.deepEqual(staging.objects.map((o) => `${o.id.kind}/${o.id.name} ${o.source.file}`), ["Namespace/podinfo clusters/staging/namespace.yaml", "Deployment/web clusters/staging/podinfo (kustomize build)"]);
+  assert.deepEqual(await runs(dir, "staging"), [`ghcr.io/acme/podinfo:-@${D("a")}`]);
+  // pin edits the nested kustomization's images: entry.
+  const plan = await planPin(dir, pipeline, "staging", [parsePinArgument(`ghcr.io/acme/podinfo@${D("b")}`)]);
+  assert.deepEqual(plan.edits.map((e) => e.file), ["clusters/staging/podinfo/kustomization.yaml"]);
+
+  const report = await validateRepo(dir);
+  assert.deepEqual(report.errors.map((e) => `${e.code} ${e.file} ${e.field}`), ["ENV_CROSS_REFERENCE clusters/production/podinfo/kustomization.yaml resources[0]"]);
+  assert.deepEqual(report.environments, [], "an environment another can change makes no environment good");
+  await fs.writeFile(path.join(dir, "clusters/production/podinfo/kustomization.yaml"), "resources: [../../../apps/base/podinfo]\nimages:\n  - {name: ghcr.io/acme/podinfo, digest: " + D("c") + "}\n");
+  const fixed = await validateRepo(dir);
+  assert.deepEqual(fixed.errors.map((e) => e.oneLine()), []);
+  assert.deepEqual(fixed.environments.find((e) => e.name === "production")?.ignoredAnnotations.map((a) => `${a.file} ${a.annotation}`), ["clusters/production/hooks/job.yaml helm.sh/hook"]);
+});

@@ -1,6 +1,6 @@
 // A Helm environment on the real control plane: the chart in the repo and prod's values are rendered by the
-// agent with `helm template`; a promotion (an edit of prod's values) is applied, history names it, and a
-// rollback (a revert) brings the old digest back.
+// agent with `helm template` and applied in Argo CD sync-wave order; a promotion (an edit of prod's values)
+// is applied, history names it, and a rollback (a revert) brings the old digest back.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
@@ -19,6 +19,9 @@ const NEW = digest("helm-new");
 async function chartFiles(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const file of ["Chart.yaml", "values.yaml", "templates/deployment.yaml", "templates/service.yaml"]) out[`charts/web/${file}`] = await fs.readFile(path.join(chartDir, file), "utf8");
+  // Argo CD sync waves: three ConfigMaps before the Service and Deployment (wave 0), three after.
+  out["charts/web/templates/waves.yaml"] = ["early", "late"].flatMap((when) => [1, 2, 3].map((i) =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${when}-${i}\n  annotations: {argocd.argoproj.io/sync-wave: "${when === "early" ? -1 : 1}"}\ndata: {}\n`)).join("---\n");
   return out;
 }
 
@@ -38,6 +41,13 @@ test("a Helm environment is promoted and rolled back through git, and the agent 
     const initial = await f.repo.git("rev-parse", "HEAD");
     await f.waitForEnvironment("prod", "Ready", (e) => isReady(e, initial));
     assert.equal(await f.deploymentImage("web"), `ghcr.io/acme/web:1.4.0@${OLD}`);
+    // Waves were applied in order: every wave -1 object was written before the Service, every wave 1 object after.
+    const version = async (kind: string, name: string) => Number((await f.client.get("v1", kind, f.namespace, name))?.metadata.resourceVersion);
+    const service = await version("Service", "web");
+    for (const i of [1, 2, 3]) {
+      assert.ok(await version("ConfigMap", `early-${i}`) < service, `early-${i} before the Service`);
+      assert.ok(await version("ConfigMap", `late-${i}`) > service, `late-${i} after the Service`);
+    }
 
     const plan = await planPromotion(f.repo.dir, await loadPipeline(f.repo.dir), "dev", "prod");
     assert.deepEqual(plan.edits.map((e) => e.file), ["environments/prod/values.yaml"]);

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { KubeObject, RenderedObject } from "../../src/config/objects.js";
 import { objectId, idKey } from "../../src/config/objects.js";
-import { contentHash, applyStage, withOwnershipLabels } from "../../src/kube/desired.js";
+import { applyBatches, contentHash, applyStage, syncWave, withOwnershipLabels } from "../../src/kube/desired.js";
+import { ignoredAnnotations } from "../../src/config/annotations.js";
 import { inventoryKey, parseInventoryEntry } from "../../src/kube/inventory.js";
 import { comparable, firstDifference, planChanges, projectLike } from "../../src/kube/plan.js";
 import { sameQuantity } from "../../src/kube/quantity.js";
@@ -76,4 +77,16 @@ test("quantities are compared by value, as the API server normalises them", () =
   assert.equal(firstDifference({ data: { size: "1024Mi" } }, { data: { size: "1Gi" } }), "data.size", "a ConfigMap value is text, not a quantity");
   assert.equal(firstDifference({ spec: { ports: [{ port: 80, targetPort: "8080" }] } }, { spec: { ports: [{ port: "80", targetPort: 8080 }] } }), undefined, "int-or-string");
   assert.equal(firstDifference({ metadata: { annotations: {} }, spec: { tolerations: [] } }, { metadata: {}, spec: {} }), undefined, "empty maps and lists are absent on the server");
+});
+
+test("Argo CD sync waves order the apply after CRDs and Namespaces; a wave that is not an integer is wave 0 and listed by validate", () => {
+  const waved = (name: string, wave?: string): KubeObject => ({ ...cm(name, {}), metadata: { name, namespace: "apps", ...(wave === undefined ? {} : { annotations: { "argocd.argoproj.io/sync-wave": wave } }) } });
+  const ns: KubeObject = { apiVersion: "v1", kind: "Namespace", metadata: { name: "apps", annotations: { "argocd.argoproj.io/sync-wave": "5" } } };
+  const objects = [waved("late", "2"), waved("plain"), ns, waved("early", "-1"), waved("typo", "one"), waved("also-late", " 2 ")];
+  assert.deepEqual(applyBatches(objects, (o) => o).map((batch) => batch.map((o) => o.metadata.name)), [["apps"], ["early"], ["plain", "typo"], ["late", "also-late"]]);
+  assert.equal(syncWave(waved("x", "-3")), -3);
+  const hook: KubeObject = { ...cm("hook", {}), metadata: { name: "hook", namespace: "apps", annotations: { "helm.sh/hook": "pre-install", "kustomize.toolkit.fluxcd.io/prune": "disabled" } } };
+  const ignored = ignoredAnnotations([waved("typo", "one"), waved("late", "2"), hook].map(rendered));
+  assert.deepEqual(ignored.map((i) => `${i.object} ${i.annotation}`), ["v1 ConfigMap apps/typo argocd.argoproj.io/sync-wave", "v1 ConfigMap apps/hook helm.sh/hook", "v1 ConfigMap apps/hook kustomize.toolkit.fluxcd.io/prune"]);
+  assert.match(ignored[1]?.instead ?? "", /never as a hook/);
 });
