@@ -126,6 +126,36 @@ export async function syncCheckout(url: string, branch: string, dir: string, aut
   return { dir, revision, fetched: true };
 }
 
+/**
+ * Fetches the remote branch head into a bare `gitdir` (created on first use) and returns the fetched commit.
+ * Shallow and single-branch like a checkout: later fetches send what the gitdir has, so only new objects come.
+ */
+export async function fetchToGitdir(url: string, branch: string, gitdir: string, auth?: GitAuth, options: FetchOptions = {}): Promise<string> {
+  checkRemoteUrl(url, options);
+  const { client: http, violation } = boundedHttp(options);
+  try {
+    await git.init({ fs: nodeFs, gitdir, bare: true, defaultBranch: branch });
+    // The refspec tells isomorphic-git where the fetched head goes (and what to offer as "have" next time).
+    await git.addRemote({ fs: nodeFs, gitdir, remote: "origin", url, force: true });
+    const { fetchHead } = await git.fetch({ fs: nodeFs, http, gitdir, url, ref: branch, singleBranch: true, depth: 1, tags: false, ...(auth ? { onAuth: onAuth(auth) } : {}) });
+    if (!fetchHead) throw new BatonError("GIT_FAILED", `branch "${branch}" not found at ${redactUrl(url)}`, { field: "spec.branch", hint: "check the branch name" });
+    return fetchHead;
+  } catch (e) {
+    if (e instanceof BatonError && e.code === "GIT_FAILED" && !violation()) throw e;
+    throw gitError(violation() ?? e, url);
+  }
+}
+
+/**
+ * Writes the files of commit `oid` from `gitdir` into a new directory `dir` whose `.git` file points at the
+ * gitdir (as `git worktree` does), so reading the commit through `dir` works like in a clone.
+ */
+export async function checkoutFromGitdir(gitdir: string, oid: string, dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  await git.checkout({ fs: nodeFs, dir, gitdir, ref: oid, force: true });
+  await fs.writeFile(path.join(dir, ".git"), `gitdir: ${path.resolve(gitdir)}\n`);
+}
+
 /** The message of a fetched commit (the checkout is shallow, but its head commit is always there). */
 export async function commitMessage(dir: string, oid: string): Promise<string> {
   const { commit } = await git.readCommit({ fs: nodeFs, dir, oid });

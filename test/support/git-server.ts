@@ -17,8 +17,15 @@ export class GitServer {
   readonly root: string;
   private server?: http.Server;
   port = 0;
-  /** Every request served, for tests that count round trips. */
+  /**
+   * Every request served, for tests that count round trips. A protocol-v2 request (isomorphic-git's
+   * ls-remote: GET info/refs, then POST git-upload-pack with `ls-refs`) ends in " v2"; a POST
+   * git-upload-pack without it is a pack download (a fetch or clone).
+   */
   readonly requests: string[] = [];
+  /** Requests being served now, and the most ever served at once (tests of bounded concurrency). */
+  inFlight = 0;
+  peakInFlight = 0;
 
   private constructor(root: string, private readonly options: GitServerOptions) {
     this.root = root;
@@ -84,7 +91,10 @@ export class GitServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://localhost");
-    this.requests.push(`${req.method} ${url.pathname}${url.search}`);
+    this.requests.push(`${req.method} ${url.pathname}${url.search}${String(req.headers["git-protocol"] ?? "").includes("version=2") ? " v2" : ""}`);
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    res.once("close", () => this.inFlight--);
     const user = this.authorized(req);
     if (!user) {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="baton-test"' }).end("authentication required\n");

@@ -1,0 +1,193 @@
+/**
+ * Fetches shared by Environments. All Environments that follow one repository and branch with the same
+ * credentials are one *source*: they share one remote-head check per freshness window (concurrent checks
+ * join the request in flight), one fetch per new revision, and one read-only checkout per revision — a
+ * directory named by the commit, written once under a temporary name and renamed into place, so a reader
+ * never sees a half-written tree and a newer revision never changes files under an older reconcile.
+ * Git network operations across all sources run at most `concurrency` at a time (Bottleneck, which the
+ * GitHub client already uses), so 200 new Environments do not open 200 clones at once.
+ *
+ * Credentials are part of a source's identity: an Environment never reads a repository through another
+ * Environment's token (a tenant without access would otherwise see a private repository's files).
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import Bottleneck from "bottleneck";
+import { checkoutFromGitdir, fetchToGitdir, remoteHead, type FetchOptions, type FetchResult, type GitAuth } from "./fetch.js";
+
+export interface SourceRef {
+  url: string;
+  branch: string;
+  auth?: GitAuth;
+}
+
+export interface SourceFetchOptions extends FetchOptions {
+  /**
+   * How old a remote head may be: a head seen by a request that started at most this long ago is reused.
+   * 0 (the default) always asks the server (a webhook push must see the pushed commit).
+   */
+  maxAgeMs?: number;
+}
+
+/** A checkout in use; `release()` lets the cleanup remove it once newer revisions replace it. */
+export interface SharedCheckout extends FetchResult {
+  release(): void;
+}
+
+export interface GitSourcesOptions {
+  /** Git network operations (ls-remote, fetch) in flight at once, across all sources. */
+  concurrency: number;
+  /** Revisions kept on disk per source besides those in use (the newest ones). */
+  keepRevisions?: number;
+  now?: () => number;
+  /** Counts each git network operation (metrics, tests). */
+  onOperation?: (operation: "ls-remote" | "fetch") => void;
+  /** A source's remote head moved (seen by any Environment's check): the other Environments can follow at once. */
+  onNewRevision?: (source: { url: string; branch: string }, revision: string) => void;
+}
+
+interface Source {
+  root: string;
+  gitdir: string;
+  head?: { oid: string; seenAt: number };
+  checking?: { promise: Promise<string>; startedAt: number; signal?: AbortSignal };
+  /** Serialises fetch + checkout in this source's gitdir (isomorphic-git keeps one index there). */
+  lock: Promise<unknown>;
+  /** Checkouts on disk (by commit), newest last, with their readers. */
+  revisions: Map<string, { users: number }>;
+  /** Checkouts being written, by the head that asked for them. */
+  pending: Map<string, Promise<string>>;
+}
+
+const COMMIT = /^[0-9a-f]{40}$/;
+
+export class GitSources {
+  private readonly sources = new Map<string, Source>();
+  private readonly limiter: Bottleneck;
+  private readonly now: () => number;
+
+  constructor(private readonly cacheDir: string, private readonly options: GitSourcesOptions) {
+    this.limiter = new Bottleneck({ maxConcurrent: options.concurrency });
+    this.now = options.now ?? (() => performance.now());
+  }
+
+  /** The commit the remote branch points at, at most `maxAgeMs` old; concurrent asks share one request. */
+  async head(ref: SourceRef, options: SourceFetchOptions = {}): Promise<string> {
+    const source = this.source(ref);
+    const oldest = this.now() - (options.maxAgeMs ?? 0);
+    if (source.head && source.head.seenAt >= oldest && options.maxAgeMs) return source.head.oid;
+    const inFlight = source.checking;
+    // Join a request in flight only when it is fresh enough and not cancelled with another leadership term.
+    if (inFlight && inFlight.startedAt >= oldest && !inFlight.signal?.aborted) return inFlight.promise;
+    const startedAt = this.now();
+    const promise = this.limiter.schedule(() => {
+      this.options.onOperation?.("ls-remote");
+      return remoteHead(ref.url, ref.branch, ref.auth, options);
+    }).then((oid) => {
+      this.observe(ref, source, oid, startedAt);
+      return oid;
+    }).finally(() => {
+      if (source.checking?.promise === promise) source.checking = undefined;
+    });
+    source.checking = { promise, startedAt, ...(options.signal ? { signal: options.signal } : {}) };
+    return promise;
+  }
+
+  /**
+   * A read-only checkout of the branch head (see head() for `maxAgeMs`). The directory stays until the
+   * caller releases it and newer revisions replace it; the files must not be changed.
+   */
+  async checkout(ref: SourceRef, options: SourceFetchOptions = {}): Promise<SharedCheckout> {
+    const source = this.source(ref);
+    const wanted = await this.head(ref, options);
+    let revision = wanted;
+    let fetched = false;
+    if (!source.revisions.has(wanted)) {
+      let writing = source.pending.get(wanted);
+      if (!writing) {
+        fetched = true;
+        writing = this.write(ref, source, wanted, options);
+        source.pending.set(wanted, writing);
+        void writing.catch(() => undefined).finally(() => source.pending.delete(wanted));
+      }
+      revision = await writing;
+    }
+    // Counted before any await: the cleanup never removes a checkout between its lookup and its use.
+    const entry = source.revisions.get(revision) ?? { users: 0 };
+    source.revisions.set(revision, entry);
+    entry.users++;
+    let released = false;
+    return {
+      dir: path.join(source.root, revision), revision, fetched,
+      release: () => {
+        if (released) return;
+        released = true;
+        entry.users--;
+      },
+    };
+  }
+
+  /** Fetches and writes the checkout of the branch head (the head may have moved past `wanted`); returns its commit. */
+  private write(ref: SourceRef, source: Source, wanted: string, options: FetchOptions): Promise<string> {
+    const run = async (): Promise<string> => {
+      // A checkout written by an earlier agent process (same cache directory) is reused as it is.
+      if (await exists(path.join(source.root, wanted))) return this.keep(source, wanted);
+      const startedAt = this.now();
+      const oid = await this.limiter.schedule(() => {
+        this.options.onOperation?.("fetch");
+        return fetchToGitdir(ref.url, ref.branch, source.gitdir, ref.auth, options);
+      });
+      this.observe(ref, source, oid, startedAt);
+      const dir = path.join(source.root, oid);
+      if (!source.revisions.has(oid) && !(await exists(dir))) {
+        const tmp = path.join(source.root, `.tmp-${oid}-${randomBytes(4).toString("hex")}`);
+        try {
+          await checkoutFromGitdir(source.gitdir, oid, tmp);
+          await fs.rename(tmp, dir);
+        } finally {
+          await fs.rm(tmp, { recursive: true, force: true });
+        }
+      }
+      return this.keep(source, oid);
+    };
+    const result = source.lock.then(run, run);
+    source.lock = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Records a checkout on disk as the newest and removes old ones nobody reads (beyond keepRevisions). */
+  private async keep(source: Source, oid: string): Promise<string> {
+    const entry = source.revisions.get(oid) ?? { users: 0 };
+    source.revisions.delete(oid);
+    source.revisions.set(oid, entry);
+    const keep = new Set([...source.revisions.keys()].slice(-(this.options.keepRevisions ?? 3)));
+    for (const name of await fs.readdir(source.root).catch(() => [] as string[])) {
+      if (!COMMIT.test(name) || keep.has(name) || (source.revisions.get(name)?.users ?? 0) > 0) continue;
+      source.revisions.delete(name);
+      await fs.rm(path.join(source.root, name), { recursive: true, force: true });
+    }
+    return oid;
+  }
+
+  private observe(ref: SourceRef, source: Source, oid: string, seenAt: number): void {
+    const before = source.head;
+    if (before && before.seenAt > seenAt) return; // an answer to an older request says nothing new
+    source.head = { oid, seenAt };
+    if (before && before.oid !== oid) this.options.onNewRevision?.({ url: ref.url, branch: ref.branch }, oid);
+  }
+
+  private source(ref: SourceRef): Source {
+    const a = ref.auth ?? {};
+    const key = createHash("sha256").update(JSON.stringify([ref.url, ref.branch, a.username ?? null, a.password ?? null, a.token ?? null])).digest("hex").slice(0, 32);
+    let source = this.sources.get(key);
+    if (!source) {
+      const root = path.join(this.cacheDir, "sources", key);
+      source = { root, gitdir: path.join(root, ".gitdir"), lock: Promise.resolve(), revisions: new Map(), pending: new Map() };
+      this.sources.set(key, source);
+    }
+    return source;
+  }
+}
+
+const exists = (p: string): Promise<boolean> => fs.stat(p).then(() => true, () => false);
