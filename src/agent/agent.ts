@@ -17,6 +17,7 @@ import { createAgentServer, createMetricsServer } from "./server.js";
 import { startPromoter } from "./promoter.js";
 import { RegistryClient } from "../registry/client.js";
 import { dockerConfigCredentials } from "../registry/auth.js";
+import { shardLeaseName } from "./shard.js";
 
 export interface RunningAgent {
   controller: Controller;
@@ -39,6 +40,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   registerSecret(config.webhookSecret);
   // Timings are checked before anything connects: a bad flag is a startup error, not a split brain.
   const timings = config.leaderElect ? defaultTimings(config.leaseDurationSeconds, config.renewDeadline, config.retryPeriod) : undefined;
+  const shard = { index: config.shard, count: config.shards };
   const client = new KubeClient(kc, { maxSockets: config.concurrency * 2, userAgent: `baton-agent/${config.identity}` });
   await client.discover();
   const metrics = new Metrics();
@@ -47,11 +49,11 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const controller = new Controller(
     { client, log, events: new EventRecorder(client, log), metrics, registry, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
       tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects, ...(config.defaultServiceAccount ? { defaultServiceAccount: config.defaultServiceAccount } : {}) } },
-    { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs },
+    { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs, shard },
     log,
   );
   const leader = timings
-    ? new LeaderElector(client, { namespace: config.leaseNamespace, name: config.leaseName, identity: config.identity, timings, clock: hooks.clock ?? systemClock }, log, {
+    ? new LeaderElector(client, { namespace: config.leaseNamespace, name: shardLeaseName(config.leaseName, shard), identity: config.identity, timings, clock: hooks.clock ?? systemClock }, log, {
       // The controller's writes are bound to the term's signal: when it aborts, they are cancelled.
       onStartedLeading: (signal) => {
         metrics.leader.set(1);
@@ -91,6 +93,8 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   else controller.start();
   const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace, registry) : undefined;
   log.info({ port, metricsPort, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
+  const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace) : undefined;
+  log.info({ port, metricsPort, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect, ...(shard.count > 1 ? { shard: `${shard.index}/${shard.count}` } : {}) }, "baton agent started");
   let stopped = false;
   return {
     controller, client, metrics, port, metricsPort,

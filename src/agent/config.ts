@@ -51,7 +51,10 @@ export const AgentConfigSchema = z.object({
   /** Impersonate this ServiceAccount (in the Environment's namespace) for Environments that name none: impersonation for all. */
   defaultServiceAccount: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, "must be a ServiceAccount name").optional(),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+  /** This agent's shard (0-based) of `shards`: it reconciles only the Environments that hash to it. */
+  shard: z.coerce.number().int().min(0).default(0),
+  shards: z.coerce.number().int().min(1).max(1024).default(1),
+}).refine((c) => c.shard < c.shards, { path: ["shard"], message: "must be below --shards (shards are numbered from 0)" });
 
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 

@@ -1,5 +1,5 @@
 /**
- * The agent's scheduler: discovers Environments in its watch scope, runs one independent reconcile loop
+ * The agent's scheduler: watches the Environments in its scope (list + watch), runs one independent reconcile loop
  * per Environment (interval with jitter, exponential backoff after failures, immediate runs on webhook or
  * spec change), and only while it holds leadership. One reconcile per Environment at a time; a slow or
  * stuck Environment delays no other one, nor a new leadership term, nor shutdown (stop waits at most
@@ -8,9 +8,12 @@
 import { parseDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import { sleep } from "../util/pool.js";
+import { Informer } from "../kube/informer.js";
 import { nextDelay } from "./backoff.js";
+import type { KubeObject } from "../config/objects.js";
 import { envKey, parseEnvironmentSpec, ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "./environment.js";
 import { reconcileEnvironment, type ReconcileDeps, type ReconcileResult } from "./reconcile.js";
+import { ownsEnvironment, type Shard } from "./shard.js";
 import { pushMatches, type PushEvent } from "./webhook.js";
 
 /** Set by a replica that is not the leader to ask the leader for a reconcile (webhook on a standby). */
@@ -29,22 +32,24 @@ interface Loop {
 export interface ControllerOptions {
   /** Namespaces to watch; undefined = all namespaces. */
   namespaces?: string[];
-  /** How often the Environment list is refreshed. */
+  /** Pause before listing Environments again after a failed list or watch; /readyz allows three. */
   resyncMs?: number;
+  /** Reconcile only the Environments of this shard (`--shard`/`--shards`). */
+  shard?: Shard;
 }
 
 export class Controller {
   private loops = new Map<string, Loop>();
-  private resyncTimer?: NodeJS.Timeout;
+  private informers: Informer[] = [];
   private active = false;
   private abort = new AbortController();
   private signal: AbortSignal = this.abort.signal;
-  /** Leadership term: a resync chain of an earlier term stops itself instead of running twice. */
+  /** Leadership term: events of an earlier term's informers are ignored. */
   private term = 0;
   /** Runs of earlier terms still winding down, by Environment: a new run of that Environment waits for its own. */
   private winding = new Map<string, Promise<void>>();
-  /** Monotonic time of the last successful Environment list (or of the term's start): /readyz reads it. */
-  private lastResync = 0;
+  /** Monotonic time the term started: /readyz counts from it until the informers are current. */
+  private termStartedAt = 0;
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
 
@@ -59,8 +64,16 @@ export class Controller {
     // A fresh signal per leadership term: stop() aborts the previous one for good.
     this.abort = new AbortController();
     this.signal = leadership ? AbortSignal.any([leadership, this.abort.signal]) : this.abort.signal;
-    this.lastResync = performance.now();
-    void this.resync(term);
+    this.termStartedAt = performance.now();
+    // Environments are watched, not listed on a timer: a new or changed Environment reconciles at once.
+    const client = this.deps.client.withSignal(this.signal);
+    const handlers = {
+      upsert: (o: KubeObject) => this.observe(term, o as EnvironmentObject),
+      remove: (o: KubeObject) => this.forget(term, envKey(o)),
+    };
+    const scopes = this.options.namespaces ? [...new Set(this.options.namespaces)] : [undefined];
+    this.informers = scopes.map((ns) => new Informer(client, ENV_API_VERSION, ENV_KIND, ns, handlers, this.log, { retryMs: this.options.resyncMs ?? 5000 }));
+    for (const informer of this.informers) void informer.run(this.signal);
   }
 
   /**
@@ -71,7 +84,7 @@ export class Controller {
     this.active = false;
     this.term++;
     this.abort.abort(new Error("the agent stopped reconciling (leadership lost or shutting down)"));
-    clearTimeout(this.resyncTimer);
+    this.informers = [];
     const loops = [...this.loops.entries()];
     this.loops = new Map();
     const running: Array<Promise<void>> = [];
@@ -89,49 +102,46 @@ export class Controller {
     graceOver.abort();
   }
 
-  /** Monotonic time of the last successful list of Environments in this term (0 when not active). */
+  /**
+   * Monotonic time the Environments of this term were last known current (now while every watch is open;
+   * 0 when not active). /readyz fails when this falls behind.
+   */
   lastResyncAt(): number {
-    return this.active ? this.lastResync : 0;
+    if (!this.active) return 0;
+    return Math.max(this.termStartedAt, Math.min(...this.informers.map((i) => i.currentAt())));
   }
 
   environments(): Array<{ key: string; lastResult?: ReconcileResult }> {
     return [...this.loops.entries()].map(([key, l]) => ({ key, ...(l.lastResult ? { lastResult: l.lastResult } : {}) }));
   }
 
-  private async resync(term: number): Promise<void> {
-    if (!this.active || term !== this.term) return;
-    try {
-      const scopes = this.options.namespaces ?? [undefined];
-      const items = (await Promise.all(scopes.map((ns) => this.deps.client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
-      if (term !== this.term) return; // leadership changed while listing
-      this.lastResync = performance.now();
-      const seen = new Set<string>();
-      for (const env of items) {
-        const key = envKey(env);
-        seen.add(key);
-        const loop = this.loops.get(key);
-        if (!loop) {
-          this.loops.set(key, { env, again: false, failures: 0 });
-          this.trigger(key, "new environment");
-        } else {
-          const changed = env.metadata.generation !== loop.env.metadata.generation;
-          const requested = env.metadata.annotations?.[REQUEST_ANNOTATION] !== loop.env.metadata.annotations?.[REQUEST_ANNOTATION];
-          loop.env = env;
-          if (changed) this.trigger(key, "spec changed");
-          else if (requested) this.trigger(key, "reconcile requested");
-        }
-      }
-      for (const [key, loop] of this.loops) {
-        if (!seen.has(key)) {
-          clearTimeout(loop.timer);
-          this.loops.delete(key);
-          this.log.info({ env: key }, "environment removed; its objects stay in place");
-        }
-      }
-    } catch (e) {
-      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, "listing Environments failed");
+  /** An Environment was listed, added or changed (from the term's informers). */
+  private observe(term: number, env: EnvironmentObject): void {
+    if (!this.active || term !== this.term) return; // an event of an earlier term
+    const key = envKey(env);
+    if (!ownsEnvironment(this.options.shard, key)) return; // another shard's agent reconciles it
+    const loop = this.loops.get(key);
+    if (!loop) {
+      this.loops.set(key, { env, again: false, failures: 0 });
+      this.trigger(key, "new environment");
+      return;
     }
-    if (this.active && term === this.term) this.resyncTimer = setTimeout(() => void this.resync(term), this.options.resyncMs ?? 5000);
+    // Status writes (our own included) change neither the generation nor the request annotation.
+    const changed = env.metadata.generation !== loop.env.metadata.generation;
+    const requested = env.metadata.annotations?.[REQUEST_ANNOTATION] !== loop.env.metadata.annotations?.[REQUEST_ANNOTATION];
+    loop.env = env;
+    if (changed) this.trigger(key, "spec changed");
+    else if (requested) this.trigger(key, "reconcile requested");
+  }
+
+  /** An Environment was deleted: its loop ends (Baton never deletes objects because an Environment went). */
+  private forget(term: number, key: string): void {
+    if (term !== this.term) return;
+    const loop = this.loops.get(key);
+    if (!loop) return;
+    clearTimeout(loop.timer);
+    this.loops.delete(key);
+    this.log.info({ env: key }, "environment removed; its objects stay in place");
   }
 
   /** Reconciles an Environment now (or right after the run in progress). */
@@ -157,15 +167,19 @@ export class Controller {
   }
 
   /**
-   * A push received by any replica: the leader reconciles the matching Environments at once; a standby
-   * (its Service gets webhooks too) annotates them, and the leader's next resync picks that up.
+   * A push received by any replica: the leader reconciles its matching Environments at once; a standby
+   * (its Service gets webhooks too), or a leader for the Environments of other shards, annotates them,
+   * and their leader's next resync picks that up.
    */
   async handlePush(event: PushEvent): Promise<string[]> {
-    if (this.active) return this.triggerPush(event);
+    const sharded = (this.options.shard?.count ?? 1) > 1;
+    if (this.active && !sharded) return this.triggerPush(event);
+    const matched = this.active ? this.triggerPush(event) : [];
+    const triggered = new Set(matched);
     const scopes = this.options.namespaces ?? [undefined];
     const items = (await Promise.all(scopes.map((ns) => this.deps.client.list(ENV_API_VERSION, ENV_KIND, ns)))).flat() as EnvironmentObject[];
-    const matched: string[] = [];
     for (const env of items) {
+      if (triggered.has(envKey(env))) continue;
       try {
         if (!pushMatches(event, parseEnvironmentSpec(env))) continue;
       } catch {

@@ -25,6 +25,6 @@ export function readiness(s: ReadinessInput): { ready: boolean; reason: string }
     return { ready: false, reason: s.lastLeaseContact > 0 ? `standby: last read the lease ${ago(s.lastLeaseContact)}` : "standby: has not read the lease yet" };
   }
   const window = Math.max(3 * s.resyncMs, 30_000);
-  if (s.lastResync > 0 && s.now - s.lastResync <= window) return { ready: true, reason: "reconciling: Environments listed" };
-  return { ready: false, reason: s.lastResync > 0 ? `reconciling: last listed Environments ${ago(s.lastResync)}` : "not reconciling" };
+  if (s.lastResync > 0 && s.now - s.lastResync <= window) return { ready: true, reason: "reconciling: Environments watched" };
+  return { ready: false, reason: s.lastResync > 0 ? `reconciling: Environments last current ${ago(s.lastResync)} (list or watch failing)` : "not reconciling" };
 }

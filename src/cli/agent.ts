@@ -28,6 +28,8 @@ export function registerAgent(program: Command): void {
     .option("--allow-insecure-http", "accept http:// config repo URLs (local development only; production repos must be https://)")
     .option("--no-cross-namespace-objects", "refuse objects outside an Environment's namespace, targetNamespace and spec.allowedNamespaces, and cluster-scoped kinds it does not list in spec.allowedClusterResources")
     .option("--default-service-account <name>", "impersonate this ServiceAccount (in the Environment's namespace) for Environments without spec.serviceAccountName: impersonation for all")
+    .option("--shard <i>", "reconcile only the Environments of this shard (0-based; with --shards)", process.env.BATON_SHARD ?? "0")
+    .option("--shards <n>", "number of agent shards splitting the Environments by a hash of namespace/name; each shard elects its own leader (Lease <lease-name>-shard-<i>)", process.env.BATON_SHARDS ?? "1")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", process.env.BATON_LOG_LEVEL ?? "info")
     .action(async (raw: Record<string, unknown>) => {
       // commander reads `--no-cross-namespace-objects` as the negation of a `crossNamespaceObjects` option.

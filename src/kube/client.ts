@@ -40,6 +40,12 @@ export class KubeApiError extends Error {
   }
 }
 
+/** One event of a watch; BOOKMARK carries only a newer resourceVersion. */
+export interface WatchEvent {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: KubeObject;
+}
+
 export interface ApplyOptions {
   fieldManager: string;
   force?: boolean;
@@ -285,6 +291,70 @@ export class KubeClient {
     const list = await this.request<{ items: KubeObject[] }>("GET", this.pathFor(info, namespace) + query);
     // Lists omit apiVersion/kind on items; restore them so callers can treat items as objects.
     return list.items.map((item) => ({ ...item, apiVersion, kind }));
+  }
+
+  /** A list and the resourceVersion it was read at: where a watch of the same objects starts (list + watch). */
+  async listAt(apiVersion: string, kind: string, namespace: string | undefined): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const info = await this.resourceFor(apiVersion, kind);
+    const list = await this.request<{ items: KubeObject[]; metadata: { resourceVersion: string } }>("GET", this.pathFor(info, namespace));
+    return { items: list.items.map((item) => ({ ...item, apiVersion, kind })), resourceVersion: list.metadata.resourceVersion };
+  }
+
+  /**
+   * Watches a kind from `resourceVersion`, calling `onEvent` for every event (bookmarks included, so the
+   * caller can keep its resourceVersion current). Resolves when the server ends the watch after
+   * `timeoutSeconds` (watch again from the last resourceVersion); rejects when the connection fails or
+   * the server sends an ERROR event — status 410 means the resourceVersion is too old: list again.
+   * Like every request it ends when the client's signal aborts.
+   */
+  async watch(apiVersion: string, kind: string, namespace: string | undefined, resourceVersion: string, onEvent: (event: WatchEvent) => void, timeoutSeconds = 300): Promise<void> {
+    const info = await this.resourceFor(apiVersion, kind);
+    this.signal?.throwIfAborted();
+    await this.init();
+    this.signal?.throwIfAborted();
+    const t = this.t;
+    t.stats.reads++;
+    const query = `?watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(resourceVersion)}&timeoutSeconds=${timeoutSeconds}`;
+    const url = new URL(t.server + this.pathFor(info, namespace) + query);
+    const headers: Record<string, string> = { Accept: "application/json", ...(t.baseOptions.headers as Record<string, string> | undefined) };
+    if (t.options.userAgent) headers["User-Agent"] = t.options.userAgent;
+    if (this.impersonatedUser) headers["Impersonate-User"] = this.impersonatedUser;
+    // The server closes the watch after timeoutSeconds; a connection that outlives that by far is dead.
+    const timeout = AbortSignal.timeout((timeoutSeconds + 30) * 1000);
+    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
+    const lib = url.protocol === "https:" ? https : http;
+    await new Promise<void>((resolve, reject) => {
+      const failed = (e: unknown) => reject(this.signal?.aborted ? new RequestAbortedError(`watch ${url.pathname}: cancelled (${describeReason(this.signal.reason)})`) : e instanceof Error ? e : new Error(String(e)));
+      const req = lib.request(url, { ...t.baseOptions, method: "GET", headers, agent: t.agent, signal }, (res) => {
+        const status = res.statusCode ?? 0;
+        let buffered = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          buffered += chunk;
+          if (status < 200 || status >= 300) return; // an error answer: one Status object, read at the end
+          for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (!line) continue;
+            const event = JSON.parse(line) as WatchEvent;
+            if (event.type === "ERROR") {
+              const s = event.object as { code?: number; reason?: string; message?: string };
+              req.destroy();
+              reject(new KubeApiError(s.code ?? 500, s.reason ?? "Error", `watch ${url.pathname}: ${s.message ?? "error event"}`, s));
+              return;
+            }
+            onEvent({ type: event.type, object: { ...event.object, apiVersion, kind } });
+          }
+        });
+        res.on("error", failed);
+        res.on("end", () => {
+          if (status >= 200 && status < 300) resolve();
+          else reject(new KubeApiError(status, String(status), `watch ${url.pathname}: ${buffered.slice(0, 300)}`, buffered));
+        });
+      });
+      req.on("error", failed);
+      req.end();
+    });
   }
 
   /**

@@ -90,6 +90,20 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.ok(!rulesOf(defaults).some((r) => r.verbs.includes("impersonate")), "no impersonation without lockdown");
   await assert.rejects(template("baton-system", { defaultServiceAccount: "Not A Name" }), /defaultServiceAccount/);
 
+  // Sharding: one Deployment (and PDB) per shard, each with its shard flags; pods of every shard behind the one Service.
+  type Pods = { metadata: { name: string }; spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<{ args: string[] }> } } } };
+  const sharded = await template("baton-system", { shards: 3 });
+  const shardDeployments = sharded.filter((o) => o.kind === "Deployment") as unknown as Pods[];
+  assert.deepEqual(shardDeployments.map((d) => d.metadata.name), ["baton-shard-0", "baton-shard-1", "baton-shard-2"]);
+  assert.deepEqual(shardDeployments.map((d) => d.spec.template.spec.containers[0]?.args.filter((a) => a.startsWith("--shard"))), [0, 1, 2].map((i) => [`--shard=${i}`, "--shards=3"]));
+  assert.deepEqual(shardDeployments.map((d) => d.spec.selector.matchLabels["baton.dev/shard"]), ["0", "1", "2"], "no Deployment selects another shard's pods");
+  assert.deepEqual(sharded.filter((o) => o.kind === "PodDisruptionBudget").map((o) => o.metadata.name), ["baton-shard-0", "baton-shard-1", "baton-shard-2"]);
+  const serviceSelector = (sharded.find((o) => o.kind === "Service")?.spec as { selector: Record<string, string> }).selector;
+  assert.ok(shardDeployments.every((d) => Object.entries(serviceSelector).every(([k, v]) => d.spec.template.metadata.labels[k] === v)), "webhooks reach every shard's pods");
+  assert.ok(!(deploy as unknown as Pods).spec.template.spec.containers[0]?.args.some((a) => a.startsWith("--shard")), "no shard flags without sharding");
+  assert.equal(deploy.metadata.name, "baton", "an unsharded release keeps its Deployment name (its selector is immutable)");
+  await assert.rejects(template("baton-system", { shards: 0 }), /shards/);
+
   await assert.rejects(template("baton-system", { rbac: { mode: "everywhere" } }), /rbac\/mode/);
   await assert.rejects(template("baton-system", { replicaCount: "two" }), /replicaCount/);
   await assert.rejects(template("baton-system", { agent: { gitTimeout: "soon" } }), /gitTimeout/);

@@ -3,11 +3,14 @@
 //  - Clocks 30 s apart: the replica that is not leader writes nothing.
 //  - The leader cut off from the API server stops leading before the standby takes over, and nothing
 //    it sent during the partition lands afterwards.
+//  - Two shards split the Environments: each reconciles (and writes the status of) only its own.
 import { test } from "node:test";
+import { createHmac } from "node:crypto";
 import path from "node:path";
 import assert from "node:assert/strict";
 import type { Clock } from "../../src/agent/leader.js";
 import type { AgentConfig } from "../../src/agent/config.js";
+import { shardOf } from "../../src/agent/shard.js";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { ApiProxy } from "../support/api-proxy.js";
 import { GitHubDouble } from "../support/github-double.js";
@@ -126,5 +129,51 @@ spec:
     await node(null).catch(() => undefined);
     await f.cleanup();
     await github.stop();
+  }
+});
+
+test("two shards split the Environments without overlap, each under its own Lease; a push to either reaches all", async () => {
+  const names = ["e0", "e1", "e2", "e3", "e4", "e5"];
+  const configMap = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {v: "${value}"}\n`;
+  const files = (value: string) => Object.fromEntries(names.map((n) => [`environments/${n}/cm.yaml`, configMap(n, value)]));
+  const f = await agentFixture("shards", files("1"));
+  const [p0, p1] = [await ApiProxy.start(), await ApiProxy.start()];
+  const sharding = (shard: number): Partial<AgentConfig> => ({ ...election(`shard-${shard}`), leaseName: "baton-shards", shard, shards: 2, webhookSecret: "hook-secret" });
+  try {
+    for (const n of names) await f.createEnvironment(n, { path: `environments/${n}` });
+    const T0 = performance.now();
+    const owners = new Map(names.map((n) => [n, shardOf(`${f.namespace}/${n}`, 2)]));
+    const [a, b] = [await f.startAgent(sharding(0), { kubeConfig: p0.kubeConfig() }), await f.startAgent(sharding(1), { kubeConfig: p1.kubeConfig() })];
+    const first = await f.repo.git("rev-parse", "HEAD");
+    for (const n of names) await f.waitForEnvironment(n, "Ready", (e) => isReady(e, first));
+    console.error("TIMING ready", performance.now() - T0);
+    // Each Environment was reconciled, and its status written, by its own shard's agent alone.
+    const keys = (agent: typeof a) => agent.controller.environments().map((e) => e.key.split("/")[1]).sort();
+    assert.deepEqual(keys(a), names.filter((n) => owners.get(n) === 0));
+    assert.deepEqual(keys(b), names.filter((n) => owners.get(n) === 1));
+    assert.ok(keys(a).length > 0 && keys(b).length > 0, "both shards own some Environments");
+    const statusWrites = (proxy: ApiProxy) => [...new Set(proxy.writes().map((r) => /\/environments\/(e\d)\/status/.exec(r.path)?.[1]).filter((n): n is string => !!n))].sort();
+    assert.deepEqual(statusWrites(p0), keys(a));
+    assert.deepEqual(statusWrites(p1), keys(b));
+    const holder = async (lease: string) => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, lease))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
+    assert.deepEqual([await holder("baton-shards-shard-0"), await holder("baton-shards-shard-1")], ["shard-0", "shard-1"]);
+
+    // GitHub sends a push to one pod behind the Service: shard 0 reconciles its own and asks shard 1 for the others.
+    const pushed = await f.repo.commit(files("2"), "all environments");
+    const body = JSON.stringify({ ref: "refs/heads/main", after: pushed, repository: { clone_url: f.repo.url } });
+    const signature = `sha256=${createHmac("sha256", "hook-secret").update(body).digest("hex")}`;
+    const answer = await fetch(`http://127.0.0.1:${a.port}/webhook`, { method: "POST", body, headers: { "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": "shards-1", "X-Hub-Signature-256": signature } });
+    assert.equal(answer.status, 202);
+    console.error("TIMING pushed", performance.now() - T0);
+    for (const n of names) await f.waitForEnvironment(n, "applied the push (interval 1h: only the webhook moves it)", (e) => isReady(e, pushed), 30_000);
+    console.error("TIMING applied", performance.now() - T0);
+    assert.deepEqual(statusWrites(p0), keys(a), "still no status write across shards");
+    // Environments are watched: each agent listed them once, then followed the watch (no list on a timer).
+    const lists = (proxy: ApiProxy) => proxy.forwarded.filter((r) => r.method === "GET" && /\/environments(\?|$)/.test(r.path) && !r.path.includes("watch=")).length;
+    assert.deepEqual([lists(p0), lists(p1)], [1, 2], "one list each; shard 0 listed once more to find shard 1's Environments for the push");
+  } finally {
+    await f.cleanup();
+    await p0.stop();
+    await p1.stop();
   }
 });

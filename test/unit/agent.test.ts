@@ -93,7 +93,7 @@ test("/readyz: a standby needs a recent lease read; a leader needs a recent Envi
   assert.match(readiness({ ...base, standby: true, lastLeaseContact: 60_000, lastResync: 0 }).reason, /last read the lease 40 s ago/);
   assert.equal(readiness({ ...base, standby: true, lastLeaseContact: 0, lastResync: 0 }).ready, false);
   assert.equal(readiness({ ...base, standby: false, lastLeaseContact: 0, lastResync: 80_000 }).ready, true);
-  assert.match(readiness({ ...base, standby: false, lastLeaseContact: 0, lastResync: 60_000 }).reason, /last listed Environments 40 s ago/);
+  assert.match(readiness({ ...base, standby: false, lastLeaseContact: 0, lastResync: 60_000 }).reason, /Environments last current 40 s ago/);
   assert.equal(readiness({ ...base, standby: false, lastLeaseContact: 99_000, lastResync: 0 }).ready, false, "a leader whose loop is not running is not ready");
 });
 

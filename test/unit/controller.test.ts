@@ -1,4 +1,5 @@
-// Leadership flapping must never leave two resync chains or two concurrent reconciles of one Environment.
+// Leadership flapping must never leave two watches or two concurrent reconciles of one Environment; watch
+// events (not a list on a timer) start reconciles.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Controller } from "../../src/agent/controller.js";
@@ -7,44 +8,92 @@ import { silentLogger } from "../../src/log.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import type { EventRecorder } from "../../src/agent/events.js";
 
-test("stop/start flapping while a LIST is in flight runs a single resync chain", async () => {
-  let lists = 0;
-  let release: () => void = () => undefined;
-  const client = {
-    list: async () => {
-      lists++;
-      if (lists === 1) await new Promise<void>((r) => (release = r));
-      return [];
+/**
+ * A client double for the controller's informers: `listAt` answers `items()`, and each watch stays open
+ * until its term's signal aborts (counted in `open`); `events` pushes watch events into the open watches.
+ */
+function informerClient(items: () => unknown[], extra: Record<string, unknown> = {}) {
+  const state = { lists: 0, open: 0, listGate: undefined as Promise<void> | undefined, emit: [] as Array<(e: { type: string; object: unknown }) => void> };
+  const view = (signal?: AbortSignal): Record<string, unknown> => ({
+    ...extra,
+    listAt: async () => {
+      state.lists++;
+      if (state.listGate) await state.listGate;
+      return { items: items(), resourceVersion: String(state.lists) };
     },
-  } as unknown as KubeClient;
+    watch: (_v: string, _k: string, _ns: string | undefined, _rv: string, onEvent: (e: { type: string; object: unknown }) => void) => new Promise<void>((_resolve, reject) => {
+      state.open++;
+      state.emit.push(onEvent);
+      signal?.addEventListener("abort", () => {
+        state.open--;
+        state.emit = state.emit.filter((e) => e !== onEvent);
+        reject(new Error("aborted"));
+      }, { once: true });
+    }),
+    withSignal: (s: AbortSignal) => view(signal ? AbortSignal.any([signal, s]) : s),
+  });
+  return { client: view() as unknown as KubeClient, state, send: (type: string, object: unknown) => state.emit.forEach((e) => e({ type, object })) };
+}
+
+const until = async (probe: () => boolean) => {
+  for (let i = 0; i < 500 && !probe(); i++) await new Promise((r) => setTimeout(r, 10));
+};
+
+test("stop/start flapping while a LIST is in flight leaves a single watch", async () => {
+  const { client, state } = informerClient(() => []);
+  let release: () => void = () => undefined;
+  state.listGate = new Promise<void>((r) => (release = r));
   const controller = new Controller({ client, log: silentLogger, events: {} as EventRecorder, metrics: new Metrics(), cacheDir: "/tmp/x", concurrency: 1 }, { resyncMs: 50 }, silentLogger);
   controller.start();
-  await new Promise((r) => setTimeout(r, 10));
+  await until(() => state.lists === 1);
   await controller.stop();
   controller.start();
+  await until(() => state.lists === 2);
   release();
-  await new Promise((r) => setTimeout(r, 240));
+  await until(() => state.open > 0);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(state.open, 1, "the first term's list answered after its term ended and opened no watch");
+  assert.equal(state.lists, 2, "no list on a timer while the watch is open");
   await controller.stop();
-  // One chain at 50 ms for ~240 ms: about 5 lists after the first. Two chains would make about twice as many.
-  assert.ok(lists >= 3 && lists <= 7, `lists: ${lists}`);
+  assert.equal(state.open, 0);
+});
+
+test("watch events drive reconciles: a new or changed spec runs at once, a status change does not, a deletion ends the loop", async () => {
+  const env = (generation: number, extra: Record<string, unknown> = {}) => ({ apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name: "web", namespace: "ns", generation, resourceVersion: String(generation), ...extra }, spec: {} });
+  let reads = 0;
+  const { client, state, send } = informerClient(() => [], { get: async () => {
+    reads++;
+    return undefined; // gone: the run ends at once
+  } });
+  const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), cacheDir: "/tmp/x", concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
+  controller.start();
+  await until(() => state.open === 1);
+  send("ADDED", env(1));
+  await until(() => reads === 1);
+  send("MODIFIED", { ...env(1), status: { lastReconcileTime: "now" } });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(reads, 1, "a status write (same generation) triggers nothing");
+  send("MODIFIED", env(2));
+  await until(() => reads === 2);
+  send("MODIFIED", env(2, { annotations: { "baton.dev/reconcile-requested-at": "t" } }));
+  await until(() => reads === 3);
+  assert.equal(reads, 3, "a spec change and a reconcile request each run at once");
+  send("DELETED", env(2));
+  assert.deepEqual(controller.environments(), []);
+  await controller.stop();
 });
 
 test("a stuck Environment delays neither another Environment, nor shutdown, nor the next term", async () => {
   const env = (name: string) => ({ apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name, namespace: "ns", generation: 1 }, spec: {} });
   const reads = { stuck: 0, healthy: 0 };
-  const view = {
-    list: async () => [env("stuck"), env("healthy")],
+  const { client } = informerClient(() => [env("stuck"), env("healthy")], {
     get: async (_v: string, _k: string, _ns: string, name: "stuck" | "healthy") => {
       reads[name]++;
       if (name === "stuck") await new Promise(() => undefined); // a hung server that ignores cancellation
       return undefined; // gone: the run ends here
     },
-  };
-  const client = { ...view, withSignal: () => view } as unknown as KubeClient;
+  });
   const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), cacheDir: "/tmp/x", concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
-  const until = async (probe: () => boolean) => {
-    for (let i = 0; i < 500 && !probe(); i++) await new Promise((r) => setTimeout(r, 10));
-  };
   controller.start();
   await until(() => reads.stuck === 1 && reads.healthy === 1);
   assert.deepEqual(reads, { stuck: 1, healthy: 1 });
