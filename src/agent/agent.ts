@@ -6,6 +6,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import type { Logger } from "../log.js";
 import { KubeClient } from "../kube/client.js";
+import { GitSources } from "../git/sources.js";
 import { registerSecret } from "../util/secrets.js";
 import type { AgentConfig } from "./config.js";
 import { Controller } from "./controller.js";
@@ -46,8 +47,15 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const metrics = new Metrics();
   // Registry credentials are read (and checked) at start, so a broken file fails the agent, not every reconcile.
   const registry = new RegistryClient(config.registryConfig ? { credentials: await dockerConfigCredentials(config.registryConfig, false) } : {});
-  const controller = new Controller(
-    { client, log, events: new EventRecorder(client, log), metrics, registry, cacheDir: config.cacheDir, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
+  // Environments of one repository, branch and credentials share fetches; a new revision seen by one
+  // reconciles the others at once (`controller` exists by the time a fetch can report one).
+  const sources: GitSources = new GitSources(config.cacheDir, {
+    concurrency: config.gitConcurrency,
+    onOperation: (operation) => metrics.gitOperations.inc({ operation }),
+    onNewRevision: (source, revision) => controller.followRevision(source, revision),
+  });
+  const controller: Controller = new Controller(
+    { client, log, events: new EventRecorder(client, log), metrics, registry, sources, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
       tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects, ...(config.defaultServiceAccount ? { defaultServiceAccount: config.defaultServiceAccount } : {}) } },
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs, shard },
     log,

@@ -36,6 +36,8 @@ export const AgentConfigSchema = z.object({
   /** Deadline of one git operation, and the bytes a git server may send in one. */
   gitTimeout: durationMs.default(60_000),
   gitMaxBytes: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
+  /** Git network operations (ls-remote, fetch) in flight at once across all Environments. */
+  gitConcurrency: z.coerce.number().int().min(1).max(64).default(4),
   identity: z.string().default(`${os.hostname()}-${process.pid}`),
   resyncMs: z.coerce.number().int().min(100).default(5000),
   webhookSecret: z.string().optional(),

@@ -27,7 +27,17 @@ interface Loop {
   again: boolean;
   failures: number;
   lastResult?: ReconcileResult;
+  /**
+   * Set by a trigger that knows the branch moved (a webhook push, a request from a standby, a superseded
+   * run): the next run uses only a remote head seen by a request that started after this moment.
+   */
+  freshSince?: number;
 }
+
+/** Triggers after which the branch head must be asked again, not taken from the shared cache. */
+const FRESH_HEAD_REASONS = new Set(["webhook push", "reconcile requested"]);
+/** Otherwise a run may use a head another Environment of the same repository saw this share of an interval ago. */
+const HEAD_REUSE_SHARE = 0.8;
 
 export interface ControllerOptions {
   /** Namespaces to watch; undefined = all namespaces. */
@@ -150,6 +160,7 @@ export class Controller {
     if (!loop || !this.active) return false;
     this.log.debug({ env: key, reason }, "reconcile triggered");
     clearTimeout(loop.timer);
+    if (FRESH_HEAD_REASONS.has(reason)) loop.freshSince = performance.now();
     if (loop.running) {
       loop.again = true;
       return true;
@@ -191,6 +202,22 @@ export class Controller {
     return matched;
   }
 
+  /**
+   * One Environment's fetch saw the branch move: every other Environment that follows the same repository
+   * and branch and has not applied that revision reconciles now, instead of at its own next interval.
+   */
+  followRevision(source: { url: string; branch: string }, revision: string): void {
+    for (const [key, loop] of this.loops) {
+      if (loop.lastResult?.revision === revision) continue;
+      try {
+        const spec = parseEnvironmentSpec(loop.env);
+        if (spec.url === source.url && spec.branch === source.branch) this.trigger(key, "new revision");
+      } catch {
+        // an invalid spec is reported by its own reconcile
+      }
+    }
+  }
+
   /** Triggers every Environment that follows the pushed repository and branch; returns their keys. */
   triggerPush(event: PushEvent): string[] {
     const matched: string[] = [];
@@ -221,10 +248,17 @@ export class Controller {
         this.log.info({ env: key }, "suspended; skipping");
         return;
       }
-      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal }, fresh);
+      // The jittered interval is at least 0.9 of spec.interval, so an Environment alone on its repository
+      // still asks the git server every interval; N Environments of one repository share one request.
+      const sourceMaxAgeMs = loop.freshSince === undefined ? HEAD_REUSE_SHARE * intervalMs : Math.max(0, performance.now() - loop.freshSince);
+      loop.freshSince = undefined;
+      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs }, fresh);
       loop.lastResult = result;
       loop.failures = result.ok || result.stalled || result.superseded ? 0 : loop.failures + 1;
-      if (result.superseded) loop.again = true;
+      if (result.superseded) {
+        loop.again = true;
+        loop.freshSince = performance.now();
+      }
     } catch (e) {
       loop.failures++;
       this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed");

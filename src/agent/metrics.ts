@@ -17,6 +17,7 @@ export class Metrics {
   readonly errors = new Counter({ name: "baton_reconcile_errors_total", help: "Failed reconciles by environment and error code.", labelNames: ["environment", "code"] as const, registers: [this.registry] });
   readonly lastApplied = new Gauge({ name: "baton_last_applied_revision_timestamp_seconds", help: "Unix time of the last successful apply.", labelNames: ["environment"] as const, registers: [this.registry] });
   readonly ready = new Gauge({ name: "baton_environment_ready", help: "1 when the environment is Ready.", labelNames: ["environment"] as const, registers: [this.registry] });
+  readonly gitOperations = new Counter({ name: "baton_git_operations_total", help: "Git network operations (ls-remote, fetch), shared by the Environments of one repository, branch and credentials.", labelNames: ["operation"] as const, registers: [this.registry] });
   readonly leader = new Gauge({ name: "baton_leader", help: "1 while this replica holds the leader lease.", registers: [this.registry] });
 
   /** The text exposition format. */

@@ -7,6 +7,7 @@
  */
 import { BatonError } from "../errors.js";
 import type { Logger } from "../log.js";
+import type { GitSources } from "../git/sources.js";
 import type { KubeClient } from "../kube/client.js";
 import { ResourceManager } from "../kube/manager.js";
 import { envKey, parseEnvironmentSpec, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
@@ -35,7 +36,10 @@ export interface ReconcileDeps {
   log: Logger;
   events: EventRecorder;
   metrics: Metrics;
-  cacheDir: string;
+  /** The agent's shared fetches: one head check, fetch and checkout per repository, branch and credentials. */
+  sources: GitSources;
+  /** How old a remote head this run may use (0: ask the git server; a webhook push must see its commit). */
+  sourceMaxAgeMs?: number;
   concurrency: number;
   now?: () => Date;
   /** Polling period while waiting for health. */
@@ -92,7 +96,11 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     health: ({ fetch, plan }) => healthStep(ctx, fetch, plan),
   };
   const outcome = await runSteps(steps, observeSteps(ctx, status, deployment, deps.events, deps.metrics));
-  return report({ ...reporter, timeout: spec.timeout, deployment }, outcome.done, verdict(outcome, deps.signal?.aborted ?? false));
+  try {
+    return await report({ ...reporter, timeout: spec.timeout, deployment }, outcome.done, verdict(outcome, deps.signal?.aborted ?? false));
+  } finally {
+    outcome.done.fetch?.release?.(); // the report read the commit from the checkout; it may go once replaced
+  }
 }
 
 const anonymousRegistry = new RegistryClient();
@@ -107,7 +115,8 @@ function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: Environm
     env, spec, owner, log, agent: deps.client, kube,
     manager: new ResourceManager(kube, { concurrency: deps.concurrency, force: spec.force }),
     previous: env.status?.inventory?.entries ?? [],
-    cacheDir: deps.cacheDir,
+    sources: deps.sources,
+    sourceMaxAgeMs: deps.sourceMaxAgeMs ?? 0,
     concurrency: deps.concurrency,
     // Limits of every git request of this run; the term's signal cancels them when leadership ends.
     git: { allowInsecureHttp: deps.allowInsecureHttp ?? false, ...deps.git, ...(deps.signal ? { signal: deps.signal } : {}) },

@@ -1,7 +1,8 @@
 /**
- * The agent's view of the config repo: a shallow, single-branch checkout per Environment, fetched with
- * isomorphic-git over HTTP(S). When the remote head has not moved, one ref-advertisement request is all
- * a reconcile costs. Credentials come from the Environment's Secret and never reach logs or errors.
+ * The agent's git primitives over HTTP(S) with isomorphic-git: the remote head (ls-remote), a shallow
+ * single-branch fetch into a bare gitdir, and a checkout of one commit from it (sources.ts decides when,
+ * and shares them between Environments). Credentials come from the Environment's Secret and never
+ * reach logs or errors.
  * Every operation has a deadline and a size cap and follows the caller's AbortSignal (see bounded-http).
  */
 import * as nodeFs from "node:fs";
@@ -101,29 +102,6 @@ function gitError(e: unknown, url: string): BatonError {
     hint: auth ? "check the credentials in the Environment's secretRef" : "check that the git server is reachable from the agent; the last applied state stays in place",
     cause: e,
   });
-}
-
-/** Brings `dir` to the remote branch head; skips the download when the head is what we already have. */
-export async function syncCheckout(url: string, branch: string, dir: string, auth?: GitAuth, options: FetchOptions = {}): Promise<FetchResult> {
-  const head = await remoteHead(url, branch, auth, options);
-  const { client: http, violation } = boundedHttp(options);
-  const have = await git.resolveRef({ fs: nodeFs, dir, ref: "HEAD" }).catch(() => undefined);
-  if (have === head) return { dir, revision: head, fetched: false };
-  try {
-    if (have === undefined) {
-      await fs.rm(dir, { recursive: true, force: true });
-      await fs.mkdir(path.dirname(dir), { recursive: true });
-      await git.clone({ fs: nodeFs, http, dir, url, ref: branch, singleBranch: true, depth: 1, noTags: true, ...(auth ? { onAuth: onAuth(auth) } : {}) });
-    } else {
-      await git.fetch({ fs: nodeFs, http, dir, url, ref: branch, singleBranch: true, depth: 1, tags: false, ...(auth ? { onAuth: onAuth(auth) } : {}) });
-      await git.checkout({ fs: nodeFs, dir, ref: head, force: true });
-    }
-  } catch (e) {
-    // A half-written fetch leaves the checkout as it was (isomorphic-git writes the pack, then the ref).
-    throw gitError(violation() ?? e, url);
-  }
-  const revision = await git.resolveRef({ fs: nodeFs, dir, ref: "HEAD" });
-  return { dir, revision, fetched: true };
 }
 
 /**

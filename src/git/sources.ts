@@ -144,7 +144,10 @@ export class GitSources {
         const tmp = path.join(source.root, `.tmp-${oid}-${randomBytes(4).toString("hex")}`);
         try {
           await checkoutFromGitdir(source.gitdir, oid, tmp);
-          await fs.rename(tmp, dir);
+          // Another agent process sharing this cache may have written the same commit meanwhile: same files.
+          await fs.rename(tmp, dir).catch(async (e: unknown) => {
+            if (!(await exists(dir))) throw e;
+          });
         } finally {
           await fs.rm(tmp, { recursive: true, force: true });
         }

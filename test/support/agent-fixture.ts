@@ -59,7 +59,8 @@ export async function agentFixture(prefix: string, files: Record<string, string>
   const fixture: AgentFixture = {
     client, namespace, server, repo,
     async startAgent(overrides = {}, agentOptions = {}) {
-      const config = parseAgentConfig({ namespace, port: 0, bindAddress: "127.0.0.1", cacheDir, leaderElect: false, resyncMs: 300, logLevel: process.env.BATON_TEST_LOG ?? "silent", leaseNamespace: namespace, allowInsecureHttp: true /* the test git server is http on loopback */, ...overrides });
+      // Each agent has its own cache, as each pod has its own emptyDir.
+      const config = parseAgentConfig({ namespace, port: 0, bindAddress: "127.0.0.1", cacheDir: path.join(cacheDir, String(agents.length)), leaderElect: false, resyncMs: 300, logLevel: process.env.BATON_TEST_LOG ?? "silent", leaseNamespace: namespace, allowInsecureHttp: true /* the test git server is http on loopback */, ...overrides });
       const agent = await startAgent(config, testLogger(`${namespace}-${agents.length}`), agentOptions.kubeConfig ?? kubeConfig(), agentOptions.hooks);
       agents.push(agent);
       fixture.agent ??= agent;

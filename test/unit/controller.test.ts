@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Controller } from "../../src/agent/controller.js";
 import { Metrics } from "../../src/agent/metrics.js";
+import { GitSources } from "../../src/git/sources.js";
 import { silentLogger } from "../../src/log.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import type { EventRecorder } from "../../src/agent/events.js";
@@ -43,7 +44,7 @@ test("stop/start flapping while a LIST is in flight leaves a single watch", asyn
   const { client, state } = informerClient(() => []);
   let release: () => void = () => undefined;
   state.listGate = new Promise<void>((r) => (release = r));
-  const controller = new Controller({ client, log: silentLogger, events: {} as EventRecorder, metrics: new Metrics(), cacheDir: "/tmp/x", concurrency: 1 }, { resyncMs: 50 }, silentLogger);
+  const controller = new Controller({ client, log: silentLogger, events: {} as EventRecorder, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 50 }, silentLogger);
   controller.start();
   await until(() => state.lists === 1);
   await controller.stop();
@@ -65,7 +66,7 @@ test("watch events drive reconciles: a new or changed spec runs at once, a statu
     reads++;
     return undefined; // gone: the run ends at once
   } });
-  const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), cacheDir: "/tmp/x", concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
+  const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
   controller.start();
   await until(() => state.open === 1);
   send("ADDED", env(1));
@@ -93,7 +94,7 @@ test("a stuck Environment delays neither another Environment, nor shutdown, nor 
       return undefined; // gone: the run ends here
     },
   });
-  const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), cacheDir: "/tmp/x", concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
+  const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
   controller.start();
   await until(() => reads.stuck === 1 && reads.healthy === 1);
   assert.deepEqual(reads, { stuck: 1, healthy: 1 });

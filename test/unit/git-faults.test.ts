@@ -8,7 +8,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { remoteHead, syncCheckout } from "../../src/git/fetch.js";
+import { remoteHead } from "../../src/git/fetch.js";
+import { GitSources } from "../../src/git/sources.js";
 import { ConfigRepo } from "../support/config-repo.js";
 import { GitServer } from "../support/git-server.js";
 
@@ -68,20 +69,23 @@ test("a server that drips one byte at a time is cut off at the deadline", async 
 test("an oversized pack is refused and the last checkout stays; a cancelled fetch fails at once", async () => {
   const server = await GitServer.create();
   const repo = await ConfigRepo.create(server, "config", { "env/a.yaml": "a: 1\n" });
-  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-git-faults-")), "checkout");
+  const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-git-faults-"));
+  const sources = new GitSources(cacheDir, { concurrency: 2 });
+  const ref = { url: repo.url, branch: "main" };
   try {
-    const first = await syncCheckout(repo.url, "main", dir, undefined, { ...insecure, maxBytes: 32 * 1024 });
+    const first = await sources.checkout(ref, { ...insecure, maxBytes: 32 * 1024 });
     // Random bytes do not compress: the pack of this commit is about 85 KiB.
     await repo.commit({ "env/blob.txt": randomBytes(64 * 1024).toString("base64") }, "a large file");
-    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { ...insecure, maxBytes: 32 * 1024 }), gitFailed(/sent more than 32 KiB/));
-    await assert.rejects(syncCheckout(repo.url, "main", dir, undefined, { ...insecure, signal: AbortSignal.abort() }), gitFailed(/cancelled/));
-    assert.equal(await fs.readFile(path.join(dir, "env/a.yaml"), "utf8"), "a: 1\n");
-    await assert.rejects(fs.stat(path.join(dir, "env/blob.txt")), "the large file never reached the checkout");
-    const second = await syncCheckout(repo.url, "main", dir, undefined, { ...insecure, maxBytes: 1024 * 1024 });
+    await assert.rejects(sources.checkout(ref, { ...insecure, maxBytes: 32 * 1024 }), gitFailed(/sent more than 32 KiB/));
+    await assert.rejects(sources.checkout(ref, { ...insecure, signal: AbortSignal.abort() }), gitFailed(/cancelled/));
+    assert.equal(await fs.readFile(path.join(first.dir, "env/a.yaml"), "utf8"), "a: 1\n");
+    await assert.rejects(fs.stat(path.join(first.dir, "env/blob.txt")), "the large file never reached the checkout");
+    assert.deepEqual((await fs.readdir(path.dirname(first.dir))).filter((n) => !n.startsWith(".")), [first.revision], "no other checkout was written");
+    const second = await sources.checkout(ref, { ...insecure, maxBytes: 1024 * 1024 });
     assert.notEqual(second.revision, first.revision, "with a larger cap the same fetch succeeds");
   } finally {
     await server.destroy();
     await repo.destroy();
-    await fs.rm(path.dirname(dir), { recursive: true, force: true });
+    await fs.rm(cacheDir, { recursive: true, force: true });
   }
 });

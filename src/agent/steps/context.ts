@@ -2,6 +2,7 @@
 import type { NotifierSpec, PipelineEnvironment } from "../../config/pipeline.js";
 import type { RenderedObject } from "../../config/objects.js";
 import type { FetchOptions, GitAuth } from "../../git/fetch.js";
+import type { GitSources } from "../../git/sources.js";
 import type { HealthStatus } from "../../kube/health/index.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { InventoryEntry } from "../../kube/inventory.js";
@@ -25,7 +26,9 @@ export interface StepContext {
   manager: ResourceManager;
   /** status.inventory.entries as this run found them. */
   previous: InventoryEntry[];
-  cacheDir: string;
+  sources: GitSources;
+  /** How old a remote head the fetch may use (see GitSources.head). */
+  sourceMaxAgeMs: number;
   concurrency: number;
   git: FetchOptions;
   noCrossNamespaceObjects: boolean;
@@ -45,6 +48,8 @@ export interface Fetched {
   revision: string;
   dir: string;
   credentials: { git?: GitAuth; githubToken?: string };
+  /** The checkout is shared and read-only; the run releases it when done (see GitSources.checkout). */
+  release?: () => void;
 }
 
 export interface Rendered {

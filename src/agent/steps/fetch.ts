@@ -1,7 +1,10 @@
-/** Step 1, fetch: the Environment's git credentials, then the branch head (one request when nothing moved). */
-import path from "node:path";
+/**
+ * Step 1, fetch: the Environment's git credentials, then a checkout of the branch head shared with every
+ * Environment of the same repository, branch and credentials (no request at all while the head seen by
+ * any of them is fresh enough; one fetch per new revision).
+ */
 import { BatonError } from "../../errors.js";
-import { checkRemoteUrl, syncCheckout, type GitAuth } from "../../git/fetch.js";
+import { checkRemoteUrl, type GitAuth } from "../../git/fetch.js";
 import type { KubeClient } from "../../kube/client.js";
 import { registerSecret } from "../../util/secrets.js";
 import type { EnvironmentSpec } from "../environment.js";
@@ -11,9 +14,10 @@ export async function fetchStep(ctx: StepContext): Promise<Fetched> {
   checkRemoteUrl(ctx.spec.url, ctx.git);
   const namespace = ctx.owner.namespace;
   const credentials = await readCredentials(ctx.agent, namespace, ctx.spec);
-  const fetched = await syncCheckout(ctx.spec.url, ctx.spec.branch, path.join(ctx.cacheDir, namespace, ctx.owner.name), credentials.git, ctx.git);
+  const source = { url: ctx.spec.url, branch: ctx.spec.branch, ...(credentials.git ? { auth: credentials.git } : {}) };
+  const fetched = await ctx.sources.checkout(source, { ...ctx.git, maxAgeMs: ctx.sourceMaxAgeMs });
   ctx.log.debug({ revision: fetched.revision, fetched: fetched.fetched }, "fetched");
-  return { revision: fetched.revision, dir: fetched.dir, credentials };
+  return { revision: fetched.revision, dir: fetched.dir, credentials, release: fetched.release };
 }
 
 async function readCredentials(client: KubeClient, namespace: string, spec: EnvironmentSpec): Promise<Fetched["credentials"]> {

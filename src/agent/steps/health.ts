@@ -4,7 +4,6 @@
  * shutdown) cuts the wait short without a verdict.
  */
 import { parseDuration } from "../../config/duration.js";
-import { remoteHead } from "../../git/fetch.js";
 import { sleep } from "../../util/pool.js";
 import type { Fetched, HealthOutcome, Planned, StepContext } from "./context.js";
 
@@ -19,7 +18,9 @@ export async function healthStep(ctx: StepContext, fetched: Fetched, planned: Pl
   let waited: string | undefined;
   let superseded = false;
   for (let polls = 1; health.status === "InProgress" && Date.now() < deadline && !ctx.signal?.aborted; polls++) {
-    if (polls % 5 === 0 && (await remoteHead(ctx.spec.url, ctx.spec.branch, fetched.credentials.git, ctx.git).catch(() => fetched.revision)) !== fetched.revision) {
+    // Environments waiting on one repository share the check (at most one request per five polls among them).
+    const source = { url: ctx.spec.url, branch: ctx.spec.branch, ...(fetched.credentials.git ? { auth: fetched.credentials.git } : {}) };
+    if (polls % 5 === 0 && (await ctx.sources.head(source, { ...ctx.git, maxAgeMs: 5 * ctx.healthPollMs }).catch(() => fetched.revision)) !== fetched.revision) {
       superseded = true;
       break;
     }
