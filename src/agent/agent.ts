@@ -100,8 +100,6 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   if (leader) leader.start();
   else controller.start();
   const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace, registry) : undefined;
-  log.info({ port, metricsPort, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "baton agent started");
-  const promoter = config.promoterRepo ? startPromoter(config.promoterRepo, config.promoterSchedule, () => (leader ? leader.isLeader() : true), log, client, config.namespace) : undefined;
   log.info({ port, metricsPort, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect, ...(shard.count > 1 ? { shard: `${shard.index}/${shard.count}` } : {}) }, "baton agent started");
   let stopped = false;
   return {

@@ -28,14 +28,17 @@ interface Loop {
   failures: number;
   lastResult?: ReconcileResult;
   /**
-   * Set by a trigger that knows the branch moved (a webhook push, a request from a standby, a superseded
-   * run): the next run uses only a remote head seen by a request that started after this moment.
+   * Set by a trigger that may know the branch moved (a webhook push, a request from a standby, a spec
+   * change, a superseded run): the next run uses only a remote head seen by a request started after it.
    */
   freshSince?: number;
 }
 
-/** Triggers after which the branch head must be asked again, not taken from the shared cache. */
-const FRESH_HEAD_REASONS = new Set(["webhook push", "reconcile requested"]);
+/**
+ * Triggers whose run may take the branch head from the shared cache (see HEAD_REUSE_SHARE). Any other
+ * trigger (a webhook push, a request from a standby, a spec change, a manual trigger) asks the git server.
+ */
+const HEAD_REUSE_REASONS = new Set(["interval", "new environment", "new revision"]);
 /** Otherwise a run may use a head another Environment of the same repository saw this share of an interval ago. */
 const HEAD_REUSE_SHARE = 0.8;
 
@@ -160,7 +163,7 @@ export class Controller {
     if (!loop || !this.active) return false;
     this.log.debug({ env: key, reason }, "reconcile triggered");
     clearTimeout(loop.timer);
-    if (FRESH_HEAD_REASONS.has(reason)) loop.freshSince = performance.now();
+    if (!HEAD_REUSE_REASONS.has(reason)) loop.freshSince = performance.now();
     if (loop.running) {
       loop.again = true;
       return true;
