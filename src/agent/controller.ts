@@ -36,9 +36,12 @@ interface Loop {
 
 /**
  * Triggers whose run may take the branch head from the shared cache (see HEAD_REUSE_SHARE). Any other
- * trigger (a webhook push, a request from a standby, a spec change, a manual trigger) asks the git server.
+ * trigger (a new Environment, a webhook push, a request from a standby, a spec change, a manual trigger)
+ * uses only a head seen after it was triggered.
  */
-const HEAD_REUSE_REASONS = new Set(["interval", "new environment", "new revision"]);
+// A new Environment is not among them: it is often created right after a push, and must see that commit
+// (Environments created together still share one request: each reuses a head seen after its trigger).
+const HEAD_REUSE_REASONS = new Set(["interval", "new revision"]);
 /** Otherwise a run may use a head another Environment of the same repository saw this share of an interval ago. */
 const HEAD_REUSE_SHARE = 0.8;
 
