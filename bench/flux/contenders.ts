@@ -124,7 +124,7 @@ export async function batonContender(shared: Shared): Promise<Contender> {
       return ready?.status === "True" ? (obj?.status as { lastAppliedRevision?: string }).lastAppliedRevision : undefined;
     },
     async suspend(name) {
-      await shared.admin.apply({ apiVersion: ENV, kind: "Environment", metadata: { name, namespace }, spec: { suspend: true } }, { fieldManager: "bench" });
+      await shared.admin.apply({ apiVersion: ENV, kind: "Environment", metadata: { name, namespace }, spec: { suspend: true } }, { fieldManager: "bench", force: true });
     },
     async notifyPush(sha) {
       await post(`http://127.0.0.1:${port}/webhook`, githubPush(WEBHOOK_SECRET, shared.repoUrl, sha));
@@ -166,7 +166,9 @@ export async function fluxContender(shared: Shared, pollInterval: string): Promi
         health.push(healthPort);
         processes.push(startProcess(name, bin(name), [...await common(healthPort), ...extra], path.join(shared.workDir, `${name}.log`), env));
       };
-      await run("source-controller", [`--storage-path=${path.join(shared.workDir, "flux-storage")}`, `--storage-addr=127.0.0.1:${storagePort}`, `--storage-adv-addr=127.0.0.1:${storagePort}`]);
+      const storage = path.join(shared.workDir, "flux-storage");
+      await fs.mkdir(storage, { recursive: true });
+      await run("source-controller", [`--storage-path=${storage}`, `--storage-addr=127.0.0.1:${storagePort}`, `--storage-adv-addr=127.0.0.1:${storagePort}`]);
       await run("kustomize-controller", ["--no-remote-bases=true"]);
       await run("notification-controller", [`--receiverAddr=127.0.0.1:${receiverPort}`, `--events-addr=127.0.0.1:${await freePort()}`]);
       for (const port of health) await waitFor(`Flux controller /readyz on ${port}`, () => httpOk(`http://127.0.0.1:${port}/readyz`), 120_000);
@@ -205,7 +207,7 @@ export async function fluxContender(shared: Shared, pollInterval: string): Promi
       return (obj?.status as { lastAppliedRevision?: string }).lastAppliedRevision?.split(":").pop();
     },
     async suspend(name) {
-      await shared.admin.apply({ apiVersion: KUSTOMIZE_API, kind: "Kustomization", metadata: { name, namespace }, spec: { suspend: true } }, { fieldManager: "bench" });
+      await shared.admin.apply({ apiVersion: KUSTOMIZE_API, kind: "Kustomization", metadata: { name, namespace }, spec: { suspend: true } }, { fieldManager: "bench", force: true });
     },
     async notifyPush(sha) {
       await post(receiverUrl, githubPush(WEBHOOK_SECRET, shared.repoUrl, sha));

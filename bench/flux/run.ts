@@ -182,11 +182,14 @@ export async function fluxBench(): Promise<void> {
     console.log(table(baton, flux));
     console.log("caveats: one run (no repetitions); both tools and the API server share the machine's cores; requests counted at each tool's own proxy (a watch counts once when opened); Flux's intervals are its GitRepository's and Kustomizations' (both set to the same value); Flux fetches artifacts from source-controller over HTTP, which is not a git request.");
     await repo.destroy();
+    await fs.rm(workDir, { recursive: true, force: true });
+  } catch (e) {
+    process.stderr.write(`[bench flux] failed; the tools' logs are kept in ${workDir}\n`);
+    throw e;
   } finally {
     admin.close();
     await server.destroy();
     await testenv.stop();
     unlock();
-    await fs.rm(workDir, { recursive: true, force: true });
   }
 }

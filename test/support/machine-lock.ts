@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 
-export async function machineLock(file = "/tmp/baton-integration.lock"): Promise<() => void> {
+export async function machineLock(file = process.env.BATON_LOCK_FILE ?? "/tmp/baton-integration.lock"): Promise<() => void> {
   const child = spawn("flock", [file, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "ignore"] });
   const locked = await new Promise<boolean>((resolve) => {
     child.on("error", () => resolve(false));
