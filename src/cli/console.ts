@@ -5,7 +5,10 @@ import { isLoopbackAddress } from "../console/guard.js";
 import { startConsole } from "../console/server.js";
 import { parseDuration } from "../config/duration.js";
 import { createLogger } from "../log.js";
-import { clusterEnvironments } from "./status.js";
+import { listClusterEnvironments } from "./status.js";
+import { environmentsDeploying } from "../console/cluster.js";
+import { KubeClient } from "../kube/client.js";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { githubFactory, optionalGitHub, parseFlags } from "./promotion-options.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 
@@ -35,28 +38,32 @@ export function registerConsole(program: Command): void {
     .option("--port <n>", "port to listen on (0 picks a free one)", "7420")
     .option("--listen <address>", "listen on this address instead of 127.0.0.1; anything but loopback needs BATON_CONSOLE_TOKEN (16+ characters)")
     .option("--poll <duration>", "while a page is open, how often the clone is checked for new commits to push to it", "5s")
-    .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster")
+    .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster: readiness on the board; conditions, inventory and Events on each environment's page")
     .option("--namespace <ns>", "namespace of the Environment objects (default: all)")
     .option("--read-only", "show the board only: no promote, rollback, confirm or abort buttons (the API refuses actions)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", "warn")
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(ConsoleFlagsSchema, raw);
       const log = createLogger(flags.logLevel);
-      const kubeconfig = flags.kubeconfig;
+      // One client for the console's life: discovery and connections are reused by every board and page.
+      const kube = flags.kubeconfig ? new KubeClient(loadKubeConfig(flags.kubeconfig)) : undefined;
       const token = process.env.BATON_CONSOLE_TOKEN;
       const running = await startConsole({
         repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log, pollMs: flags.poll,
         ...(token ? { token } : {}), readOnly: flags.readOnly,
         // Actions open their PRs with the CLI's GitHub connection (GITHUB_TOKEN or App credentials, GITHUB_API_URL).
         actionsGitHub: githubFactory({ dryRun: false }),
-        ...(kubeconfig ? { cluster: () => clusterEnvironments(kubeconfig, flags.namespace) } : {}),
+        ...(kube ? {
+          cluster: () => listClusterEnvironments(kube, flags.namespace),
+          environmentDetail: (folder: string) => environmentsDeploying(kube, flags.namespace, folder),
+        } : {}),
         // GITHUB_TOKEN (and GITHUB_API_URL) as for baton status: open PRs and deployments; absent, repo only.
         github: async () => optionalGitHub({ dryRun: false }, await GitWorkspace.open(path.resolve(flags.repo)).then((ws) => ws.remoteUrl()).catch(() => undefined)),
       });
       // The token is never printed: the person has it in their environment already.
       console.log(`baton console: ${running.url}${isLoopbackAddress(flags.listen) ? "" : "?token=<BATON_CONSOLE_TOKEN>"}  (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
-        const stop = () => void running.close().then(resolve);
+        const stop = () => void running.close().then(() => kube?.close()).then(resolve);
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });

@@ -12,20 +12,25 @@ import type { ClusterEnvironment } from "../promote/status.js";
 export async function clusterEnvironments(kubeconfig: string, namespace: string | undefined): Promise<ClusterEnvironment[]> {
   const client = new KubeClient(loadKubeConfig(kubeconfig));
   try {
-    const items = (await client.list(ENV_API_VERSION, ENV_KIND, namespace)) as EnvironmentObject[];
-    return items.map((e) => {
-      const ready = e.status?.conditions?.find((c) => c.type === "Ready");
-      const spec = e.spec as { path?: string };
-      return {
-        path: spec.path ?? "", ready: ready?.status ?? "Unknown",
-        ...(e.status?.lastAppliedRevision ? { revision: e.status.lastAppliedRevision } : {}),
-        ...(ready?.message ? { message: ready.message } : {}),
-        ...(e.status?.lastDrift ? { drift: e.status.lastDrift.objects } : {}),
-      };
-    });
+    return await listClusterEnvironments(client, namespace);
   } finally {
     client.close();
   }
+}
+
+/** The same through a client that stays open (the console asks on every board). */
+export async function listClusterEnvironments(client: KubeClient, namespace: string | undefined): Promise<ClusterEnvironment[]> {
+  const items = (await client.list(ENV_API_VERSION, ENV_KIND, namespace)) as EnvironmentObject[];
+  return items.map((e) => {
+    const ready = e.status?.conditions?.find((c) => c.type === "Ready");
+    const spec = e.spec as { path?: string };
+    return {
+      path: spec.path ?? "", ready: ready?.status ?? "Unknown",
+      ...(e.status?.lastAppliedRevision ? { revision: e.status.lastAppliedRevision } : {}),
+      ...(ready?.message ? { message: ready.message } : {}),
+      ...(e.status?.lastDrift ? { drift: e.status.lastDrift.objects } : {}),
+    };
+  });
 }
 import { addCommonFlags, GitHubFlagsSchema, optionalGitHub, parseFlags } from "./promotion-options.js";
 

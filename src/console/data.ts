@@ -10,6 +10,11 @@ import { status, type ClusterEnvironment } from "../promote/status.js";
 import { LABELS } from "../promote/naming.js";
 import { POLICY_CONTEXT } from "../promote/promote.js";
 import { boardModel, timelineModel, type Board, type TimelineEntry } from "./board.js";
+import { clusterPart, NO_KUBECONFIG, releaseView, type ClusterPart, type ReleaseView } from "./environment.js";
+import type { EnvironmentObject } from "../agent/environment.js";
+import type { KubeObject } from "../config/objects.js";
+import { BatonError, BatonErrors } from "../errors.js";
+import { renderForApply } from "../release/render.js";
 
 /** How far back the board looks for the commit that last changed each image. */
 const BOARD_HISTORY = 50;
@@ -20,6 +25,8 @@ export interface ConsoleSources {
   cluster?: () => Promise<ClusterEnvironment[]>;
   /** GitHub for open PRs and deployments, when a token is set (undefined: repo only). */
   github?: () => Promise<GitHubApi | undefined>;
+  /** The Environment objects deploying a folder, with their Events (with a kubeconfig): the environment page. */
+  environmentDetail?: (folder: string) => Promise<Array<{ environment: EnvironmentObject; events: KubeObject[] }>>;
 }
 
 async function clone(repo: string): Promise<{ revision: string; remote?: string }> {
@@ -45,15 +52,42 @@ export interface EnvironmentPage {
   path: string;
   namespace?: string;
   promoteFrom?: string;
+  /** Progressive delivery from git (baton.yaml + release.yaml): phase, steps and weights. */
+  release?: ReleaseView;
+  /** Why the folder does not render (the history still shows). */
+  renderError?: string;
+  /** The agent's view: conditions, inventory, Events; or what is missing and how to add it. */
+  cluster: ClusterPart;
   timeline: TimelineEntry[];
 }
 
+async function clusterOf(sources: ConsoleSources, folder: string): Promise<ClusterPart> {
+  if (!sources.environmentDetail) return NO_KUBECONFIG;
+  try {
+    return clusterPart(folder, await sources.environmentDetail(folder));
+  } catch (e) {
+    // The cluster being unreachable must not hide the history from git: say so in the cluster part.
+    return { state: "failed", message: `cannot read the cluster: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`, hint: "check the kubeconfig's current context and that it may list environments.baton.dev and events" };
+  }
+}
+
 export async function loadEnvironment(sources: ConsoleSources, name: string, limit = 100): Promise<EnvironmentPage> {
-  const env = findEnvironment(await loadPipeline(sources.repo), name);
+  const pipeline = await loadPipeline(sources.repo);
+  const env = findEnvironment(pipeline, name);
   const { remote } = await clone(sources.repo);
-  const page: EnvironmentPage = { name: env.name, path: env.path, timeline: timelineModel(env.name, await history(sources.repo, name, { limit }), remote) };
+  const [timeline, cluster] = await Promise.all([history(sources.repo, name, { limit }), clusterOf(sources, env.path)]);
+  const page: EnvironmentPage = { name: env.name, path: env.path, cluster, timeline: timelineModel(env.name, timeline, remote) };
   if (env.namespace) page.namespace = env.namespace;
   if (env.promoteFrom) page.promoteFrom = env.promoteFrom;
+  if (env.strategy) {
+    try {
+      const { release } = await renderForApply(sources.repo, env, { envIndex: pipeline.environments.indexOf(env), pipeline });
+      if (release) page.release = releaseView(env.strategy, release.state);
+    } catch (e) {
+      if (!(e instanceof BatonError) && !(e instanceof BatonErrors)) throw e;
+      page.renderError = e.message.split("\n")[0] ?? "cannot render";
+    }
+  }
   return page;
 }
 

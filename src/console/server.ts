@@ -176,7 +176,7 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number,
     if (url.pathname === "/api/promotions") return api(res, "promotions", async () => ({ promotions: (await loadPromotions(options)) ?? null }));
     if (url.pathname === "/api/board") return api(res, "board", async () => ({ board: await lock.run(() => loadBoard(options)) }));
     const env = /^\/api\/environments\/([^/]+)$/.exec(url.pathname)?.[1];
-    if (env) return api(res, "environment", async () => ({ environment: await loadEnvironment(options, decodeURIComponent(env)) }), ["PIPELINE_UNKNOWN_ENV"]);
+    if (env) return api(res, "environment", async () => ({ environment: await lock.run(() => loadEnvironment(options, decodeURIComponent(env))) }), ["PIPELINE_UNKNOWN_ENV"]);
     return json(res, 404, { ok: false, errors: [{ code: "NOT_FOUND", message: `no ${url.pathname} here` }] });
   });
 }

@@ -285,9 +285,12 @@ export class KubeClient {
     }
   }
 
-  async list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string): Promise<KubeObject[]> {
+  async list(apiVersion: string, kind: string, namespace: string | undefined, labelSelector?: string, fieldSelector?: string): Promise<KubeObject[]> {
     const info = await this.resourceFor(apiVersion, kind);
-    const query = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : "";
+    const params = new URLSearchParams();
+    if (labelSelector) params.set("labelSelector", labelSelector);
+    if (fieldSelector) params.set("fieldSelector", fieldSelector);
+    const query = params.size > 0 ? `?${params.toString()}` : "";
     const list = await this.request<{ items: KubeObject[] }>("GET", this.pathFor(info, namespace) + query);
     // Lists omit apiVersion/kind on items; restore them so callers can treat items as objects.
     return list.items.map((item) => ({ ...item, apiVersion, kind }));

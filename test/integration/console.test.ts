@@ -170,6 +170,11 @@ test("in the browser: the board shows each environment's digest; the environment
     await page.locator('th.env[data-env="testing"] a').focus();
     await page.keyboard.press("Enter");
     await page.locator("table.timeline").waitFor();
+    // Focus moves to the page's title, so Tab continues through this environment's page.
+    assert.equal(await page.locator("h1:focus").count(), 1);
+    // No kubeconfig: the cluster part says what is missing and how to add it, instead of a blank.
+    const missing = page.locator('.cluster-missing[data-state="not-configured"]');
+    assert.match(await missing.textContent() ?? "", /No cluster is configured.*hint: restart baton console with --kubeconfig FILE/);
     const commits = await page.locator("table.timeline tbody tr td:nth-child(2)").allTextContents();
     assert.deepEqual(commits, [(await git(repo, "rev-parse", "HEAD")).slice(0, 7), (await git(repo, "rev-parse", "HEAD~1")).slice(0, 7)]);
     // "Back to here" on the older row is a command that works: it would revert exactly the newer pin.

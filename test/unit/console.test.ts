@@ -7,6 +7,10 @@ import { boardModel, pullRequestUrl, timelineModel } from "../../src/console/boa
 import { cookieValue, refusal, TOKEN_COOKIE, type GuardOptions } from "../../src/console/guard.js";
 import type { HistoryEntry } from "../../src/promote/history.js";
 import type { StatusReport } from "../../src/promote/status.js";
+import { clusterPart, NO_KUBECONFIG, RECENT_EVENTS, releaseView } from "../../src/console/environment.js";
+import type { EnvironmentObject } from "../../src/agent/environment.js";
+import type { Strategy } from "../../src/config/pipeline.js";
+import { strategySteps } from "../../src/release/strategy.js";
 
 const D1 = `sha256:${"1".repeat(64)}`;
 const D2 = `sha256:${"2".repeat(64)}`;
@@ -136,4 +140,47 @@ test("guard: beyond loopback every request needs the token (bearer, cookie or ?t
   assert.equal(refusal({ method: "GET", host, authorization: `Bearer ${token}` }, { port: 7420, loopback: false })?.status, 403);
   assert.equal(refusal({ method: "POST", host, origin: "http://evil.example", authorization: `Bearer ${token}` }, open)?.status, 403);
   assert.equal(cookieValue("x=1; y = 2", "y"), "2");
+});
+
+test("environment page: a canary's steps with their weights, done/current/next, the stable and candidate slots, and what happens next", () => {
+  const strategy: Strategy = { type: "canary", router: "service", route: "web", steps: [{ setWeight: 10 }, { pause: "30s" }, { setWeight: 50 }, { pause: {} }], autoAbort: "pr" };
+  const steps = strategySteps(strategy);
+  const view = releaseView(strategy, { stableSlot: "blue", candidateSlot: "green", stableImages: { [WEB]: D1 }, pinnedImages: { [WEB]: D2 }, step: steps[1], steps, weight: 10 });
+  assert.deepEqual(view.steps.map((s) => [s.number, s.label, s.weight, s.state]),
+    [[1, "setWeight 10", 10, "done"], [2, "pause 30s", 10, "current"], [3, "setWeight 50", 50, "next"], [4, "pause until baton confirm", 50, "next"]]);
+  assert.deepEqual([view.phase, view.weight, view.stable, view.candidate], ["Paused 10%", 10, [{ image: "web", digest: "1111111" }], [{ image: "web", digest: "2222222" }]]);
+  assert.match(view.next, /advances after 30s healthy/);
+  // Steady state: no candidate, no current step.
+  const stable = releaseView(strategy, { stableSlot: "blue", candidateSlot: "green", stableImages: { [WEB]: D1 }, pinnedImages: { [WEB]: D1 }, steps, weight: 0 });
+  assert.deepEqual([stable.phase, stable.candidate, stable.steps.map((s) => s.state)], ["Stable", undefined, ["next", "next", "next", "next"]]);
+});
+
+test("environment page: the agent's conditions, inventory (parsed and sorted), applied revisions newest first, and Events newest first", () => {
+  const environment: EnvironmentObject = {
+    apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name: "staging", namespace: "baton" }, spec: { path: "environments/staging" },
+    status: {
+      conditions: [{ type: "Ready", status: "True", reason: "Applied", message: "applied abc", lastTransitionTime: "2026-01-01T00:00:00Z" }],
+      lastAppliedRevision: "abc", lastReconcileTime: "2026-01-01T00:01:00Z",
+      inventory: { entries: [{ id: "web-staging_web_apps_Deployment", v: "v1", h: "x" }, { id: "_web-staging__Namespace", v: "v1" }, { id: "web-staging_web_rbac.authorization.k8s.io_Role", v: "v1" }] },
+      history: [{ revision: "old", appliedAt: "t1", result: "Ready", message: "" }, { revision: "abc", appliedAt: "t2", result: "Ready", message: "" }],
+    },
+  };
+  const event = (reason: string, time: string, type = "Normal") => ({ apiVersion: "v1", kind: "Event", metadata: { name: reason }, reason, type, message: `${reason} happened`, lastTimestamp: time, count: 2 });
+  const events = [event("Applied", "2026-01-01T00:00:00Z"), event("DriftCorrected", "2026-01-01T00:05:00Z", "Warning"), ...Array.from({ length: 30 }, (_, i) => event("Old", `2025-12-01T00:${String(i).padStart(2, "0")}:00Z`))];
+  const part = clusterPart("environments/staging/", [{ environment, events }]);
+  assert.equal(part.state, "ok");
+  const view = part.state === "ok" ? part.environments[0] : undefined;
+  assert.deepEqual(view?.inventory, [
+    { apiVersion: "apps/v1", kind: "Deployment", namespace: "web-staging", name: "web" },
+    { apiVersion: "v1", kind: "Namespace", name: "web-staging" },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", namespace: "web-staging", name: "web" },
+  ]);
+  assert.deepEqual(view?.conditions.map((c) => [c.type, c.status, c.reason]), [["Ready", "True", "Applied"]]);
+  assert.deepEqual(view?.applied.map((a) => a.revision), ["abc", "old"]);
+  assert.equal(view?.events.length, RECENT_EVENTS);
+  assert.deepEqual(view?.events.slice(0, 2).map((e) => [e.reason, e.type, e.count]), [["DriftCorrected", "Warning", 2], ["Applied", "Normal", 2]]);
+  // None found, or no kubeconfig: the page says what is missing and how to add it.
+  const none = clusterPart("environments/staging", []);
+  assert.deepEqual([none.state, none.state !== "ok" && /spec\.path/.test(none.hint)], ["not-found", true]);
+  assert.match(NO_KUBECONFIG.state !== "ok" ? NO_KUBECONFIG.hint : "", /--kubeconfig FILE/);
 });

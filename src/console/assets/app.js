@@ -130,6 +130,57 @@ function renderBoard(board) {
     el("table", { class: "board" }, el("thead", {}, head), el("tbody", {}, ...rows)));
 }
 
+function table(cls, caption, headers, rows) {
+  return el("table", { class: cls },
+    el("caption", {}, caption),
+    el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, ...rows));
+}
+
+/** Progressive delivery from git: phase, slots, the steps with their weights, what happens next. */
+function releaseSection(env) {
+  const r = env.release;
+  const images = (list) => list.map((i) => `${i.image}@${i.digest}`).join(", ");
+  const steps = r.steps.map((step) => el("tr", { "data-step": step.number, "data-state": step.state, class: step.state === "current" ? "current" : undefined },
+    el("td", {}, String(step.number)), el("td", {}, step.label), el("td", {}, `${step.weight}%`),
+    el("td", {}, step.state === "current" ? "current" : step.state)));
+  return el("section", { class: "release", "aria-labelledby": "release-title" },
+    el("h2", { id: "release-title" }, "Release"),
+    el("p", { class: "phase" }, el("strong", {}, r.phase), ` — ${r.strategy} on the ${r.router} router, route ${r.route}; candidate ${r.weight}%`),
+    el("p", {}, `stable slot ${r.stableSlot}: ${images(r.stable)}`, r.candidate ? el("br") : undefined, r.candidate ? `candidate slot ${r.candidateSlot}: ${images(r.candidate)}` : undefined),
+    table("steps", "Steps (from baton.yaml; weights are the candidate's share of traffic)", ["Step", "Action", "Weight", "State"], steps),
+    el("p", { class: "next muted" }, `next: ${r.next}`),
+    r.candidate ? el("p", { class: "release-actions" },
+      el("code", {}, `baton confirm ${env.name}`), " ", actionButton("Confirm", { action: "confirm", env: env.name }, `baton confirm ${env.name}`), " ",
+      el("code", {}, `baton abort ${env.name}`), " ", actionButton("Abort", { action: "abort", env: env.name }, `baton abort ${env.name}`)) : undefined);
+}
+
+function clusterObject(c) {
+  const conditions = c.conditions.map((x) => el("tr", { "data-condition": x.type },
+    el("td", {}, x.type), el("td", { class: x.status === "True" ? (x.type === "Ready" ? "health ok" : "") : x.type === "Ready" ? "health bad" : "" }, x.status),
+    el("td", {}, x.reason), el("td", {}, x.message), el("td", {}, when(x.lastTransitionTime))));
+  const inventory = c.inventory.map((o) => el("tr", { "data-object": `${o.kind}/${o.namespace ?? ""}/${o.name}` },
+    el("td", {}, o.kind), el("td", {}, o.namespace ?? "–"), el("td", {}, o.name), el("td", { class: "muted" }, o.apiVersion)));
+  const events = c.events.map((e) => el("tr", { "data-reason": e.reason },
+    el("td", {}, when(e.time)), el("td", { class: e.type === "Warning" ? "rejected" : "" }, e.type), el("td", {}, e.reason), el("td", {}, e.message), el("td", {}, String(e.count))));
+  return el("div", { class: "cluster-object", "data-environment": `${c.namespace}/${c.name}` },
+    el("h3", {}, `Environment ${c.namespace}/${c.name}`),
+    el("p", { class: "muted" }, `applied ${(c.revision ?? "nothing yet").slice(0, 12)}`,
+      c.attemptedRevision && c.attemptedRevision !== c.revision ? `, attempting ${c.attemptedRevision.slice(0, 12)}` : "",
+      c.lastReconcileTime ? `, last reconcile ${when(c.lastReconcileTime)}` : "",
+      c.release ? `; release as applied: ${c.release.phase}${c.release.step ? ` (${c.release.weight}%, step ${c.release.step}/${c.release.steps})` : ""}` : ""),
+    c.drift ? el("p", { class: "rejected" }, `drift reverted ${when(c.drift.detectedAt)}: ${c.drift.objects.join(", ")}`) : undefined,
+    conditions.length ? table("conditions", "Conditions", ["Type", "Status", "Reason", "Message", "Since"], conditions) : el("p", { class: "muted" }, "No conditions yet: the agent has not reconciled it."),
+    inventory.length ? table("inventory", `Inventory: the ${inventory.length} object(s) it applied`, ["Kind", "Namespace", "Name", "API version"], inventory) : el("p", { class: "muted" }, "Inventory is empty: nothing applied yet."),
+    events.length ? table("events", "Recent Events", ["When", "Type", "Reason", "Message", "Count"], events) : el("p", { class: "muted" }, "No recent Events (the API server keeps them about an hour)."));
+}
+
+function clusterSection(cluster) {
+  const body = cluster.state === "ok" ? cluster.environments.map(clusterObject)
+    : [el("div", { class: "cluster-missing", role: "note", "data-state": cluster.state }, el("p", {}, cluster.message), el("p", { class: "hint muted" }, `hint: ${cluster.hint}`))];
+  return el("section", { class: "cluster", "aria-labelledby": "cluster-title" }, el("h2", { id: "cluster-title" }, "In the cluster"), ...body);
+}
+
 function renderEnvironment(env) {
   const rows = env.timeline.map((t) => el("tr", {},
     el("td", {}, when(t.time)),
@@ -141,13 +192,22 @@ function renderEnvironment(env) {
     el("td", {}, t.subject),
     el("td", {}, t.rollbackCommand ? el("code", {}, t.rollbackCommand) : "current", " ",
       t.rollbackCommand ? actionButton("Roll back to here", { action: "rollback", env: env.name, to: t.commit.slice(0, 12) }, t.rollbackCommand) : undefined)));
+  const title = el("h1", { tabindex: "-1" }, `${env.name} `, el("span", { class: "muted" }, env.path));
   main.replaceChildren(
     el("p", {}, el("a", { href: "#/" }, "← board")),
-    el("h1", {}, `${env.name} `, el("span", { class: "muted" }, env.path)),
-    rows.length === 0 ? el("p", { class: "muted" }, "No commit has changed this environment's images yet.")
-      : el("table", { class: "timeline" },
-        el("thead", {}, el("tr", {}, ...["When", "Commit", "Author", "Kind", "PR", "Change", "Subject", "Back to here"].map((h) => el("th", { scope: "col" }, h)))),
-        el("tbody", {}, ...rows)));
+    title,
+    el("p", { class: "muted" }, [env.namespace ? `namespace ${env.namespace}` : "", env.promoteFrom ? `promoted from ${env.promoteFrom}` : ""].filter(Boolean).join(" · ")),
+    env.renderError ? el("p", { class: "env-error" }, `does not render: ${env.renderError}`) : undefined,
+    env.release ? releaseSection(env) : undefined,
+    clusterSection(env.cluster),
+    el("section", { class: "history", "aria-labelledby": "history-title" },
+      el("h2", { id: "history-title" }, "History (from git)"),
+      rows.length === 0 ? el("p", { class: "muted" }, "No commit has changed this environment's images yet.")
+        : el("table", { class: "timeline" },
+          el("thead", {}, el("tr", {}, ...["When", "Commit", "Author", "Kind", "PR", "Change", "Subject", "Back to here"].map((h) => el("th", { scope: "col" }, h)))),
+          el("tbody", {}, ...rows))));
+  // Keyboard: the page starts at its title, so Tab moves through this environment, not the previous page.
+  title.focus();
 }
 
 function renderPromotions(promotions) {

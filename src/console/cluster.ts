@@ -1,0 +1,21 @@
+/**
+ * The console's reads from the cluster (thin adapter): the Environment objects that deploy one folder and
+ * the Events recorded on each. Read-only: list and get, never a write (the one rule: the console changes git).
+ */
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
+import type { KubeObject } from "../config/objects.js";
+import type { KubeClient } from "../kube/client.js";
+
+const samePath = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
+
+export async function environmentsDeploying(client: KubeClient, namespace: string | undefined, folder: string): Promise<Array<{ environment: EnvironmentObject; events: KubeObject[] }>> {
+  const all = (await client.list(ENV_API_VERSION, ENV_KIND, namespace)) as EnvironmentObject[];
+  const matching = all.filter((e) => samePath((e.spec as { path?: string } | undefined)?.path ?? "", folder));
+  return Promise.all(matching.map(async (environment) => {
+    const ns = environment.metadata.namespace ?? "default";
+    // The API server filters: only this Environment's Events (the agent records them with involvedObject set).
+    const selector = `involvedObject.kind=${ENV_KIND},involvedObject.name=${environment.metadata.name}`;
+    const events = await client.list("v1", "Event", ns, undefined, selector);
+    return { environment, events };
+  }));
+}
