@@ -2,6 +2,7 @@
  * `baton agent`: wires the Kubernetes client, the controller, leader election and the HTTP server,
  * and shuts them down cleanly on SIGTERM.
  */
+import path from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import type { Logger } from "../log.js";
@@ -18,6 +19,7 @@ import { createAgentServer, createMetricsServer } from "./server.js";
 import { startPromoter } from "./promoter.js";
 import { RegistryClient } from "../registry/client.js";
 import { dockerConfigCredentials } from "../registry/auth.js";
+import { useChartSource } from "../config/chart-source.js";
 import { shardLeaseName } from "./shard.js";
 
 export interface RunningAgent {
@@ -47,6 +49,8 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const metrics = new Metrics();
   // Registry credentials are read (and checked) at start, so a broken file fails the agent, not every reconcile.
   const registry = new RegistryClient(config.registryConfig ? { credentials: await dockerConfigCredentials(config.registryConfig, false) } : {});
+  // oci:// charts are fetched with the same registry credentials and cached by digest beside the git checkouts.
+  useChartSource({ cacheDir: path.join(config.cacheDir, "charts"), registry });
   // Environments of one repository, branch and credentials share fetches; a new revision seen by one
   // reconciles the others at once (`controller` exists by the time a fetch can report one).
   const sources: GitSources = new GitSources(config.cacheDir, {

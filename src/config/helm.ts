@@ -16,11 +16,12 @@ import type { KustomizeBoundary } from "./kustomize.js";
 import { DEAD_PROXY } from "./kustomize.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { onPath, runOffline } from "./offline-run.js";
-import { PIPELINE_FILE, type PipelineEnvironment } from "./pipeline.js";
+import { isRemoteChart, PIPELINE_FILE, type PipelineEnvironment } from "./pipeline.js";
+import { fetchChart } from "./chart-source.js";
 
 export type HelmSpec = NonNullable<PipelineEnvironment["helm"]>;
 
-/** The chart folder and the values files of a Helm environment, checked; absolute paths. */
+/** The chart (a folder in the repo, or a fetched chart's .tgz) and the values files of a Helm environment, checked; absolute paths. */
 export interface HelmInputs {
   chart: string;
   values: string[];
@@ -36,6 +37,15 @@ const inside = (child: string, parent: string): boolean => child === parent || c
 export async function checkHelmInputs(repoDir: string, env: PipelineEnvironment, envDir: string, index: number, limits: Limits = DEFAULT_LIMITS, boundary?: KustomizeBoundary): Promise<HelmInputs> {
   const spec = env.helm as HelmSpec;
   const field = `environments[${index}].helm`;
+  const chart = isRemoteChart(spec.chart)
+    ? await fetchChart({ chart: spec.chart, version: spec.version ?? "", ...(spec.digest ? { digest: spec.digest } : {}) }, { env: env.name, file: PIPELINE_FILE, field })
+    : await checkRepoChart(repoDir, env, spec, field, limits, boundary);
+  const realEnv = await fs.realpath(envDir);
+  return { chart, values: await checkValues(repoDir, env, spec, envDir, realEnv, field) };
+}
+
+/** A chart folder in the repo: it exists, stays inside the repo and outside other environments' folders. */
+async function checkRepoChart(repoDir: string, env: PipelineEnvironment, spec: HelmSpec, field: string, limits: Limits, boundary?: KustomizeBoundary): Promise<string> {
   const chart = resolveInRepo(repoDir, spec.chart, { file: PIPELINE_FILE, field: `${field}.chart` });
   try {
     await fs.access(path.join(chart, "Chart.yaml"));
@@ -53,7 +63,10 @@ export async function checkHelmInputs(repoDir: string, env: PipelineEnvironment,
     });
   }
   await checkChartFiles(repoDir, chart, limits);
-  const realEnv = await fs.realpath(envDir);
+  return chart;
+}
+
+async function checkValues(repoDir: string, env: PipelineEnvironment, spec: HelmSpec, envDir: string, realEnv: string, field: string): Promise<string[]> {
   const values: string[] = [];
   for (const [i, file] of spec.values.entries()) {
     const where = { file: PIPELINE_FILE, field: `${field}.values[${i}]` };
@@ -73,7 +86,7 @@ export async function checkHelmInputs(repoDir: string, env: PipelineEnvironment,
     }
     values.push(full);
   }
-  return { chart, values };
+  return values;
 }
 
 /** Every file of the chart stays in the repo (helm follows symlinks, and `.Files.Get` could read them into objects). */
@@ -121,31 +134,49 @@ function helmEnv(scratch: string): NodeJS.ProcessEnv {
   };
 }
 
-/** `helm template` of the environment: release name, namespace, values in order; CRDs included, test hooks left out. */
-export async function helmTemplate(repoDir: string, env: PipelineEnvironment, inputs: HelmInputs, limits: Limits = DEFAULT_LIMITS): Promise<string> {
+/** Runs helm in the offline sandbox (helmEnv) with a scratch home removed afterwards. */
+async function runHelm(args: string[], relDir: string, step: string, hint: string, limits: Limits): Promise<string> {
   const bin = await helmCommand();
-  const spec = env.helm as HelmSpec;
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), "baton-helm-"));
-  const relDir = relativeToRepo(repoDir, inputs.chart);
-  const args = ["template", spec.releaseName ?? env.name, inputs.chart, "--include-crds", "--skip-tests",
-    ...(env.namespace ? ["--namespace", env.namespace] : []), ...inputs.values.flatMap((v) => ["--values", v])];
   try {
-    return await runOffline({
-      bin, args, env: helmEnv(scratch), relDir, step: "helm template", codes: { failed: "HELM_FAILED", timeout: "HELM_TIMEOUT" },
-      hint: `run \`helm template ${spec.releaseName ?? env.name} ${relDir}${inputs.values.map((v) => ` -f ${relativeToRepo(repoDir, v)}`).join("")}\` locally to see the full error (dependencies must be vendored in ${relDir}/charts/)`,
-    }, limits);
+    return await runOffline({ bin, args, env: helmEnv(scratch), relDir, step, codes: { failed: "HELM_FAILED", timeout: "HELM_TIMEOUT" }, hint }, limits);
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }
 }
 
+/** How a chart is named in messages: its repo folder, or `oci://… --version x` for a fetched one. */
+function chartLabel(repoDir: string, spec: HelmSpec, chart: string): string {
+  return isRemoteChart(spec.chart) ? `${spec.chart} --version ${spec.version ?? ""}` : relativeToRepo(repoDir, chart);
+}
+
+/** `helm template` of the environment: release name, namespace, values in order; CRDs included, test hooks left out. */
+export async function helmTemplate(repoDir: string, env: PipelineEnvironment, inputs: HelmInputs, limits: Limits = DEFAULT_LIMITS): Promise<string> {
+  const spec = env.helm as HelmSpec;
+  const relDir = chartLabel(repoDir, spec, inputs.chart);
+  const args = ["template", spec.releaseName ?? env.name, inputs.chart, "--include-crds", "--skip-tests",
+    ...(env.namespace ? ["--namespace", env.namespace] : []), ...inputs.values.flatMap((v) => ["--values", v])];
+  const vendored = isRemoteChart(spec.chart) ? "" : ` (dependencies must be vendored in ${relDir}/charts/)`;
+  return runHelm(args, relDir, "helm template",
+    `run \`helm template ${spec.releaseName ?? env.name} ${relDir}${inputs.values.map((v) => ` -f ${relativeToRepo(repoDir, v)}`).join("")}\` locally to see the full error${vendored}`, limits);
+}
+
 /** The chart's default image paths (see chartImageDefaults); empty for a chart without values.yaml. */
 export async function chartValuesDefaults(repoDir: string, env: PipelineEnvironment, limits: Limits = DEFAULT_LIMITS): Promise<Map<string, string>> {
   if (!env.helm) return new Map();
-  const file = path.join(resolveInRepo(repoDir, env.helm.chart, { file: PIPELINE_FILE, field: "helm.chart" }), "values.yaml");
-  const text = await readLimited(repoDir, file, limits).catch(() => undefined);
+  let text: string | undefined;
+  let label: string;
+  if (isRemoteChart(env.helm.chart)) {
+    const tgz = await fetchChart({ chart: env.helm.chart, version: env.helm.version ?? "", ...(env.helm.digest ? { digest: env.helm.digest } : {}) }, { env: env.name, file: PIPELINE_FILE, field: "helm" });
+    label = `${chartLabel(repoDir, env.helm, tgz)} values.yaml`;
+    text = await runHelm(["show", "values", tgz], label, "helm show values", `run \`helm show values ${label}\``, limits);
+  } else {
+    const file = path.join(resolveInRepo(repoDir, env.helm.chart, { file: PIPELINE_FILE, field: "helm.chart" }), "values.yaml");
+    label = relativeToRepo(repoDir, file);
+    text = await readLimited(repoDir, file, limits).catch(() => undefined);
+  }
   if (text === undefined) return new Map();
-  checkYamlBounds(text, relativeToRepo(repoDir, file), limits);
+  checkYamlBounds(text, label, limits);
   const doc = parseAllDocuments(text, { uniqueKeys: false })[0];
   return doc ? chartImageDefaults(doc) : new Map();
 }

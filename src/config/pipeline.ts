@@ -80,17 +80,32 @@ export const ImageWatchSchema = z
   })
   .strict();
 
-/** A Helm environment: a chart folder in the repo rendered with this environment's values (`helm template`). */
+/** `oci://host/path/name`: a chart in an OCI registry (helm push / helm pull spelling). */
+export const OCI_CHART = /^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+$/;
+const SHA256 = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * A Helm environment: a chart rendered with this environment's values (`helm template`). The chart is a
+ * folder in the repo, or `oci://…` pinned by version (and digest) from a source `chartRepositories` names.
+ */
 export const HelmSchema = z
   .object({
-    /** The chart's folder in the repo (a published chart is vendored: `helm pull … --untar -d charts/`). */
-    chart: z.string().min(1, "must name the chart's folder in the repo, e.g. charts/web"),
+    /** The chart's folder in the repo, or oci://registry/path/name (allowed by chartRepositories). */
+    chart: z.string().min(1, "must name the chart's folder in the repo (e.g. charts/web) or an OCI chart (oci://ghcr.io/acme/charts/web)")
+      .refine((c) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(c) || OCI_CHART.test(c), "must be a folder in the repo or oci://registry/path/chart (lowercase); HTTP chart repositories are not supported: push the chart to an OCI registry (helm push) or vendor it (helm pull --untar -d charts/)"),
+    /** The chart version (an OCI chart's tag); required for oci:// charts. */
+    version: z.string().regex(/^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, "must be a chart version (semver), e.g. 1.4.2").optional(),
+    /** The chart's manifest digest (what `helm push` prints); a registry answering another digest for the version is refused. */
+    digest: z.string().regex(SHA256, "must be sha256:<64 hex> (the Digest `helm push` prints)").optional(),
     /** Values files, relative to the environment's folder, applied in order. */
     values: z.array(z.string().min(1, "must name a values file, e.g. values.yaml")).min(1, "list at least one values file").default(["values.yaml"]),
     /** The release name templates see (`.Release.Name`); default: the environment's name. */
     releaseName: z.string().regex(DNS_LABEL, "must be a DNS label (a Helm release name)").max(53).optional(),
   })
   .strict();
+
+/** Whether a Helm environment's chart comes from a registry (else it is a folder in the repo). */
+export const isRemoteChart = (chart: string): boolean => chart.startsWith("oci://");
 
 /** Image signatures: every digest pinned into the environment must carry a cosign signature by one of these keys. */
 export const VerifySchema = z
@@ -165,6 +180,8 @@ export const PipelineSchema = z
     metadata: z.object({ name: z.string().optional() }).passthrough().optional(),
     environments: z.array(PipelineEnvironmentSchema).min(1, "list at least one environment"),
     notifications: z.array(NotifierSchema).optional(),
+    /** The only places `oci://` charts may be fetched from (a prefix: oci://ghcr.io/acme/charts allows oci://ghcr.io/acme/charts/web). */
+    chartRepositories: z.array(z.string().regex(/^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*\/?$/, "must be an OCI registry location, e.g. oci://ghcr.io/acme/charts")).optional(),
   })
   .strict();
 
@@ -236,7 +253,7 @@ function checkGraph(pipeline: Pipeline, file: string): void {
       errors.push(e as BatonError);
     }
   });
-  pipeline.environments.forEach((env, i) => errors.push(...checkStrategy(env, i, file)));
+  pipeline.environments.forEach((env, i) => errors.push(...checkStrategy(env, i, file), ...checkChartSource(pipeline, env, i, file)));
   const cycle = findCycle(pipeline);
   if (cycle && cycle.length > 1) {
     errors.push(new BatonError("PIPELINE_CYCLE", `promoteFrom forms a cycle: ${cycle.join(" → ")}`, {
@@ -244,6 +261,32 @@ function checkGraph(pipeline: Pipeline, file: string): void {
     }));
   }
   if (errors.length > 0) throw new BatonErrors(errors);
+}
+
+/**
+ * An `oci://` chart needs a version and a source baton.yaml allows; a repo folder takes neither version
+ * nor digest (the commit pins it). Nothing is fetched from a place `chartRepositories` does not name.
+ */
+function checkChartSource(pipeline: Pipeline, env: PipelineEnvironment, i: number, file: string): BatonError[] {
+  const helm = env.helm;
+  if (!helm) return [];
+  const field = `environments[${i}].helm`;
+  if (!isRemoteChart(helm.chart)) {
+    return helm.version !== undefined || helm.digest !== undefined
+      ? [new BatonError("PIPELINE_SCHEMA", `${field}: version and digest apply to oci:// charts only; ${helm.chart} is a folder in the repo`, { file, field: `${field}.version`, hint: "remove version/digest (the commit pins a chart in the repo) or name the chart as oci://…" })]
+      : [];
+  }
+  const out: BatonError[] = [];
+  if (helm.version === undefined) {
+    out.push(new BatonError("PIPELINE_SCHEMA", `${field}: ${helm.chart} needs a version`, { file, field: `${field}.version`, hint: "add version: <x.y.z> (and digest: sha256:… from helm push) so every commit renders the same chart" }));
+  }
+  const allowed = (pipeline.chartRepositories ?? []).map((r) => r.replace(/\/+$/, ""));
+  if (!allowed.some((r) => helm.chart === r || helm.chart.startsWith(`${r}/`))) {
+    out.push(new BatonError("CHART_SOURCE_NOT_ALLOWED", `${field}.chart: ${helm.chart} is not in a chart repository baton.yaml allows${allowed.length ? ` (${allowed.join(", ")})` : " (chartRepositories is empty)"}`, {
+      file, field: `${field}.chart`, hint: `add its registry location to chartRepositories in baton.yaml, e.g. chartRepositories: [${helm.chart.replace(/\/[^/]+$/, "")}]; charts are fetched only from there`,
+    }));
+  }
+  return out;
 }
 
 function findCycle(pipeline: Pipeline): string[] | undefined {

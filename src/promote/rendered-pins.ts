@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { BatonError } from "../errors.js";
 import { checkKustomizationTree, findKustomization } from "../config/kustomize.js";
-import type { PipelineEnvironment } from "../config/pipeline.js";
+import { isRemoteChart, type PipelineEnvironment } from "../config/pipeline.js";
 import { readPins } from "../config/pins.js";
 import { environmentDir, renderEnvironment } from "../config/render.js";
 import type { PinnedImage } from "./changes.js";
@@ -29,8 +29,9 @@ export async function renderedPinSource(ws: HistoryGit, env: PipelineEnvironment
   const own = env.path.replace(/\/+$/, "");
   let inputs: string[];
   if (env.helm) {
-    // A Helm environment renders its values through the chart: both decide its pins.
-    inputs = [env.helm.chart.replace(/\/+$/, "")];
+    // A Helm environment renders its values through the chart: both decide its pins (an oci:// chart is
+    // fetched by the version baton.yaml names, not read from the commit).
+    inputs = isRemoteChart(env.helm.chart) ? [] : [env.helm.chart.replace(/\/+$/, "")];
   } else {
     const kustomization = await findKustomization(await environmentDir(ws.dir, env));
     if (!kustomization) return undefined;

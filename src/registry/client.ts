@@ -98,12 +98,12 @@ export class RegistryClient {
     }
   }
 
-  /** A small blob (config, signature payload), checked against its digest. */
-  async blob(repository: string, digest: string): Promise<Uint8Array> {
+  /** A blob (config, signature payload, a chart archive), checked against its digest; at most `maxBytes` (default 4 MiB). */
+  async blob(repository: string, digest: string, maxBytes = MAX_DOCUMENT_BYTES): Promise<Uint8Array> {
     const at = coordinates(repository);
     const name = `${repository}@${digest}`;
     const res = await this.request(at, `${baseUrl(at.host)}/v2/${at.name}/blobs/${digest}`, { method: "GET", headers: {} }, name);
-    const bytes = await readLimited(res, name, "blob");
+    const bytes = await readLimited(res, name, "blob", maxBytes);
     if (sha256Digest(bytes) !== digest) throw new BatonError("REGISTRY_BAD_MANIFEST", `the blob ${name} does not hash to its digest`, { object: name, hint: "the registry or a proxy in between altered it" });
     return bytes;
   }
@@ -204,10 +204,10 @@ function networkReason(e: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-async function readLimited(res: Response, reference: string, what: string): Promise<Uint8Array> {
+async function readLimited(res: Response, reference: string, what: string, max = MAX_DOCUMENT_BYTES): Promise<Uint8Array> {
   const declared = Number(res.headers.get("content-length") ?? "0");
-  const tooLarge = () => new BatonError("REGISTRY_BAD_MANIFEST", `the ${what} of ${reference} is larger than ${MAX_DOCUMENT_BYTES} bytes`, { object: reference });
-  if (declared > MAX_DOCUMENT_BYTES) {
+  const tooLarge = () => new BatonError("REGISTRY_BAD_MANIFEST", `the ${what} of ${reference} is larger than ${max} bytes`, { object: reference });
+  if (declared > max) {
     await res.body?.cancel().catch(() => undefined);
     throw tooLarge();
   }
@@ -216,7 +216,7 @@ async function readLimited(res: Response, reference: string, what: string): Prom
   if (res.body) {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
-      if (size > MAX_DOCUMENT_BYTES) throw tooLarge();
+      if (size > max) throw tooLarge();
       chunks.push(chunk);
     }
   }

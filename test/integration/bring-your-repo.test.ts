@@ -11,8 +11,11 @@ import { parsePinArgument, planPin, planPromotion, validateRepo } from "../../sr
 import type { EditPlan } from "../../src/config/edit.js";
 import { readPins } from "../../src/config/pins.js";
 import { proposePipeline } from "../../src/config/init.js";
-import { BatonError } from "../../src/errors.js";
+import { BatonError, BatonErrors } from "../../src/errors.js";
 import { execFile } from "node:child_process";
+import { useChartSource } from "../../src/config/chart-source.js";
+import { RegistryClient } from "../../src/registry/client.js";
+import { TestRegistry } from "../support/registry.js";
 import { promisify } from "node:util";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures");
@@ -125,6 +128,49 @@ test("a Helm environment renders with helm template, and pin and promote edit on
   assert.deepEqual(await runs(dir, "prod"), [`ghcr.io/acme/web:1.5.0@${D("a")}`, `ghcr.io/acme/proxy:2.1@${D("b")}`]);
   const again = await planPromotion(dir, pipeline, "dev", "prod");
   assert.equal(again.noop, true);
+});
+
+test("an oci:// chart pushed with helm push renders like the chart in the repo; pinned by digest it is cached, and a re-pushed version is refused", async () => {
+  const registry = await TestRegistry.start();
+  const cacheOf = async () => fs.mkdtemp(path.join(os.tmpdir(), "baton-charts-"));
+  try {
+    const pushed = await registry.pushChart(path.join(fixtures, "helm/charts/web"), "charts");
+    const dir = await copyFixture("helm");
+    await fs.rm(path.join(dir, "charts"), { recursive: true });
+    const chart = `oci://${registry.host}/charts/web`;
+    await fs.writeFile(path.join(dir, "baton.yaml"), `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nchartRepositories: ["oci://${registry.host}/charts"]\nenvironments:\n`
+      + `  - {name: dev, path: environments/dev, namespace: web-dev, helm: {chart: "${chart}", version: 0.3.0}}\n`
+      + `  - {name: prod, path: environments/prod, promoteFrom: dev, namespace: web-prod, helm: {chart: "${chart}", version: 0.3.0, digest: "${pushed}", values: [values.yaml, replicas.yaml], releaseName: web}}\n`);
+    const cache = await cacheOf();
+    useChartSource({ cacheDir: cache, registry: new RegistryClient() });
+    const pipeline = await loadPipeline(dir);
+    const prod = await renderEnvironment(dir, findEnvironment(pipeline, "prod"));
+    assert.deepEqual(prod.objects.map((o) => `${o.id.kind}/${o.id.namespace}/${o.id.name}`), ["Service/web-prod/web", "Deployment/web-prod/web"]);
+    assert.equal((prod.objects[1]?.object.spec as { replicas: number }).replicas, 3);
+    assert.deepEqual(await fs.readdir(cache), [`${pushed.replace(":", "-")}.tgz`], "cached by the manifest digest");
+    // dev overrides only tags: the repositories come from the fetched chart's values.yaml, so pin finds them.
+    await write(dir, await planPin(dir, pipeline, "dev", [parsePinArgument(`ghcr.io/acme/web@${D("a")}`)]));
+    assert.deepEqual((await runs(dir, "dev"))[0], `ghcr.io/acme/web:1.5.0@${D("a")}`);
+
+    // The same version pushed again with other content: a pinned digest keeps rendering the chart it names
+    // from the cache; without that cache (a new agent), the registry's new digest is refused and nothing renders.
+    const changed = await fs.mkdtemp(path.join(os.tmpdir(), "baton-chart-"));
+    await fs.cp(path.join(fixtures, "helm/charts/web"), changed, { recursive: true });
+    await fs.appendFile(path.join(changed, "templates/service.yaml"), "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: surprise}\n");
+    const repushed = await registry.pushChart(changed, "charts");
+    assert.notEqual(repushed, pushed);
+    assert.equal((await renderEnvironment(dir, findEnvironment(pipeline, "prod"))).objects.length, 2);
+    useChartSource({ cacheDir: await cacheOf(), registry: new RegistryClient() });
+    await assert.rejects(renderEnvironment(dir, findEnvironment(pipeline, "prod")), (e: unknown) => e instanceof BatonError && e.code === "CHART_DIGEST_MISMATCH"
+      && e.field === "environments[1].helm.digest" && e.message.includes(`${chart}:0.3.0 is ${repushed} in the registry, but baton.yaml pins ${pushed}`));
+    assert.equal((await renderEnvironment(dir, findEnvironment(pipeline, "dev"))).objects.length, 3, "an unpinned digest follows the version");
+
+    // A chart from a registry baton.yaml does not name is refused before anything is fetched.
+    await fs.writeFile(path.join(dir, "baton.yaml"), (await fs.readFile(path.join(dir, "baton.yaml"), "utf8")).replace(`oci://${registry.host}/charts"]`, "oci://ghcr.io/acme/charts\"]"));
+    await assert.rejects(loadPipeline(dir), (e: unknown) => e instanceof BatonErrors && e.errors.map((x) => `${x.code} ${x.field}`).join() === "CHART_SOURCE_NOT_ALLOWED environments[0].helm.chart,CHART_SOURCE_NOT_ALLOWED environments[1].helm.chart");
+  } finally {
+    await registry.stop();
+  }
 });
 
 async function repoOf(files: Record<string, string>): Promise<string> {

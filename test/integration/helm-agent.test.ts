@@ -1,10 +1,14 @@
-// A Helm environment on the real control plane: the chart in the repo and prod's values are rendered by the
-// agent with `helm template` and applied in Argo CD sync-wave order; a promotion (an edit of prod's values)
-// is applied, history names it, and a rollback (a revert) brings the old digest back.
+// A Helm environment on the real control plane: prod's chart is pushed with `helm push` to a real OCI
+// registry and pinned by version and digest; the agent fetches it, renders it with prod's values by
+// `helm template` and applies it in Argo CD sync-wave order; a promotion (an edit of prod's values) is
+// applied, history names it, a rollback (a revert) brings the old digest back, and a digest the registry
+// does not hold for that version stalls the Environment with nothing applied.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { TestRegistry } from "../support/registry.js";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { digest } from "../support/config-repo.js";
 import { loadPipeline } from "../../src/config/pipeline.js";
@@ -27,10 +31,22 @@ async function chartFiles(): Promise<Record<string, string>> {
 
 const values = (web: string, tag: string) => `image:\n  repository: ghcr.io/acme/web\n  tag: "${tag}"\n  digest: "${web}"\nproxy:\n  image:\n    tag: "2.0@${OLD}"\n`;
 
+const pipelineFile = (registry: TestRegistry, chartDigest: string) => `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nchartRepositories: [oci://${registry.host}/charts]\nenvironments:\n`
+  + "  - {name: dev, path: environments/dev, helm: {chart: charts/web}}\n"
+  + `  - {name: prod, path: environments/prod, promoteFrom: dev, allowDirectPush: true, helm: {chart: oci://${registry.host}/charts/web, version: 0.3.0, digest: "${chartDigest}", releaseName: web}}\n`;
+
 test("a Helm environment is promoted and rolled back through git, and the agent applies each commit", async () => {
+  const registry = await TestRegistry.start();
+  const chart = await chartFiles();
+  const packaged = await fs.mkdtemp(path.join(os.tmpdir(), "baton-chart-"));
+  for (const [file, text] of Object.entries(chart)) {
+    await fs.mkdir(path.dirname(path.join(packaged, file)), { recursive: true });
+    await fs.writeFile(path.join(packaged, file), text);
+  }
+  const chartDigest = await registry.pushChart(path.join(packaged, "charts/web"), "charts");
   const f = await agentFixture("helm", {
-    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - {name: dev, path: environments/dev, helm: {chart: charts/web}}\n  - {name: prod, path: environments/prod, promoteFrom: dev, allowDirectPush: true, helm: {chart: charts/web, releaseName: web}}\n",
-    ...await chartFiles(),
+    "baton.yaml": pipelineFile(registry, chartDigest),
+    ...chart,
     "environments/dev/values.yaml": values(NEW, "1.5.0"),
     "environments/prod/values.yaml": values(OLD, "1.4.0"),
   });
@@ -65,7 +81,16 @@ test("a Helm environment is promoted and rolled back through git, and the agent 
     trigger();
     await f.waitForEnvironment("prod", "rollback applied", (e) => isReady(e, reverted));
     assert.equal(await f.deploymentImage("web"), `ghcr.io/acme/web:1.4.0@${OLD}`);
+
+    // baton.yaml pins a digest the registry does not have for 0.3.0: Stalled, the running objects stay.
+    const wrong = await f.repo.commit({ "baton.yaml": pipelineFile(registry, digest("not-the-chart")) }, "Pin another chart digest");
+    trigger();
+    const stalled = await f.waitForEnvironment("prod", "digest mismatch refused", (e) => e.status?.lastAttemptedRevision === wrong && e.status.conditions?.some((c) => c.type === "Stalled" && c.status === "True") === true);
+    assert.equal(stalled.status?.conditions?.find((c) => c.type === "Stalled")?.reason, "CHART_DIGEST_MISMATCH");
+    assert.equal(stalled.status?.lastAppliedRevision, reverted);
+    assert.equal(await f.deploymentImage("web"), `ghcr.io/acme/web:1.4.0@${OLD}`);
   } finally {
     await f.cleanup();
+    await registry.stop();
   }
 });

@@ -7,7 +7,7 @@
  */
 import { execFile } from "node:child_process";
 import { createHash, sign, type KeyObject } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -62,6 +62,26 @@ export class TestRegistry {
 
   async crane(...args: string[]): Promise<string> {
     return (await exec(binary("crane"), ["--insecure", ...args], { encoding: "utf8" })).stdout.trim();
+  }
+
+  /**
+   * `helm package` a chart folder and `helm push` it to oci://<host>/<under> as a user's CI would; returns
+   * the manifest digest helm prints (what baton.yaml pins).
+   */
+  async pushChart(chartDir: string, under: string): Promise<string> {
+    const home = mkdtempSync(path.join(os.tmpdir(), "baton-helm-push-"));
+    const env = { PATH: process.env.PATH ?? "", HOME: home, HELM_CACHE_HOME: path.join(home, "cache"), HELM_CONFIG_HOME: path.join(home, "config"), HELM_DATA_HOME: path.join(home, "data") };
+    try {
+      const packaged = (await exec(binary("helm"), ["package", chartDir, "--destination", home], { env, encoding: "utf8" })).stdout;
+      const tgz = /saved it to: (\S+)/.exec(packaged)?.[1];
+      if (!tgz) throw new Error(`helm package printed no archive: ${packaged}`);
+      const pushed = await exec(binary("helm"), ["push", tgz, `oci://${this.host}/${under}`, "--plain-http"], { env, encoding: "utf8" });
+      const digest = /Digest: (sha256:[a-f0-9]{64})/.exec(pushed.stdout + pushed.stderr)?.[1];
+      if (!digest) throw new Error(`helm push printed no digest: ${pushed.stdout}${pushed.stderr}`);
+      return digest;
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   }
 
   async pushBlob(name: string, body: Buffer): Promise<string> {

@@ -39,3 +39,25 @@ test("schema/baton.schema.json is generated from the same zod schema (npm run sc
   const { readFile } = await import("node:fs/promises");
   assert.equal(await readFile(path.join(repoRoot, "schema/baton.schema.json"), "utf8"), pipelineJsonSchema());
 });
+
+test("oci:// charts: allowed only from chartRepositories, with a version; repo charts take no version; HTTP repositories are refused", () => {
+  const D = `sha256:${"a".repeat(64)}`;
+  const load = (helm: object, chartRepositories?: string[]) => parsePipeline({ apiVersion: "baton.dev/v1alpha1", kind: "Pipeline", ...(chartRepositories ? { chartRepositories } : {}), environments: [{ name: "a", path: "x", helm }] });
+  const problems = (helm: object, chartRepositories?: string[]) => {
+    try {
+      load(helm, chartRepositories);
+      return [];
+    } catch (e) {
+      assert.ok(e instanceof BatonErrors);
+      return e.errors.map((x) => `${x.code} ${x.field}`);
+    }
+  };
+  assert.equal(load({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0", digest: D }, ["oci://ghcr.io/acme/charts/"]).environments[0]?.helm?.digest, D);
+  // A prefix allows what is below it, not a sibling whose name merely starts the same.
+  assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts-evil/web", version: "1.2.0" }, ["oci://ghcr.io/acme/charts"]), ["CHART_SOURCE_NOT_ALLOWED environments[0].helm.chart"]);
+  assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0" }), ["CHART_SOURCE_NOT_ALLOWED environments[0].helm.chart"]);
+  assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web" }, ["oci://ghcr.io/acme/charts"]), ["PIPELINE_SCHEMA environments[0].helm.version"]);
+  assert.deepEqual(problems({ chart: "charts/web", version: "1.2.0" }), ["PIPELINE_SCHEMA environments[0].helm.version"]);
+  assert.deepEqual(problems({ chart: "https://charts.example.com/web", version: "1.2.0" }), ["PIPELINE_SCHEMA environments[0].helm.chart"]);
+  assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0", digest: "sha256:abc" }, ["oci://ghcr.io/acme/charts"]), ["PIPELINE_SCHEMA environments[0].helm.digest"]);
+});
