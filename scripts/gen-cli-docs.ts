@@ -9,8 +9,8 @@ import { buildProgram } from "../src/cli/program.js";
 const START = "<!-- cli-reference:start -->";
 const END = "<!-- cli-reference:end -->";
 
-export function cliReference(): string {
-  const program = buildProgram();
+export async function cliReference(): Promise<string> {
+  const program = await buildProgram();
   program.configureHelp({ helpWidth: 110 });
   const sections = program.commands.map((cmd) => {
     cmd.configureHelp({ helpWidth: 110 });
@@ -19,15 +19,15 @@ export function cliReference(): string {
   return [START, "", ...sections.flatMap((s) => [s, ""]), END].join("\n");
 }
 
-export function withCliReference(readme: string): string {
+export async function withCliReference(readme: string): Promise<string> {
   const start = readme.indexOf(START);
   const end = readme.indexOf(END);
   if (start === -1 || end === -1) throw new Error("README.md has no cli-reference markers");
-  return readme.slice(0, start) + cliReference() + readme.slice(end + END.length);
+  return readme.slice(0, start) + (await cliReference()) + readme.slice(end + END.length);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
   const file = path.resolve(import.meta.dirname, "../README.md");
-  await fs.writeFile(file, withCliReference(await fs.readFile(file, "utf8")));
+  await fs.writeFile(file, await withCliReference(await fs.readFile(file, "utf8")));
   console.log("updated the CLI reference in README.md");
 }

@@ -3,13 +3,14 @@ import { status } from "../promote/status.js";
 import { imageShortName, shortDigest } from "../config/image-ref.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { commonOptions, printJson, table } from "./output.js";
-import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
-import { KubeClient } from "../kube/client.js";
 import type { ClusterEnvironment } from "../promote/status.js";
 
 /** The agent's status of every Environment the kubeconfig can see. */
 export async function clusterEnvironments(kubeconfig: string, namespace: string | undefined): Promise<ClusterEnvironment[]> {
+  // Loaded here, not at the top: the Kubernetes client costs about a second of CPU, and most `baton status`
+  // runs read only the repo (and GitHub).
+  const [{ KubeClient }, { loadKubeConfig }] = await Promise.all([import("../kube/client.js"), import("../kube/kubeconfig.js")]);
   const client = new KubeClient(loadKubeConfig(kubeconfig));
   try {
     return await listClusterEnvironments(client, namespace);
