@@ -5,6 +5,7 @@ import { GitWorkspace } from "../promote/git-workspace.js";
 import { commonOptions, printJson, table } from "./output.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
 import type { ClusterEnvironment } from "../promote/status.js";
+import type { KubeClient } from "../kube/client.js";
 
 /** The agent's status of every Environment the kubeconfig can see. */
 export async function clusterEnvironments(kubeconfig: string, namespace: string | undefined): Promise<ClusterEnvironment[]> {
