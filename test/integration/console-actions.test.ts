@@ -43,7 +43,7 @@ before(async () => {
   await seedConfigRepo(server, "acme/console");
   ci = await cloneConfigRepo(server, "acme/console", "CI");
   const pipeline = await fs.readFile(path.join(ci, "baton.yaml"), "utf8");
-  await fs.writeFile(path.join(ci, "baton.yaml"), pipeline.replace(/(  - name: production\n(?: {4}.*\n)*)/, `$1${CANARY}`));
+  await fs.writeFile(path.join(ci, "baton.yaml"), pipeline.replace(/( {2}- name: production\n(?: {4}.*\n)*)/, `$1${CANARY}`));
   await git(ci, "commit", "--quiet", "-am", "production: canary releases");
   await git(ci, "push", "--quiet", "origin", "main");
   await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@${NEW}`], mode: "commit" });
