@@ -2,7 +2,7 @@
 # its production dependencies, git, kustomize and helm, and runs as uid 10001 (no npm cache, no compiler, no Go).
 #
 # Base images are build arguments, so a hardened or air-gapped build can use its own. The runtime base
-# must have Node.js >= 20.11 and either git or apt-get; the build base also needs npm. test/image/build.sh
+# must have Node.js >= 20.11 and either git, gpg and ssh-keygen or apt-get; the build base also needs npm. test/image/build.sh
 # builds this file with Debian trixie bases made by mmdebstrap and TOOLS=context (see README "Container image").
 ARG BUILD_IMAGE=node:20-bookworm-slim
 ARG RUNTIME_IMAGE=node:20-bookworm-slim
@@ -36,9 +36,15 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund \
 
 FROM ${RUNTIME_IMAGE}
 # git for the CLI's commands that commit and push (pin, promote, rollback); the agent itself fetches with
-# isomorphic-git. The user is written into /etc/passwd directly: bases without shadow tools work too.
-RUN if ! command -v git >/dev/null; then \
-      apt-get update && apt-get install -y --no-install-recommends git ca-certificates && rm -rf /var/lib/apt/lists/*; \
+# isomorphic-git, and checks commit signatures (Environment spec.verify) with git verify-commit, which runs
+# gpg (OpenPGP) or ssh-keygen (SSH). What the base lacks comes from apt. The user is written into
+# /etc/passwd directly: bases without shadow tools work too.
+RUN missing=""; \
+    command -v git >/dev/null || missing="$missing git ca-certificates"; \
+    command -v gpg >/dev/null || missing="$missing gpg"; \
+    command -v ssh-keygen >/dev/null || missing="$missing openssh-client"; \
+    if [ -n "$missing" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; \
     fi \
   && echo 'baton:x:10001:10001:baton:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
   && echo 'baton:x:10001:' >> /etc/group

@@ -40,6 +40,14 @@ export const EnvironmentSpecSchema = z.object({
   suspend: z.boolean().default(false),
   /** On this Environment's own objects, take over fields another server-side applier owns (never another owner's object: that is baton.dev/adopt). */
   force: z.boolean().default(false),
+  /**
+   * Apply only commits signed by a trusted key (Flux GitRepository's spec.verify): the branch head must be
+   * signed by an OpenPGP or SSH public key held in this Secret of the Environment's namespace.
+   */
+  verify: z.object({
+    mode: z.enum(["HEAD"], { message: "must be HEAD (the branch head commit is verified; tags are not followed)" }).default("HEAD"),
+    secretRef: z.object({ name: z.string().min(1, "must name a Secret with the trusted public keys") }),
+  }).strict().optional(),
   /** Report each applied revision as a GitHub Deployment (token from the secret's `githubToken`). */
   github: z.object({
     repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be owner/name"),

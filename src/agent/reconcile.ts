@@ -1,5 +1,5 @@
 /**
- * One reconcile of one Environment, as named steps: fetch → render → verify → plan → apply → prune → health
+ * One reconcile of one Environment, as named steps: fetch → trust → render → verify → plan → apply → prune → health
  * (src/agent/steps/, one file each), then the report derived from their results (steps/verdict.ts says
  * what the outcome means, steps/report.ts writes status, Events, metrics, notifications). Errors before
  * apply leave the cluster untouched (the last applied state stays in place); the Environment reports them
@@ -23,6 +23,7 @@ import { observeSteps } from "./steps/observe.js";
 import { planStep } from "./steps/plan.js";
 import { pruneStep } from "./steps/prune.js";
 import { renderStep } from "./steps/render.js";
+import { trustStep } from "./steps/trust.js";
 import { verifyStep } from "./steps/verify.js";
 import { RegistryClient } from "../registry/client.js";
 import { report, type ReconcileResult, type Reporter } from "./steps/report.js";
@@ -88,6 +89,7 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   const deployment = new RunDeployment(ctx);
   const steps: Steps<ReconcileOutputs> = {
     fetch: () => fetchStep(ctx),
+    trust: ({ fetch }) => trustStep(ctx, fetch),
     render: ({ fetch }) => renderStep(ctx, fetch),
     verify: ({ fetch, render }) => verifyStep(ctx, fetch, render),
     plan: ({ fetch, render }) => planStep(ctx, fetch, render),

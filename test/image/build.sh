@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds Baton's container image from the repository's Dockerfile with podman, pulling no base image from a
 # container registry:
-#  1. two Debian trixie base images made with mmdebstrap (runtime: Node.js, git, CA certificates; build: Node.js
+#  1. two Debian trixie base images made with mmdebstrap (runtime: Node.js, git, gpg, openssh-client, CA certificates; build: Node.js
 #     and npm), kept as tarballs under $BATON_IMAGE_CACHE/base-<name>-<key>.tar (key: a hash of the recipe) and
 #     imported into podman when missing;
 #  2. the Dockerfile built with those bases and TOOLS=context (kustomize and helm from test/cluster/build.sh), tagged
@@ -52,7 +52,7 @@ ensure_base() {
   echo "$ref"
 }
 
-runtime_base=$(ensure_base runtime ca-certificates,git,nodejs)
+runtime_base=$(ensure_base runtime ca-certificates,git,gpg,openssh-client,nodejs)
 build_base=$(ensure_base build ca-certificates,nodejs,npm)
 kustomize="$(bash "$root/test/cluster/build.sh" kustomize | tail -1)/kustomize"
 helm="$(bash "$root/test/cluster/build.sh" helm | tail -1)/helm"

@@ -11,7 +11,7 @@ import { report, type Reporter } from "../../src/agent/steps/report.js";
 import { runSteps, type StepName, type StepResult, type Steps } from "../../src/agent/steps/sequence.js";
 import { verdict } from "../../src/agent/steps/verdict.js";
 
-type Fake = { fetch: string; render: string; verify: string; plan: string; apply: string; prune: string; health: HealthOutcome };
+type Fake = { fetch: string; trust: string; render: string; verify: string; plan: string; apply: string; prune: string; health: HealthOutcome };
 
 /** Steps that record their calls; `fail` names a step that throws `error`. */
 function fakeSteps(fail?: { step: StepName; error: unknown }, health: HealthOutcome = { kind: "settled", status: "Current", notReady: "" }) {
@@ -22,7 +22,7 @@ function fakeSteps(fail?: { step: StepName; error: unknown }, health: HealthOutc
     return value;
   };
   const steps: Steps<Fake> = {
-    fetch: step("fetch", "abc123"), render: step("render", "rendered"), verify: step("verify", "verified"), plan: step("plan", "planned"),
+    fetch: step("fetch", "abc123"), trust: step("trust", "trusted"), render: step("render", "rendered"), verify: step("verify", "verified"), plan: step("plan", "planned"),
     apply: step("apply", "applied"), prune: step("prune", "pruned"), health: step("health", health),
   };
   return { steps, calls };
@@ -32,10 +32,10 @@ test("a failed render stops before plan; the verdict names the step and stalls o
   const { steps, calls } = fakeSteps({ step: "render", error: new BatonError("YAML_SYNTAX", "bad indentation", { file: "envs/prod/web.yaml" }) });
   const seen: Array<StepResult<Fake>> = [];
   const outcome = await runSteps(steps, (r) => { seen.push(r); });
-  assert.deepEqual(calls, ["fetch", "render"]);
-  assert.deepEqual(seen.map((r) => [r.step, r.ok]), [["fetch", true], ["render", false]]);
+  assert.deepEqual(calls, ["fetch", "trust", "render"]);
+  assert.deepEqual(seen.map((r) => [r.step, r.ok]), [["fetch", true], ["trust", true], ["render", false]]);
   assert.equal(outcome.ok, false);
-  assert.deepEqual(outcome.done, { fetch: "abc123" });
+  assert.deepEqual(outcome.done, { fetch: "abc123", trust: "trusted" });
   const v = verdict(outcome, false);
   assert.equal(v.kind, "failed");
   if (v.kind !== "failed") return;
@@ -46,7 +46,7 @@ test("a failed render stops before plan; the verdict names the step and stalls o
 test("observers see each result before the next step runs (a deployment starts after plan, before apply)", async () => {
   const { steps, calls } = fakeSteps();
   const outcome = await runSteps(steps, (r) => { calls.push(`saw ${r.step}`); });
-  assert.deepEqual(calls, ["fetch", "saw fetch", "render", "saw render", "verify", "saw verify", "plan", "saw plan", "apply", "saw apply", "prune", "saw prune", "health", "saw health"]);
+  assert.deepEqual(calls, ["fetch", "saw fetch", "trust", "saw trust", "render", "saw render", "verify", "saw verify", "plan", "saw plan", "apply", "saw apply", "prune", "saw prune", "health", "saw health"]);
   assert.deepEqual(verdict(outcome, false), { kind: "settled", ready: true, health: "Current", notReady: "" });
 });
 
@@ -57,6 +57,9 @@ test("verdicts: transient errors retry, guards name themselves, a git outage say
   assert.deepEqual(pick(await failed("fetch", new BatonError("GIT_FAILED", "503"))), ["fetch", false, "GitOperationFailed", "GIT_FAILED"]);
   // An unsigned digest: nothing planned or applied, retried (its signature may be pushed after the image).
   assert.deepEqual(pick(await failed("verify", new BatonError("SIGNATURE_MISSING", "refusing to apply r/web@sha256:…"))), ["verify", false, "SignatureVerificationFailed", "SIGNATURE_MISSING"]);
+  // A commit not signed by a trusted key, or a history rewrite: refused before render, retried (the key or a fix may follow).
+  assert.deepEqual(pick(await failed("trust", new BatonError("COMMIT_VERIFICATION_FAILED", "refusing to apply commit abc"))), ["trust", false, "CommitVerificationFailed", "COMMIT_VERIFICATION_FAILED"]);
+  assert.deepEqual(pick(await failed("trust", new BatonError("NON_FAST_FORWARD", "abc does not descend from def"))), ["trust", false, "NonFastForward", "NON_FAST_FORWARD"]);
   // One transient error among stalling ones: retried, not stalled.
   assert.deepEqual(pick(await failed("plan", new BatonErrors([new BatonError("OWNERSHIP_CONFLICT", "x"), new BatonError("KUBE_FAILED", "y")]))), ["plan", false, "ReconciliationFailed", "OWNERSHIP_CONFLICT"]);
   const timedOut = verdict(await runSteps(fakeSteps(undefined, { kind: "settled", status: "InProgress", notReady: "Deployment/web: 1 of 2 updated" }).steps, () => undefined), false);

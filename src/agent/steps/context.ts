@@ -58,6 +58,12 @@ export interface Rendered {
   render: ApplyRender;
 }
 
+/** What made the fetched commit acceptable (empty when the Environment asks for no check). */
+export interface Trusted {
+  /** The key that signed the head commit (spec.verify). */
+  signer?: string;
+}
+
 /** The signature check of every pinned image (empty when baton.yaml asks for none). */
 export interface Verified {
   images: Array<{ repository: string; digest: string; key: string }>;
@@ -90,6 +96,7 @@ export type HealthOutcome =
 
 export interface ReconcileOutputs {
   fetch: Fetched;
+  trust: Trusted;
   render: Rendered;
   verify: Verified;
   plan: Planned;

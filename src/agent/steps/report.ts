@@ -186,9 +186,9 @@ async function finish(r: Reporter, result: ReconcileResult): Promise<ReconcileRe
 }
 
 function complete(done: Done): { [K in StepName]: ReconcileOutputs[K] } {
-  const { fetch, render, verify, plan, apply, prune, health } = done;
-  if (!fetch || !render || !verify || !plan || !apply || !prune || !health) throw new Error(`internal: a settled run lacks ${STEP_NAMES.filter((s) => !done[s]).join(", ")}`);
-  return { fetch, render, verify, plan, apply, prune, health };
+  const { fetch, trust, render, verify, plan, apply, prune, health } = done;
+  if (!fetch || !trust || !render || !verify || !plan || !apply || !prune || !health) throw new Error(`internal: a settled run lacks ${STEP_NAMES.filter((s) => !done[s]).join(", ")}`);
+  return { fetch, trust, render, verify, plan, apply, prune, health };
 }
 
 /** A promotion landed, however it was merged: trailers, GitHub's merge subject, or a squash subject. */

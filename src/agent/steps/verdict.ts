@@ -27,6 +27,12 @@ const STALLING_CODES = new Set(["ENV_OVERLAP", "ENV_CROSS_REFERENCE", "PIPELINE_
 /** Ready reasons of the tenancy guards, so `kubectl get environments` says which guard stopped it. */
 const GUARD_REASONS: Partial<Record<string, string>> = { OWNERSHIP_CONFLICT: "OwnershipConflict", SCOPE_FORBIDDEN: "ScopeForbidden", KUBE_FORBIDDEN: "Forbidden" };
 
+/** Ready reasons of retried failures that are not plain reconcile errors. */
+const RETRY_REASONS: Partial<Record<string, string>> = {
+  GIT_FAILED: "GitOperationFailed", SIGNATURE_MISSING: "SignatureVerificationFailed", SIGNATURE_INVALID: "SignatureVerificationFailed", SIGNATURE_KEY_INVALID: "SignatureVerificationFailed",
+  COMMIT_VERIFICATION_FAILED: "CommitVerificationFailed", COMMIT_KEYS_INVALID: "CommitVerificationFailed", NON_FAST_FORWARD: "NonFastForward",
+};
+
 /** A failure at `step`; when the term already ended, an interruption (a deposed leader's errors are not the Environment's). */
 export function failureVerdict(step: FailedAt, error: unknown, aborted: boolean): Verdict {
   if (aborted) return { kind: "interrupted", step };
@@ -34,7 +40,7 @@ export function failureVerdict(step: FailedAt, error: unknown, aborted: boolean)
   const first = errors[0] as BatonError;
   const stalled = errors.every((x) => STALLING_CODES.has(x.code));
   const message = scrubSecrets(errors.map((x) => x.oneLine()).join("; ")).slice(0, 2000);
-  const readyReason = stalled ? (GUARD_REASONS[first.code] ?? "ValidationFailed") : first.code === "GIT_FAILED" ? "GitOperationFailed" : first.code.startsWith("SIGNATURE_") ? "SignatureVerificationFailed" : "ReconciliationFailed";
+  const readyReason = stalled ? (GUARD_REASONS[first.code] ?? "ValidationFailed") : (RETRY_REASONS[first.code] ?? "ReconciliationFailed");
   return { kind: "failed", step, error: first, stalled, message, readyReason };
 }
 
