@@ -48,6 +48,11 @@ export const EnvironmentSpecSchema = z.object({
     mode: z.enum(["HEAD"], { message: "must be HEAD (the branch head commit is verified; tags are not followed)" }).default("HEAD"),
     secretRef: z.object({ name: z.string().min(1, "must name a Secret with the trusted public keys") }),
   }).strict().optional(),
+  /**
+   * Apply a branch head that does not descend from the last applied revision (history rewritten by a
+   * force push, or the Environment moved to another branch). Off: such a head is refused.
+   */
+  allowNonFastForward: z.boolean().default(false),
   /** Report each applied revision as a GitHub Deployment (token from the secret's `githubToken`). */
   github: z.object({
     repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be owner/name"),

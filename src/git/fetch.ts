@@ -125,6 +125,20 @@ export async function fetchToGitdir(url: string, branch: string, gitdir: string,
 }
 
 /**
+ * Fetches `depth` more commits of history behind the gitdir's shallow boundary (the ancestry check of
+ * history rewrites needs the commits between the last applied revision and the new head).
+ */
+export async function deepenGitdir(url: string, branch: string, gitdir: string, depth: number, auth?: GitAuth, options: FetchOptions = {}): Promise<void> {
+  checkRemoteUrl(url, options);
+  const { client: http, violation } = boundedHttp(options);
+  try {
+    await git.fetch({ fs: nodeFs, http, gitdir, url, ref: branch, singleBranch: true, depth, relative: true, tags: false, ...(auth ? { onAuth: onAuth(auth) } : {}) });
+  } catch (e) {
+    throw gitError(violation() ?? e, url);
+  }
+}
+
+/**
  * Writes the files of commit `oid` from `gitdir` into a new directory `dir` whose `.git` file points at the
  * gitdir (as `git worktree` does), so reading the commit through `dir` works like in a clone.
  */

@@ -14,7 +14,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import Bottleneck from "bottleneck";
-import { checkoutFromGitdir, fetchToGitdir, remoteHead, type FetchOptions, type FetchResult, type GitAuth } from "./fetch.js";
+import { reaches, type Reach } from "./ancestry.js";
+import { checkoutFromGitdir, deepenGitdir, fetchToGitdir, remoteHead, type FetchOptions, type FetchResult, type GitAuth } from "./fetch.js";
 
 export interface SourceRef {
   url: string;
@@ -61,6 +62,8 @@ interface Source {
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
+/** How much history the ancestry check fetches, step by step, before it gives up (descends()). */
+export const DEEPEN_STEPS = [50, 500];
 
 export class GitSources {
   private readonly sources = new Map<string, Source>();
@@ -126,6 +129,31 @@ export class GitSources {
         entry.users--;
       },
     };
+  }
+
+  /**
+   * Whether `head` (a commit a checkout of this source holds) descends from `ancestor`, reading history
+   * the gitdir already has and, where it ends, fetching more: `deepen` commits at a time, as often as the
+   * list says (each a git network operation). `unknown` when the ancestor was not found within that depth.
+   */
+  async descends(ref: SourceRef, head: string, ancestor: string, options: FetchOptions = {}, deepen: number[] = DEEPEN_STEPS): Promise<Reach> {
+    const source = this.source(ref);
+    const run = async (): Promise<Reach> => {
+      let reach = await reaches(source.gitdir, head, ancestor);
+      for (const depth of deepen) {
+        if (reach !== "unknown") break;
+        await this.limiter.schedule(() => {
+          this.options.onOperation?.("fetch");
+          return deepenGitdir(ref.url, ref.branch, source.gitdir, depth, ref.auth, options);
+        });
+        reach = await reaches(source.gitdir, head, ancestor);
+      }
+      return reach;
+    };
+    // Under the source's lock: a deepening fetch writes the same gitdir (and shallow file) as a fetch.
+    const result = source.lock.then(run, run);
+    source.lock = result.catch(() => undefined);
+    return result;
   }
 
   /** Fetches and writes the checkout of the branch head (the head may have moved past `wanted`); returns its commit. */

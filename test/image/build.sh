@@ -43,7 +43,8 @@ ensure_base() {
   if [ ! -f "$tar" ]; then
     log "building base $name ($packages) with mmdebstrap"
     local start=$SECONDS
-    mmdebstrap --quiet --variant=essential --include="$packages" "${slim[@]}" trixie "$tar.tmp" >&2
+    # --format=tar: mmdebstrap guesses the format from the name, and "$tar.tmp" would become a directory
+    mmdebstrap --quiet --format=tar --variant=essential --include="$packages" "${slim[@]}" trixie "$tar.tmp" >&2
     mv "$tar.tmp" "$tar"
     find "$cache" -maxdepth 1 -name "base-$name-*.tar" ! -name "${tar##*/}" -delete # earlier recipes
     log "built base $name in $((SECONDS - start))s"

@@ -2,7 +2,8 @@
 // an unsigned one is refused — Ready=False (SignatureVerificationFailed), a Warning Event, nothing
 // applied, the previous revision keeps running. In the same fixture, the trust step: an Environment with
 // spec.verify applies a commit signed by a trusted SSH key and refuses one signed by another key
-// (CommitVerificationFailed), keeping the last good revision.
+// (CommitVerificationFailed), and a force-pushed unrelated history is refused (NonFastForward) until the
+// Environment allows it — each time keeping the last good revision.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -81,6 +82,23 @@ environments:
       assert.equal(await cm(), "one");
       const warnings = await f.client.list("v1", "Event", f.namespace);
       assert.ok(warnings.some((e) => (e as { reason?: string; message?: string }).reason === "ReconcileFailed" && new RegExp(`commit ${foreign.slice(0, 12)}`).test((e as { message?: string }).message ?? "")));
+
+      // History rewritten: a force-pushed, unrelated history (signed by the trusted key) is refused until allowed.
+      await signWith("trusted");
+      await f.repo.git("checkout", "--quiet", "--orphan", "rewritten");
+      await fs.writeFile(path.join(f.repo.dir, SIGNED, "config.yaml"), configMap("three")[`${SIGNED}/config.yaml`] ?? "");
+      await f.repo.git("add", "-A");
+      await f.repo.git("commit", "--quiet", "-m", "history rewritten");
+      await f.repo.git("push", "--quiet", "--force", "origin", "rewritten:main");
+      const rewritten = await f.repo.git("rev-parse", "HEAD");
+      const refused = await f.waitForEnvironment("signed", "the rewritten history refused", (e) => e.status?.lastAttemptedRevision === rewritten && readyCondition(e)?.reason === "NonFastForward");
+      assert.match(readyCondition(refused)?.message ?? "", new RegExp(`refusing to apply commit ${rewritten.slice(0, 12)} of main: it does not descend from the last applied revision ${good.slice(0, 12)}`));
+      assert.equal(refused.status?.lastAppliedRevision, good);
+      assert.equal(await cm(), "one");
+      await f.client.mergePatch(ENV_API_VERSION, ENV_KIND, f.namespace, "signed", { spec: { allowNonFastForward: true } });
+      await f.waitForEnvironment("signed", "the rewritten history applied once allowed", (e) => isReady(e, rewritten));
+      assert.equal(await cm(), "three");
+
       // The spec names its field: a bad mode is refused by the CRD schema before the agent sees it.
       await assert.rejects(f.client.mergePatch(ENV_API_VERSION, ENV_KIND, f.namespace, "signed", { spec: { verify: { mode: "Tag" } } }), /Unsupported value: "Tag"/);
     } finally {
