@@ -95,29 +95,3 @@ test("a new commit is fetched once and announced once; old checkouts stay while 
   await assert.rejects(fs.stat(fresh[0]!.dir), "released and replaced: removed");
   assert.equal(await fs.readFile(path.join(third.dir, "env/a.yaml"), "utf8"), "a: 3\n");
 });
-
-test("ancestry: a head several commits ahead descends (history fetched as needed); a rewritten history has diverged", async () => {
-  const operations: string[] = [];
-  const sources = new GitSources(await freshCache(), { concurrency: 2, onOperation: (op) => operations.push(op) });
-  const ref = { url: repo.url, branch: "main" };
-  const first = await sources.checkout(ref, insecure);
-  for (const n of [1, 2, 3]) await repo.commit({ [`env/n${n}.yaml`]: `n: ${n}\n` }, `commit ${n}`);
-  const ahead = await sources.checkout(ref, insecure);
-  operations.length = 0;
-  // The shallow fetch holds only the head: without fetching more, the answer is unknown.
-  assert.equal(await sources.descends(ref, ahead.revision, first.revision, insecure, []), "unknown");
-  assert.deepEqual(operations, []);
-  assert.equal(await sources.descends(ref, ahead.revision, first.revision, insecure), "descends");
-  assert.deepEqual(operations, ["fetch"], "one deepening fetch covers three commits");
-  assert.equal(await sources.descends(ref, ahead.revision, first.revision, insecure), "descends");
-  assert.deepEqual(operations, ["fetch"], "history once fetched is not fetched again");
-  // A force-pushed, unrelated history: its walk reaches a root commit without the old head.
-  await repo.git("checkout", "--quiet", "--orphan", "rewritten");
-  await repo.git("commit", "--quiet", "-m", "unrelated history");
-  await repo.git("push", "--quiet", "--force", "origin", "rewritten:main");
-  const rewritten = await sources.checkout(ref, insecure);
-  assert.notEqual(rewritten.revision, ahead.revision);
-  assert.equal(await sources.descends(ref, rewritten.revision, ahead.revision, insecure), "diverged");
-  await repo.git("push", "--quiet", "--force", "origin", `${ahead.revision}:refs/heads/main`);
-  await repo.git("checkout", "--quiet", "-B", "main", ahead.revision);
-});
