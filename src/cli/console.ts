@@ -7,10 +7,20 @@ import { parseDuration } from "../config/duration.js";
 import { createLogger } from "../log.js";
 import { listClusterEnvironments } from "./status.js";
 import { environmentsDeploying } from "../console/cluster.js";
+import { ensureClone, useGitToken } from "../console/clone.js";
 import { KubeClient } from "../kube/client.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { githubFactory, optionalGitHub, parseFlags } from "./promotion-options.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
+
+const durationAtLeast = (minMs: number, example: string) => z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < minMs) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a duration of at least ${minMs}ms, e.g. ${example} (not "${text}")` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const ConsoleFlagsSchema = z.object({
   repo: z.string().default("."),
@@ -18,14 +28,11 @@ const ConsoleFlagsSchema = z.object({
   listen: z.string().min(1).default("127.0.0.1"),
   kubeconfig: z.string().optional(),
   namespace: z.string().optional(),
-  poll: z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < 200) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a duration of at least 200ms, e.g. 5s (not "${text}")` });
-      return z.NEVER;
-    }
-    return ms;
-  }),
+  poll: durationAtLeast(200, "5s"),
+  pull: durationAtLeast(1000, "30s").optional(),
+  clone: z.string().url("--clone must be the config repo's clone URL, e.g. https://github.com/acme/config.git").optional(),
+  branch: z.string().min(1).default("main"),
+  inCluster: z.boolean().default(false),
   readOnly: z.boolean().default(false),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
 });
@@ -38,24 +45,35 @@ export function registerConsole(program: Command): void {
     .option("--port <n>", "port to listen on (0 picks a free one)", "7420")
     .option("--listen <address>", "listen on this address instead of 127.0.0.1; anything but loopback needs BATON_CONSOLE_TOKEN (16+ characters)")
     .option("--poll <duration>", "while a page is open, how often the clone is checked for new commits to push to it", "5s")
+    .option("--pull <duration>", "fetch and fast-forward the clone's branch this often (e.g. 30s), so merged PRs show without a git pull")
+    .option("--clone <url>", "clone this config repo into --repo first when that folder is empty or missing (token for a private repo: BATON_GIT_TOKEN)")
+    .option("--branch <name>", "the branch --clone checks out", "main")
+    .option("--in-cluster", "read the cluster with the pod's ServiceAccount (the chart's console) instead of --kubeconfig")
     .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster: readiness on the board; conditions, inventory and Events on each environment's page")
-    .option("--namespace <ns>", "namespace of the Environment objects (default: all)")
+    .option("--namespace <ns>", "namespace(s) of the Environment objects, comma-separated (default: all)")
     .option("--read-only", "show the board only: no promote, rollback, confirm or abort buttons (the API refuses actions)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", "warn")
     .action(async (raw: Record<string, unknown>) => {
       const flags = parseFlags(ConsoleFlagsSchema, raw);
       const log = createLogger(flags.logLevel);
+      if (flags.clone) {
+        useGitToken(process.env.BATON_GIT_TOKEN);
+        if (await ensureClone(flags.clone, flags.branch, path.resolve(flags.repo))) log.info({ action: "console-clone", branch: flags.branch }, "cloned the config repo");
+      }
       // One client for the console's life: discovery and connections are reused by every board and page.
-      const kube = flags.kubeconfig ? new KubeClient(loadKubeConfig(flags.kubeconfig)) : undefined;
+      const kube = flags.kubeconfig || flags.inCluster ? new KubeClient(loadKubeConfig(flags.kubeconfig)) : undefined;
+      const namespaces = flags.namespace?.split(",").map((n) => n.trim()).filter(Boolean);
+      /** Every namespace asked for (or all of them, in one list). */
+      const each = async <T>(read: (namespace: string | undefined) => Promise<T[]>): Promise<T[]> => (namespaces?.length ? (await Promise.all(namespaces.map(read))).flat() : read(undefined));
       const token = process.env.BATON_CONSOLE_TOKEN;
       const running = await startConsole({
-        repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log, pollMs: flags.poll,
+        repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log, pollMs: flags.poll, ...(flags.pull ? { pullMs: flags.pull } : {}),
         ...(token ? { token } : {}), readOnly: flags.readOnly,
         // Actions open their PRs with the CLI's GitHub connection (GITHUB_TOKEN or App credentials, GITHUB_API_URL).
         actionsGitHub: githubFactory({ dryRun: false }),
         ...(kube ? {
-          cluster: () => listClusterEnvironments(kube, flags.namespace),
-          environmentDetail: (folder: string) => environmentsDeploying(kube, flags.namespace, folder),
+          cluster: () => each((ns) => listClusterEnvironments(kube, ns)),
+          environmentDetail: (folder: string) => each((ns) => environmentsDeploying(kube, ns, folder)),
         } : {}),
         // GITHUB_TOKEN (and GITHUB_API_URL) as for baton status: open PRs and deployments; absent, repo only.
         github: async () => optionalGitHub({ dryRun: false }, await GitWorkspace.open(path.resolve(flags.repo)).then((ws) => ws.remoteUrl()).catch(() => undefined)),

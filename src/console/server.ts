@@ -15,6 +15,7 @@ import { loadBoard, loadEnvironment, loadPromotions, type ConsoleSources } from 
 import { parseAction, runAction } from "./actions.js";
 import { CSRF_HEADER, isLoopbackAddress, refusal, TOKEN_COOKIE, type RequestFacts } from "./guard.js";
 import { BoardFeed } from "./live.js";
+import { GitWorkspace } from "../promote/git-workspace.js";
 
 export interface ConsoleOptions extends ConsoleSources {
   /** Address to listen on: loopback unless the person asked otherwise (and gave a token). */
@@ -25,6 +26,8 @@ export interface ConsoleOptions extends ConsoleSources {
   log: Logger;
   /** How often the clone is checked for changes while a page listens for live updates. */
   pollMs?: number;
+  /** Fast-forward the clone's branch from origin this often (`--pull`): the board follows merges by itself. */
+  pullMs?: number;
   /** No actions: the board only (the chart's `console.enabled`, `baton console --read-only`). */
   readOnly?: boolean;
   /** GitHub for actions (the CLI's factory: GITHUB_TOKEN, GITHUB_API_URL); absent, actions that open PRs say so. */
@@ -181,6 +184,29 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number,
   });
 }
 
+/**
+ * `--pull`: every interval, fetch and fast-forward the clone's current branch (under the clone lock, so never
+ * while an action has a branch checked out), then let the live feed look. A failed pull (network, a diverged
+ * branch) is logged and retried at the next interval; the board keeps showing the last good state.
+ */
+function startPulling(options: ConsoleOptions, lock: CloneLock, feed: BoardFeed): () => void {
+  if (!options.pullMs) return () => undefined;
+  let pulling = false;
+  const timer = setInterval(() => {
+    if (pulling) return;
+    pulling = true;
+    lock.run(async () => {
+      const ws = await GitWorkspace.open(options.repo);
+      await ws.syncBase(await ws.currentBranch());
+    }).then(() => feed.poke(), (e: unknown) => {
+      options.log.warn({ action: "console-pull", err: e instanceof Error ? e.message : String(e) }, "cannot pull the console's clone");
+    }).finally(() => {
+      pulling = false;
+    });
+  }, options.pullMs);
+  return () => clearInterval(timer);
+}
+
 /** Starts listening; resolves once the port is bound. */
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   if (!isLoopbackAddress(options.host) && (!options.token || options.token.length < 16)) {
@@ -193,6 +219,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const lock = new CloneLock();
   const feed = new BoardFeed(options, options.pollMs ?? 5000, options.log, lock);
   const server = createConsoleServer(options, () => bound, feed, lock);
+  const stopPulling = startPulling(options, lock, feed);
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(new BatonError("USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`, {
       field: "--port", hint: "pick another port with --port N (0 picks a free one)",
@@ -205,6 +232,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     url: `http://${shownHost}:${bound}/`,
     port: bound,
     close: () => new Promise<void>((resolve) => {
+      stopPulling();
       feed.close();
       server.closeAllConnections();
       server.close(() => resolve());

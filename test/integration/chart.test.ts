@@ -104,6 +104,29 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.equal(deploy.metadata.name, "baton", "an unsharded release keeps its Deployment name (its selector is immutable)");
   await assert.rejects(template("baton-system", { shards: 0 }), /shards/);
 
+  // console.enabled: a read-only board in its own Deployment with its own read-only ServiceAccount.
+  type Container = { args: string[]; env: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }> };
+  type ConsolePods = Pods & { spec: { template: { spec: { serviceAccountName: string; containers: Container[] } } } };
+  const withConsole = await template("baton-system", { console: { enabled: true, repository: { url: "https://github.com/acme/config.git", existingSecret: "git-token" } } });
+  const board = withConsole.find((o) => o.kind === "Deployment" && o.metadata.name === "baton-console") as unknown as ConsolePods | undefined;
+  const boardArgs = board?.spec.template.spec.containers[0]?.args ?? [];
+  for (const flag of ["console", "--read-only", "--listen=0.0.0.0", "--clone=https://github.com/acme/config.git", "--branch=main", "--pull=30s", "--in-cluster"]) assert.ok(boardArgs.includes(flag), `${flag} in ${boardArgs.join(" ")}`);
+  assert.equal(board?.spec.template.spec.serviceAccountName, "baton-console", "its own ServiceAccount, not the agent's");
+  assert.deepEqual(board?.spec.template.spec.containers[0]?.env.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name, e.valueFrom?.secretKeyRef?.key]),
+    [["BATON_CONSOLE_TOKEN", "baton-console", "token"], ["BATON_GIT_TOKEN", "git-token", "token"]]);
+  assert.match(Buffer.from(String((withConsole.find((o) => o.kind === "Secret" && o.metadata.name === "baton-console")?.data as { token?: string } | undefined)?.token), "base64").toString(), /^[A-Za-z0-9]{32}$/);
+  const boardRules = (withConsole.find((o) => o.kind === "ClusterRole" && o.metadata.name === "baton-console")?.rules ?? []) as Array<{ resources: string[]; verbs: string[] }>;
+  assert.deepEqual(boardRules.map((r) => [r.resources, r.verbs]), [[["environments"], ["get", "list"]], [["events"], ["list"]]], "it reads Environments and Events and writes nothing");
+  const boardService = withConsole.find((o) => o.kind === "Service" && o.metadata.name === "baton-console")?.spec as { selector: Record<string, string>; ports: Array<{ port: number }> } | undefined;
+  assert.ok(Object.entries(boardService?.selector ?? {}).every(([k, v]) => board?.spec.template.metadata.labels[k] === v) && boardService?.ports[0]?.port === 7420);
+  const agentSelector = (withConsole.find((o) => o.kind === "Deployment" && o.metadata.name === "baton")?.spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+  assert.ok(!Object.entries(agentSelector).every(([k, v]) => board?.spec.template.metadata.labels[k] === v), "the agent's Deployment, Service and PDB do not select the console's pod");
+  const namespacedConsole = await template("baton-system", { rbac: { mode: "namespaced", namespaces: ["team-a", "team-b"] }, console: { enabled: true, tokenSecret: "mine", repository: { url: "https://github.com/acme/config.git" } } });
+  assert.deepEqual(namespacedConsole.filter((o) => o.metadata.name === "baton-console" && (o.kind === "Role" || o.kind === "Secret")).map((o) => `${o.kind}/${o.metadata.namespace ?? ""}`).sort(), ["Role/team-a", "Role/team-b"], "a Role per namespace; no Secret when tokenSecret names one");
+  assert.ok((namespacedConsole.find((o) => o.kind === "Deployment" && o.metadata.name === "baton-console") as unknown as ConsolePods).spec.template.spec.containers[0]?.args.includes("--namespace=team-a,team-b"));
+  assert.ok(!defaults.some((o) => o.metadata.name === "baton-console"), "off by default");
+  await assert.rejects(template("baton-system", { console: { enabled: true } }), /console\/repository/);
+
   await assert.rejects(template("baton-system", { rbac: { mode: "everywhere" } }), /rbac\/mode/);
   await assert.rejects(template("baton-system", { replicaCount: "two" }), /replicaCount/);
   await assert.rejects(template("baton-system", { agent: { gitTimeout: "soon" } }), /gitTimeout/);

@@ -15,6 +15,8 @@ import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
+import { ensureClone } from "../../src/console/clone.js";
+import { BatonError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
 import { pin } from "../../src/promote/pin.js";
 import { promote } from "../../src/promote/promote.js";
@@ -51,7 +53,8 @@ before(async () => {
   await pin({ repo: ci, env: "production", images: [`web=ghcr.io/acme/web@${PROD_NEW}`], mode: "commit" });
   ops = await cloneConfigRepo(server, "acme/console", "Ops");
   remote = await git(ops, "remote", "get-url", "origin");
-  live = await startConsole({ repo: ops, host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200, actionsGitHub: gh, github: async () => gh(remote) });
+  // --pull: the console fast-forwards its clone by itself, so a merged PR reaches the board without a git pull.
+  live = await startConsole({ repo: ops, host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200, pullMs: 500, actionsGitHub: gh, github: async () => gh(remote) });
   browser = await chromium.launch({ executablePath: await chromiumPath(), args: CHROMIUM_ARGS });
 });
 after(async () => {
@@ -142,8 +145,7 @@ test("in the browser: Promote opens the PR baton promote opens in the GitHub sta
     await page.locator("table.board").waitFor();
 
     await gh(remote).mergePull(number, { method: "merge" });
-    // The console reads the clone; the person's `git pull` (or a loop of it) brings the merge in.
-    await git(ops, "pull", "--quiet", "--ff-only");
+    // Nobody pulls the clone here: the console's --pull brings the merge in.
     await page.locator(`tr[data-image="ghcr.io/acme/web"] td:nth-of-type(2)[data-digest="${NEW}"]`).waitFor();
     assert.match(await staging.locator(".change").textContent() ?? "", new RegExp(`promotion ${(await git(ops, "rev-parse", "HEAD")).slice(0, 7)} by `));
     assert.equal(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true);
@@ -191,5 +193,19 @@ test("in the browser: production's page shows its canary's steps; Confirm and Ab
     assert.equal(await git(ops, "rev-parse", "HEAD"), await git(ops, "rev-parse", "origin/main"));
   } finally {
     await page.close();
+  }
+});
+
+test("--clone: the console clones the config repo into an empty folder once, and refuses a folder that is something else", async () => {
+  const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-console-clone-")), "config");
+  try {
+    assert.equal(await ensureClone(server.url("acme/console"), "main", dir), true);
+    assert.equal(await git(dir, "rev-parse", "HEAD"), await git(ops, "rev-parse", "origin/main"));
+    assert.equal(await ensureClone(server.url("acme/console"), "main", dir), false, "an existing clone is used as it is");
+    await fs.rm(path.join(dir, ".git"), { recursive: true, force: true });
+    await assert.rejects(ensureClone(server.url("acme/console"), "main", dir), (e: unknown) => e instanceof BatonError && e.code === "USAGE" && e.field === "--repo");
+    await assert.rejects(ensureClone(server.url("acme/console"), "nope", path.join(dir, "..", "other")), (e: unknown) => e instanceof BatonError && e.code === "GIT_FAILED" && /branch nope/.test(e.message));
+  } finally {
+    await fs.rm(path.dirname(dir), { recursive: true, force: true });
   }
 });

@@ -11,6 +11,7 @@ import { clusterPart, NO_KUBECONFIG, RECENT_EVENTS, releaseView } from "../../sr
 import type { EnvironmentObject } from "../../src/agent/environment.js";
 import type { Strategy } from "../../src/config/pipeline.js";
 import { strategySteps } from "../../src/release/strategy.js";
+import { gitTokenEnvironment } from "../../src/console/clone.js";
 
 const D1 = `sha256:${"1".repeat(64)}`;
 const D2 = `sha256:${"2".repeat(64)}`;
@@ -183,4 +184,9 @@ test("environment page: the agent's conditions, inventory (parsed and sorted), a
   const none = clusterPart("environments/staging", []);
   assert.deepEqual([none.state, none.state !== "ok" && /spec\.path/.test(none.hint)], ["not-found", true]);
   assert.match(NO_KUBECONFIG.state !== "ok" ? NO_KUBECONFIG.hint : "", /--kubeconfig FILE/);
+});
+
+test("--clone with BATON_GIT_TOKEN: git gets the token as an Authorization header through GIT_CONFIG_*, never in a URL or argument", () => {
+  const env = gitTokenEnvironment("ghp_consoleCloneToken");
+  assert.deepEqual(env, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from("x-access-token:ghp_consoleCloneToken").toString("base64")}` });
 });

@@ -15,6 +15,12 @@ app.kubernetes.io/name: baton
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{- /* The console's pods: not matched by the agent's Deployment, Service, PDB or NetworkPolicy selectors. */}}
+{{- define "baton.consoleSelectorLabels" -}}
+app.kubernetes.io/name: baton-console
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
 {{- define "baton.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}{{ default (include "baton.fullname" .) .Values.serviceAccount.name }}{{- else -}}{{ default "default" .Values.serviceAccount.name }}{{- end -}}
 {{- end -}}
