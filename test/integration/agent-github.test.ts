@@ -1,5 +1,6 @@
 // The agent reports each applied revision as a GitHub Deployment (in_progress → success), through octokit
 // against the local GitHub double, whose traffic is checked against GitHub's OpenAPI description.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import path from "node:path";
 import assert from "node:assert/strict";

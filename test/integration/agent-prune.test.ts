@@ -1,5 +1,6 @@
 // Pruning: a manifest removed from git is deleted; a render error applies and prunes nothing (Stalled);
 // a render of zero objects prunes nothing; `baton.dev/prune: disabled` keeps an object.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";

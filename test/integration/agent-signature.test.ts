@@ -4,6 +4,7 @@
 // spec.verify applies a commit signed by a trusted SSH key and refuses one signed by another key
 // (CommitVerificationFailed), and a force-pushed unrelated history is refused (NonFastForward) until the
 // Environment allows it — each time keeping the last good revision.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

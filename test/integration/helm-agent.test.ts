@@ -3,6 +3,7 @@
 // `helm template` and applies it in Argo CD sync-wave order; a promotion (an edit of prod's values) is
 // applied, history names it, a rollback (a revert) brings the old digest back, and a digest the registry
 // does not hold for that version stalls the Environment with nothing applied.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";

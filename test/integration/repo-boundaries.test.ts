@@ -1,6 +1,7 @@
 // Repo discipline on the real control plane: the agent refuses to apply an environment that another
 // environment's commit could change (a kustomization reading another environment's folder, a folder that
 // overlaps another's), applies nothing from that revision, and recovers once git is fixed.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";

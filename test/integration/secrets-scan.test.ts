@@ -3,6 +3,7 @@
 // in git) runs reconciles that fail in every way it can, and then its log, the Environments' status and
 // the Events are scanned for every one of those values: zero hits. `baton render` and `baton diff` mask
 // Secret values too.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

@@ -1,6 +1,7 @@
 // Semantic drift: 1,000 objects written with spellings the API server normalises (0.5 vs 500m,
 // 1024Mi vs 1Gi, numbers for quantities, empty maps) are applied once; the next reconcile writes nothing
 // (counted at a proxy; not even the Environment's status), and `baton diff`, which plans with the agent's planner, reports no change.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";

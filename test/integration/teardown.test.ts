@@ -1,5 +1,6 @@
 // Teardown leaves nothing behind: a second control plane is started and stopped, and every one of its
 // processes is gone and its temp dir removed.
+// test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
