@@ -9,6 +9,7 @@ const FlagsSchema = GitHubFlagsSchema.extend({
   image: z.array(z.string().min(1)).optional(),
   skipStage: z.boolean().default(false),
   reason: z.string().trim().min(1, "--reason must not be empty").optional(),
+  wave: z.coerce.number().int("--wave must be a whole number").min(1, "--wave must be 1 or more").optional(),
 });
 
 function printText(r: PromoteResult): void {
@@ -17,6 +18,7 @@ function printText(r: PromoteResult): void {
     console.log(`nothing to promote: ${r.to} already runs what ${r.from} runs${r.notPromoted.length > 0 ? " (of the images it uses)" : ""}`);
     return;
   }
+  if (r.wave) console.log(`wave ${r.wave.number} of ${r.wave.of}: ${r.wave.targets.join(", ")}${r.wave.gate ? ` (earlier waves: ${r.wave.gate})` : ""}`);
   console.log(table(["IMAGE", "FROM", "TO", "TAG"], r.changes.map((c) => [c.repository, shortDigest(c.from.digest), shortDigest(c.to.digest), c.to.tag ?? "-"])));
   if (r.action === "dry-run") {
     console.log(`\n${r.diff}\nwould open pull request on branch ${r.branch}:\n  ${r.title}\n\n${r.body}`);
@@ -32,16 +34,17 @@ export function registerPromote(program: Command): void {
     .command("promote")
     .description("open (or update) a pull request that makes <to> run the digests <from> runs")
     .argument("<from>", "source environment")
-    .argument("<to>", "target environment")
+    .argument("<to>", "target environment, stage (its next wave) or one target of a stage")
     .option("--image <name...>", "only these images (repository or short name)")
     .option("--skip-stage", "allow promoting past the pipeline order (needs --reason)")
-    .option("--reason <text>", "why the stage is skipped; recorded in the PR and the commit"))
+    .option("--reason <text>", "why the stage is skipped; recorded in the PR and the commit")
+    .option("--wave <n>", "into a stage with waves: promote this wave (refused until every earlier wave runs the digests, healthy and soaked)"))
     .action(async (from: string, to: string, raw: Record<string, unknown>) => {
       const opts = commonOptions(raw);
       const flags = parseFlags(FlagsSchema, raw);
       const result = await promote({
         repo: opts.repo, from, to, dryRun: flags.dryRun, skipStage: flags.skipStage,
-        ...(flags.image ? { images: flags.image } : {}), ...(flags.reason ? { reason: flags.reason } : {}),
+        ...(flags.image ? { images: flags.image } : {}), ...(flags.reason ? { reason: flags.reason } : {}), ...(flags.wave ? { wave: flags.wave } : {}),
         github: githubFactory(flags), progress: progressFor(opts.output),
       });
       if (opts.output === "json") printJson({ ok: true, ...result });

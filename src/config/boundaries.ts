@@ -30,7 +30,7 @@ async function realDir(dir: string): Promise<string | undefined> {
  */
 export async function folderOverlaps(repoDir: string, pipeline: Pipeline, only?: string, limits: Limits = DEFAULT_LIMITS): Promise<BatonError[]> {
   const found: Array<{ error: BatonError; involves: string[] }> = [];
-  const envs = pipeline.environments.map((env, index) => ({ env, index, field: `environments[${index}].path` }));
+  const envs = pipeline.environments.map((env, index) => ({ env, index, field: env.pathField ?? `environments[${index}].path` }));
   const realRepo = await fs.realpath(repoDir);
   const reals = new Map<string, string>();
   for (const e of envs) {

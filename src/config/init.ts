@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { BatonError } from "../errors.js";
 import { relativeToRepo, isYamlFile } from "./files.js";
 import { findKustomization } from "./kustomize.js";
-import { PIPELINE_API_VERSION, PIPELINE_FILE, type PipelineEnvironment } from "./pipeline.js";
+import { PIPELINE_API_VERSION, PIPELINE_FILE, plainPipeline, type PipelineEnvironment } from "./pipeline.js";
 import { readPins } from "./pins.js";
 import { imageShortName } from "./image-ref.js";
 import { renderEnvironment } from "./render.js";
@@ -151,7 +151,7 @@ export async function proposePipeline(repoDir: string): Promise<InitProposal> {
   for (const spec of specs) {
     if (moved.has(spec.path)) continue;
     try {
-      const { pins } = readPins((await renderEnvironment(repoDir, spec, { pipeline: { apiVersion: PIPELINE_API_VERSION, kind: "Pipeline", environments: specs } })).objects, { requireDigests: false });
+      const { pins } = readPins((await renderEnvironment(repoDir, spec, { pipeline: plainPipeline(specs) })).objects, { requireDigests: false });
       for (const pin of pins.values()) {
         if (pin.digest) continue;
         const image = `${pin.repository}${pin.tag ? `:${pin.tag}` : ""}`;

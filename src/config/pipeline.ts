@@ -115,10 +115,29 @@ export const VerifySchema = z
   })
   .strict();
 
+/**
+ * One target of a stage: its own folder, applied by the agent on its own cluster, reported as its own
+ * GitHub Deployment environment (the target's name). Targets of wave 1 are promoted first; wave N+1 only
+ * when every target of the earlier waves is healthy and soaked at the same digests.
+ */
+export const TargetSchema = z
+  .object({
+    name: envName,
+    path: z.string().min(1, "must name the target's folder, e.g. environments/prod-eu"),
+    wave: z.number().int("must be a whole number").min(1, "must be 1 or more (waves are numbered from 1)").default(1),
+    namespace: z.string().regex(DNS_LABEL, "must be a valid namespace name").optional(),
+  })
+  .strict();
+
 export const PipelineEnvironmentSchema = z
   .object({
     name: envName,
-    path: z.string().min(1, "must name the environment's folder, e.g. environments/staging"),
+    /** A plain environment's folder; a stage with several targets names `targets` instead. */
+    path: z.string().min(1, "must name the environment's folder, e.g. environments/staging").optional(),
+    /** The stage's targets (each its own folder and cluster), grouped in waves; every other field applies to all. */
+    targets: z.array(TargetSchema).min(1, "list at least one target, or use path for a single folder").optional(),
+    /** How long every target of a wave must be healthy before the next wave may be promoted (default: soak). */
+    waveSoak: duration.optional(),
     promoteFrom: envName.optional(),
     namespace: z.string().regex(DNS_LABEL, "must be a valid namespace name").optional(),
     soak: duration.optional(),
@@ -185,12 +204,41 @@ export const PipelineSchema = z
   })
   .strict();
 
-export type PipelineEnvironment = z.infer<typeof PipelineEnvironmentSchema>;
+/** One entry of `environments:` as written: a plain environment (path) or a stage (targets). */
+export type PipelineEntry = z.infer<typeof PipelineEnvironmentSchema>;
+/**
+ * A deployable environment: one folder, one Environment object, one GitHub Deployment environment. A plain
+ * entry is one; a stage with targets expands to one per target, carrying the stage's policy fields.
+ */
+export type PipelineEnvironment = Omit<PipelineEntry, "path" | "targets" | "waveSoak"> & {
+  path: string;
+  /** The stage this target belongs to (absent: a plain environment, its own stage). */
+  stage?: string;
+  wave?: number;
+  /** Where its folder is named in baton.yaml, for messages: environments[i].path or environments[i].targets[k].path. */
+  pathField?: string;
+};
+/** A stage of the pipeline: what `promote <from> <stage>` moves. A plain environment is a stage with one target. */
+export interface Stage {
+  name: string;
+  promoteFrom?: string;
+  /** As written in baton.yaml. */
+  targets: PipelineEnvironment[];
+  /** Waves in order: waves[0] are the wave-1 targets. */
+  waves: PipelineEnvironment[][];
+  /** Health needed of earlier waves before the next, in ms. */
+  waveSoakMs: number;
+  waveSoak?: string;
+  /** True when written with targets (even one): promotions name waves. */
+  staged: boolean;
+}
 export type Strategy = z.infer<typeof StrategySchema>;
 export type ImageWatch = z.infer<typeof ImageWatchSchema>;
 export type StrategyStep = z.infer<typeof StepSchema>;
 export type NotifierSpec = z.infer<typeof NotifierSchema>;
-export type Pipeline = z.infer<typeof PipelineSchema>;
+type PipelineDocument = z.infer<typeof PipelineSchema>;
+/** baton.yaml after validation: `environments` are the deployable targets, `stages` what promotions move. */
+export type Pipeline = Omit<PipelineDocument, "environments"> & { environments: PipelineEnvironment[]; stages: Stage[] };
 
 /** Formats a zod path as `environments[1].promoteFrom`. */
 export function formatFieldPath(segments: ReadonlyArray<string | number>): string {
@@ -214,8 +262,72 @@ export function parsePipeline(value: unknown, file = PIPELINE_FILE): Pipeline {
       }),
     );
   }
-  checkGraph(result.data, file);
-  return result.data;
+  checkEntries(result.data, file);
+  const pipeline = expandStages(result.data);
+  checkGraph(pipeline, file);
+  return pipeline;
+}
+
+/** Plain entries and stages must name exactly one of path/targets; target names and waves must make sense. */
+function checkEntries(doc: PipelineDocument, file: string): void {
+  const errors: BatonError[] = [];
+  const seen = new Map<string, string>();
+  const claim = (name: string, field: string) => {
+    const first = seen.get(name);
+    if (first !== undefined) {
+      errors.push(new BatonError("PIPELINE_DUPLICATE_ENV", `"${name}" is already the name at ${first}`, {
+        file, field, hint: "stage, environment and target names share one namespace (they name Environments and GitHub Deployment environments); give each a unique name",
+      }));
+    } else seen.set(name, field);
+  };
+  doc.environments.forEach((entry, i) => {
+    const at = `environments[${i}]`;
+    claim(entry.name, `${at}.name`);
+    if (entry.path === undefined && entry.targets === undefined) {
+      errors.push(new BatonError("PIPELINE_SCHEMA", `${at} names neither path nor targets`, { file, field: `${at}.path`, hint: "set path: to the environment's folder, or targets: [{name, path, wave}] for a stage on several clusters" }));
+    }
+    if (entry.path !== undefined && entry.targets !== undefined) {
+      errors.push(new BatonError("PIPELINE_SCHEMA", `${at} sets both path and targets`, { file, field: `${at}.path`, hint: "a stage with targets has no path of its own: move the folder into a target" }));
+    }
+    if (entry.targets === undefined) {
+      if (entry.waveSoak !== undefined) errors.push(new BatonError("PIPELINE_SCHEMA", `${at}.waveSoak needs targets`, { file, field: `${at}.waveSoak`, hint: "waveSoak applies between the waves of a stage's targets; remove it or list targets" }));
+      return;
+    }
+    entry.targets.forEach((t, k) => claim(t.name, `${at}.targets[${k}].name`));
+    const waves = [...new Set(entry.targets.map((t) => t.wave))].sort((a, b) => a - b);
+    const gap = waves.findIndex((w, k) => w !== k + 1);
+    if (gap !== -1) {
+      const k = entry.targets.findIndex((t) => t.wave === waves[gap]);
+      errors.push(new BatonError("PIPELINE_BAD_WAVE", gap === 0
+        ? `the waves of ${entry.name} start at ${waves[0]}, not 1`
+        : `the waves of ${entry.name} skip wave ${gap + 1} (found ${waves.join(", ")})`, {
+        file, field: `${at}.targets[${k}].wave`, hint: "number waves 1, 2, 3… without gaps: wave 1 is promoted first",
+      }));
+    }
+  });
+  if (errors.length > 0) throw new BatonErrors(errors);
+}
+
+/** Expands stages into their targets; each target carries the stage's fields, its own name, path and wave. */
+function expandStages(doc: PipelineDocument): Pipeline {
+  const environments: PipelineEnvironment[] = [];
+  const stages: Stage[] = [];
+  for (const [i, entry] of doc.environments.entries()) {
+    const { path: folder, targets, waveSoak, ...shared } = entry;
+    const envs: PipelineEnvironment[] = targets
+      ? targets.map((t, k) => ({ ...shared, name: t.name, path: t.path, stage: entry.name, wave: t.wave, pathField: `environments[${i}].targets[${k}].path`, ...(t.namespace ? { namespace: t.namespace } : {}) }))
+      : [{ ...shared, path: folder as string, pathField: `environments[${i}].path` }];
+    environments.push(...envs);
+    const waves: PipelineEnvironment[][] = [];
+    for (const env of envs) (waves[(env.wave ?? 1) - 1] ??= []).push(env);
+    const soak = waveSoak ?? entry.soak;
+    stages.push({
+      name: entry.name, targets: envs, waves, staged: targets !== undefined, waveSoakMs: soak ? parseDuration(soak) ?? 0 : 0,
+      ...(entry.promoteFrom ? { promoteFrom: entry.promoteFrom } : {}), ...(soak ? { waveSoak: soak } : {}),
+    });
+  }
+  const { environments: _entries, ...rest } = doc;
+  return { ...rest, environments, stages };
 }
 
 function schemaHint(field: string): string {
@@ -227,35 +339,32 @@ function schemaHint(field: string): string {
 
 function checkGraph(pipeline: Pipeline, file: string): void {
   const errors: BatonError[] = [];
-  const byName = new Map<string, number>();
-  pipeline.environments.forEach((env, i) => {
-    if (byName.has(env.name)) {
-      errors.push(new BatonError("PIPELINE_DUPLICATE_ENV", `environment "${env.name}" is listed twice`, {
-        file, field: `environments[${i}].name`, hint: "give every environment a unique name",
+  const names = [...new Set([...pipeline.stages.map((s) => s.name), ...pipeline.environments.map((e) => e.name)])];
+  pipeline.stages.forEach((stage, i) => {
+    const from = stage.promoteFrom;
+    if (from !== undefined && !names.includes(from)) {
+      errors.push(new BatonError("PIPELINE_UNKNOWN_ENV", `promoteFrom names unknown environment "${from}"`, {
+        file, field: `environments[${i}].promoteFrom`, hint: `use one of: ${names.join(", ")}`,
       }));
     }
-    byName.set(env.name, i);
-  });
-  pipeline.environments.forEach((env, i) => {
-    if (env.promoteFrom !== undefined && !byName.has(env.promoteFrom)) {
-      errors.push(new BatonError("PIPELINE_UNKNOWN_ENV", `promoteFrom names unknown environment "${env.promoteFrom}"`, {
-        file, field: `environments[${i}].promoteFrom`, hint: `use one of: ${[...byName.keys()].join(", ")}`,
-      }));
-    }
-    if (env.promoteFrom === env.name) {
-      errors.push(new BatonError("PIPELINE_CYCLE", `environment "${env.name}" promotes from itself`, {
+    if (from !== undefined && (from === stage.name || stage.targets.some((t) => t.name === from))) {
+      errors.push(new BatonError("PIPELINE_CYCLE", `environment "${stage.name}" promotes from itself`, {
         file, field: `environments[${i}].promoteFrom`, hint: "remove promoteFrom or point it at the previous stage",
       }));
     }
-    try {
-      resolveInRepo("/", env.path, { file, field: `environments[${i}].path` });
-    } catch (e) {
-      errors.push(e as BatonError);
-    }
+    stage.targets.forEach((env, k) => {
+      try {
+        resolveInRepo("/", env.path, { file, field: stage.staged ? `environments[${i}].targets[${k}].path` : `environments[${i}].path` });
+      } catch (e) {
+        errors.push(e as BatonError);
+      }
+    });
+    const first = stage.targets[0];
+    if (first) errors.push(...checkStrategy(first, i, file), ...checkChartSource(pipeline, first, i, file));
   });
-  pipeline.environments.forEach((env, i) => errors.push(...checkStrategy(env, i, file), ...checkChartSource(pipeline, env, i, file)));
   const cycle = findCycle(pipeline);
-  if (cycle && cycle.length > 1) {
+  // [a, a] is a stage promoting from itself, reported above.
+  if (cycle && cycle.length > 2) {
     errors.push(new BatonError("PIPELINE_CYCLE", `promoteFrom forms a cycle: ${cycle.join(" → ")}`, {
       file, field: "environments", hint: "stages must form a chain, e.g. testing → staging → production",
     }));
@@ -289,8 +398,21 @@ function checkChartSource(pipeline: Pipeline, env: PipelineEnvironment, i: numbe
   return out;
 }
 
+/** A pipeline of plain environments only (each its own stage), for code that proposes or builds one. */
+export function plainPipeline(environments: PipelineEnvironment[]): Pipeline {
+  return {
+    apiVersion: PIPELINE_API_VERSION, kind: "Pipeline", environments,
+    stages: environments.map((e) => ({ name: e.name, targets: [e], waves: [[e]], staged: false, waveSoakMs: 0, ...(e.promoteFrom ? { promoteFrom: e.promoteFrom } : {}) })),
+  };
+}
+
+/** The stage a name belongs to: the stage itself, or the stage of a target. */
+export function stageOf(pipeline: Pipeline, name: string): Stage | undefined {
+  return pipeline.stages.find((s) => s.name === name || s.targets.some((t) => t.name === name));
+}
+
 function findCycle(pipeline: Pipeline): string[] | undefined {
-  const from = new Map(pipeline.environments.map((e) => [e.name, e.promoteFrom]));
+  const from = new Map(pipeline.stages.map((s) => [s.name, s.promoteFrom === undefined ? undefined : stageOf(pipeline, s.promoteFrom)?.name]));
   for (const start of from.keys()) {
     const seen: string[] = [];
     let current: string | undefined = start;

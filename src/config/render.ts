@@ -36,13 +36,13 @@ export interface Rendered {
 
 /** Locates an environment's folder, rejecting escapes; `index` is its position in baton.yaml for messages. */
 export async function environmentDir(repoDir: string, env: PipelineEnvironment, index = 0): Promise<string> {
-  const field = `environments[${index}].path`;
+  const field = env.pathField ?? `environments[${index}].path`;
   const dir = resolveInRepo(repoDir, env.path, { file: PIPELINE_FILE, field });
   try {
     const stat = await fs.stat(dir);
     if (!stat.isDirectory()) throw new Error("not a directory");
   } catch {
-    throw new BatonError("ENV_DIR_NOT_FOUND", `environment "${env.name}" folder ${env.path} does not exist`, {
+    throw new BatonError("ENV_DIR_NOT_FOUND", `${env.stage ? `target "${env.name}" of stage ${env.stage}` : `environment "${env.name}"`} folder ${env.path} does not exist`, {
       file: PIPELINE_FILE, field, hint: `create ${env.path}/ with the environment's manifests or fix the path`,
     });
   }

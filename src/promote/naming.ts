@@ -6,7 +6,7 @@ import { imageShortName, shortDigest } from "../config/image-ref.js";
 import type { Pin } from "../config/pins.js";
 import type { BatonKind } from "./trailers.js";
 
-export const LABELS = { baton: "baton", promotion: "promotion", pin: "pin", rollback: "rollback", release: "release", env: (env: string) => `env:${env}` } as const;
+export const LABELS = { baton: "baton", promotion: "promotion", pin: "pin", rollback: "rollback", release: "release", env: (env: string) => `env:${env}`, wave: (n: number) => `wave:${n}` } as const;
 
 /** The pin a branch name is keyed on: the first image by repository, so the choice is stable. */
 function keyPin(pins: Pin[]): Pin | undefined {
@@ -68,7 +68,7 @@ export function changeKind(subject: string, trailerKind: ChangeKind | undefined)
   const branch = /^Merge pull request #\d+ from \S*?baton\/(promote|pin|rollback|confirm|abort|retire)\//.exec(subject)?.[1];
   if (branch) return branch === "promote" ? "promotion" : (branch as ChangeKind);
   if (/\(#\d+\)\s*$/.test(subject)) {
-    if (/^Promote \S+ .*to \S+ \(#\d+\)$/.test(subject)) return "promotion";
+    if (/^Promote \S+ .*to \S+( \(wave \d+: [^)]*\))? \(#\d+\)$/.test(subject)) return "promotion";
     if (/^Pin \S+ .*in \S+ \(#\d+\)$/.test(subject)) return "pin";
     if (/^Roll back \S+ .*in \S+ \(#\d+\)$/.test(subject)) return "rollback";
     // Release titles (release.ts): "<Verb> <images> in <env>: <what the step does> (#n)".

@@ -1,13 +1,17 @@
 /** Promotion policy from baton.yaml that Baton enforces before any git or GitHub call. Pure. */
 import { BatonError } from "../errors.js";
-import { findEnvironment, firstEnvironment, PIPELINE_FILE, type Pipeline } from "../config/pipeline.js";
+import { findEnvironment, firstEnvironment, PIPELINE_FILE, stageOf, type Pipeline } from "../config/pipeline.js";
+import { destinationOf } from "./waves.js";
 
-/** Refuses `from → to` unless `to.promoteFrom === from`, or the user skips the stage with a reason (recorded in the PR). */
+/**
+ * Refuses `from → to` unless `to` (a stage, or a target of one) promotes from `from` (or from the stage `from`
+ * is a target of), or the user skips the stage with a reason (recorded in the PR).
+ */
 export function checkOrder(pipeline: Pipeline, from: string, to: string, skip: { skipStage?: boolean; reason?: string } = {}): { skipped: boolean } {
-  findEnvironment(pipeline, from);
-  const target = findEnvironment(pipeline, to);
-  if (from === to) throw new BatonError("PROMOTE_ORDER", `cannot promote ${from} into itself`, { hint: "name two different environments" });
-  if (target.promoteFrom === from) return { skipped: false };
+  const source = destinationOf(pipeline, from);
+  const target = destinationOf(pipeline, to).stage;
+  if (from === to || source.stage.name === target.name) throw new BatonError("PROMOTE_ORDER", `cannot promote ${from} into ${from === to ? "itself" : `its own stage ${target.name}`}`, { hint: "name two different environments" });
+  if (target.promoteFrom !== undefined && (target.promoteFrom === from || stageOf(pipeline, target.promoteFrom)?.name === source.stage.name)) return { skipped: false };
   const expected = target.promoteFrom ? `${to} is promoted from ${target.promoteFrom}` : `${to} is the first environment (images are pinned into it, not promoted)`;
   if (!skip.skipStage) {
     throw new BatonError("PROMOTE_ORDER", `${from} → ${to} skips the pipeline order: ${expected}`, {

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { loadPipeline, findEnvironment } from "../config/pipeline.js";
+import { loadPipeline, PIPELINE_FILE, type PipelineEnvironment } from "../config/pipeline.js";
 import { planPromotion, type PromotionPlan } from "../config/repo.js";
 import { formatImageRef } from "../config/image-ref.js";
 import { BatonError } from "../errors.js";
@@ -15,6 +15,7 @@ import { GitWorkspace, prepareClone } from "./git-workspace.js";
 import { announce } from "../notify/announce.js";
 import { LABELS, promotionBranch, promotionTitle } from "./naming.js";
 import { checkOrder } from "./policy.js";
+import { chooseWave, destinationOf, policyEnvironment, sourceEnvironment, waveBlockers } from "./waves.js";
 import { pullBody } from "./pr-body.js";
 import { publishPull, type Published } from "./publish.js";
 import { assertNotRejected, parseRejected, REJECTED_FILE, type RejectedList } from "./rejected.js";
@@ -35,6 +36,8 @@ export interface PromoteRequest {
   images?: string[];
   skipStage?: boolean;
   reason?: string;
+  /** Into a stage with waves: the wave to promote (default: the first whose targets do not run the digests). */
+  wave?: number;
   dryRun?: boolean;
   /** Needed unless dryRun; called with the origin URL, lazily, so --dry-run never asks for a token. */
   github?: (remoteUrl: string | undefined) => GitHubApi;
@@ -57,6 +60,20 @@ export interface PromoteResult {
   pull?: Published["pull"];
   superseded: number[];
   policy?: Pick<PolicyResult, "state" | "description">;
+  /** Into a stage with targets: the wave this promotion moves. */
+  wave?: WaveResult;
+}
+
+export interface WaveResult {
+  number: number;
+  /** How many waves the stage has. */
+  of: number;
+  /** The targets whose folders the PR edits. */
+  targets: string[];
+  /** The earlier waves' targets the gate judged. */
+  earlier: string[];
+  /** What the gate found (absent for wave 1). */
+  gate?: string;
 }
 
 /**
@@ -114,38 +131,73 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   }
   const pipeline = await loadPipeline(req.repo);
   const { skipped } = checkOrder(pipeline, req.from, req.to, { skipStage: req.skipStage, reason: req.reason });
-  const plan = await planPromotion(req.repo, pipeline, req.from, req.to, { images: req.images });
-  // Into an environment with a strategy the promotion also starts the release (release.yaml step 0), same commit.
-  const releaseEdit = plan.noop ? undefined : await releaseEditFor(req.repo, pipeline, req.to, plan.changes);
-  if (releaseEdit) plan.edits.push(releaseEdit);
+  const source = sourceEnvironment(pipeline, req.from);
+  const dest = destinationOf(pipeline, req.to);
+  // Every target of the stage is planned: which wave moves next depends on what each one pins already.
+  const plans = new Map<string, PromotionPlan>();
+  for (const target of dest.stage.staged ? dest.stage.targets : dest.targets) plans.set(target.name, await planPromotion(req.repo, pipeline, source.name, target.name, { images: req.images }));
+  const choice = dest.stage.staged ? chooseWave(dest, (name) => plans.get(name)?.noop === true, req.wave) : undefined;
+  const writing = (choice?.targets ?? dest.targets).filter((t) => plans.get(t.name)?.noop === false);
+  const first = plans.get((writing[0] ?? choice?.targets[0] ?? dest.targets[0] as PipelineEnvironment).name) as PromotionPlan;
+  const plan: PromotionPlan = { ...first, edits: [], noop: writing.length === 0 };
+  for (const target of writing) {
+    const own = plans.get(target.name) as PromotionPlan;
+    plan.edits.push(...own.edits);
+    // Into an environment with a strategy the promotion also starts the release (release.yaml step 0), same commit.
+    const releaseEdit = await releaseEditFor(req.repo, pipeline, target.name, own.changes);
+    if (releaseEdit) plan.edits.push(releaseEdit);
+  }
   const moving = plan.changes.map((c) => c.to);
-  assertNotRejected(await readRejectedFile(req.repo), req.to, moving);
-  const branch = promotionBranch(req.to, moving);
-  const title = promotionTitle(req.to, moving);
+  const rejectedList = await readRejectedFile(req.repo);
+  for (const name of new Set([req.to, ...writing.map((t) => t.name)])) assertNotRejected(rejectedList, name, moving);
+  // A stage's waves get a branch (and PR) each; a named target's promotion is keyed on the target.
+  const key = choice && !dest.namedTarget ? `${req.to}/wave-${choice.wave}` : req.to;
+  const branch = promotionBranch(key, moving);
+  const title = `${promotionTitle(req.to, moving)}${choice ? ` (wave ${choice.wave}: ${(writing.length > 0 ? writing : choice.targets).map((t) => t.name).join(", ")})` : ""}`;
   const diff = unifiedDiff(plan.edits);
-  const result: PromoteResult = { action: "noop", from: req.from, to: req.to, branch, title, body: "", diff, changes: plan.changes, notPromoted: plan.onlyInSource, superseded: [] };
+  const result: PromoteResult = {
+    action: "noop", from: req.from, to: req.to, branch, title, body: "", diff, changes: plan.changes, notPromoted: plan.onlyInSource, superseded: [],
+    ...(choice ? { wave: { number: choice.wave, of: dest.stage.waves.length, targets: writing.map((t) => t.name), earlier: choice.earlier.map((t) => t.name) } } : {}),
+  };
   if (plan.noop) return result;
-  const source = findEnvironment(pipeline, req.from);
+  // Wave N moves only when every earlier-wave target is healthy and soaked at these digests (its GitHub Deployments).
+  if (choice && choice.earlier.length > 0) {
+    if (!github || !ws) {
+      result.wave = { ...(result.wave as WaveResult), gate: "not checked: --dry-run reads no GitHub Deployments" };
+    } else {
+      const health = new Map<string, Date | undefined>();
+      for (const t of choice.earlier) health.set(t.name, await sourceHealthySince(github, t.name, ws, t.path).catch(() => undefined));
+      const blockers = waveBlockers(dest.stage, choice.earlier, health, (req.now ?? (() => new Date()))());
+      if (blockers.length > 0) {
+        throw new BatonError("PROMOTE_WAVE_NOT_READY", `wave ${choice.wave} of ${dest.stage.name} waits for wave ${choice.wave - 1}: ${blockers.join("; ")}`, {
+          file: PIPELINE_FILE, field: `environments.${dest.stage.name}.waveSoak`,
+          hint: `rerun when every earlier-wave target is healthy for ${dest.stage.waveSoak ?? "its soak"} (baton status ${dest.stage.name}); the promoter opens it by itself under autoPromote`,
+        });
+      }
+      result.wave = { ...(result.wave as WaveResult), gate: `${choice.earlier.map((t) => t.name).join(", ")} healthy${dest.stage.waveSoakMs > 0 ? ` for at least ${dest.stage.waveSoak}` : ""}` };
+    }
+  }
+  const waveFacts = result.wave ? [`wave ${result.wave.number} of ${result.wave.of} of ${dest.stage.name}: ${result.wave.targets.join(", ")}${result.wave.gate ? ` (earlier waves: ${result.wave.gate})` : ""}`] : [];
   result.body = pullBody({
     kind: "promotion", from: req.from, to: req.to, changes: plan.changes, diff,
-    source: await sourceFacts(ws ?? (await GitWorkspace.open(req.repo).catch(() => undefined)), source.path, req.from, github),
+    source: [...waveFacts, ...(await sourceFacts(ws ?? (await GitWorkspace.open(req.repo).catch(() => undefined)), source.path, source.name, github))],
     ...(skipped && req.reason ? { skipStageReason: req.reason } : {}), onlyInTarget: plan.onlyInTarget, onlyInSource: plan.onlyInSource,
   });
   if (req.dryRun || !ws || !base || !github) return { ...result, action: "dry-run" };
 
-  const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
+  const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...(result.wave ? [[TRAILER.wave, String(result.wave.number)] as Trailer] : []), ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
   if (skipped && req.reason) trailers.push([TRAILER.skipStage, req.reason]);
   result.commit = await ws.commitOnBranch(branch, base, formatCommitMessage(title, trailers), plan.edits, progress);
   const published = await publishPull(github, {
     head: branch, base, title, body: result.body,
-    labels: [LABELS.baton, LABELS.promotion, LABELS.env(req.to)],
+    labels: [LABELS.baton, LABELS.promotion, LABELS.env(req.to), ...(result.wave ? [LABELS.wave(result.wave.number)] : [])],
     // A promotion of selected images (--image) moves only part of the source: it supersedes nothing.
-    ...(req.images?.length ? {} : { supersedeLabels: [LABELS.env(req.to), LABELS.promotion], supersedesPrefix: `baton/promote/${req.to}/` }),
+    ...(req.images?.length ? {} : { supersedeLabels: [LABELS.env(req.to), LABELS.promotion], supersedesPrefix: `baton/promote/${key}/` }),
   }, progress);
   // Order and rejected digests were enforced above; soak and windows may still make the merge wait.
   const policy = evaluatePolicy({
-    target: findEnvironment(pipeline, req.to), source: req.from, rejected: [],
-    sourceHealthySince: await sourceHealthySince(github, req.from, ws, findEnvironment(pipeline, req.from).path).catch(() => undefined),
+    target: policyEnvironment(dest), source: req.from, rejected: [],
+    sourceHealthySince: await sourceHealthySince(github, source.name, ws, source.path).catch(() => undefined),
     ...(skipped && req.reason ? { skipStage: { reason: req.reason } } : {}),
     now: (req.now ?? (() => new Date()))(),
   });

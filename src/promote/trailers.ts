@@ -10,6 +10,8 @@ export const TRAILER = {
   reverts: "Baton-Reverts",
   image: "Baton-Image",
   skipStage: "Baton-Skip-Stage",
+  /** A promotion into a stage with targets: the wave it moves. */
+  wave: "Baton-Wave",
   /** Progressive delivery: the environment whose release.yaml the commit moves, and how. */
   release: "Baton-Release",
   confirm: "Baton-Confirm",

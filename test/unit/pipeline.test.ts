@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { BatonErrors } from "../../src/config/../errors.js";
-import { findEnvironment, firstEnvironment, loadPipeline, parsePipeline } from "../../src/config/pipeline.js";
+import { findEnvironment, firstEnvironment, loadPipeline, parsePipeline, stageOf } from "../../src/config/pipeline.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -60,4 +60,61 @@ test("oci:// charts: allowed only from chartRepositories, with a version; repo c
   assert.deepEqual(problems({ chart: "charts/web", version: "1.2.0" }), ["PIPELINE_SCHEMA environments[0].helm.version"]);
   assert.deepEqual(problems({ chart: "https://charts.example.com/web", version: "1.2.0" }), ["PIPELINE_SCHEMA environments[0].helm.chart"]);
   assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0", digest: "sha256:abc" }, ["oci://ghcr.io/acme/charts"]), ["PIPELINE_SCHEMA environments[0].helm.digest"]);
+});
+
+const staged = (production: Record<string, unknown>) => ({
+  apiVersion: "baton.dev/v1alpha1", kind: "Pipeline",
+  environments: [{ name: "staging", path: "environments/staging" }, { name: "production", promoteFrom: "staging", soak: "1h", approvers: ["@acme/sre"], ...production }],
+});
+const problems = (value: unknown): Array<{ code: string; field?: string; message: string }> => {
+  try {
+    parsePipeline(value);
+  } catch (e) {
+    assert.ok(e instanceof BatonErrors);
+    assert.ok(e.errors.every((x) => x.file === "baton.yaml" && x.hint));
+    return e.errors.map((x) => ({ code: x.code, ...(x.field ? { field: x.field } : {}), message: x.message }));
+  }
+  return assert.fail("should throw");
+};
+
+test("a stage with targets expands to one environment per target, carrying the stage's policy, grouped in waves", () => {
+  const p = parsePipeline(staged({ waveSoak: "10m", targets: [{ name: "prod-eu", path: "environments/prod-eu" }, { name: "prod-us", path: "environments/prod-us", wave: 2, namespace: "web-us" }] }));
+  assert.deepEqual(p.environments.map((e) => e.name), ["staging", "prod-eu", "prod-us"]);
+  const us = findEnvironment(p, "prod-us");
+  assert.deepEqual({ path: us.path, stage: us.stage, wave: us.wave, promoteFrom: us.promoteFrom, soak: us.soak, approvers: us.approvers, namespace: us.namespace }, {
+    path: "environments/prod-us", stage: "production", wave: 2, promoteFrom: "staging", soak: "1h", approvers: ["@acme/sre"], namespace: "web-us",
+  });
+  const stage = stageOf(p, "prod-us");
+  assert.equal(stage?.name, "production");
+  assert.deepEqual(stage?.waves.map((w) => w.map((t) => t.name)), [["prod-eu"], ["prod-us"]]);
+  assert.equal(stage?.waveSoakMs, 10 * 60_000);
+  // Without waveSoak, the earlier waves must be healthy as long as the stage's soak.
+  assert.equal(stageOf(parsePipeline(staged({ targets: [{ name: "prod-eu", path: "environments/prod-eu" }] })), "production")?.waveSoakMs, 60 * 60_000);
+  // A plain environment is a stage with one target.
+  assert.deepEqual(stageOf(p, "staging")?.waves.map((w) => w.map((t) => t.name)), [["staging"]]);
+  assert.equal(stageOf(p, "staging")?.staged, false);
+});
+
+test("bad targets and waves name the field: duplicate names, waves not from 1 or with gaps, path and targets both or neither", () => {
+  assert.deepEqual(problems(staged({ targets: [{ name: "prod-eu", path: "a" }, { name: "staging", path: "b", wave: 2 }] })).map((p) => [p.code, p.field]), [["PIPELINE_DUPLICATE_ENV", "environments[1].targets[1].name"]]);
+  const late = problems(staged({ targets: [{ name: "prod-eu", path: "a", wave: 2 }, { name: "prod-us", path: "b", wave: 3 }] }));
+  assert.deepEqual(late.map((p) => [p.code, p.field]), [["PIPELINE_BAD_WAVE", "environments[1].targets[0].wave"]]);
+  assert.match(late[0]?.message ?? "", /waves of production start at 2, not 1/);
+  const gap = problems(staged({ targets: [{ name: "prod-eu", path: "a" }, { name: "prod-us", path: "b", wave: 3 }] }));
+  assert.deepEqual(gap.map((p) => [p.code, p.field]), [["PIPELINE_BAD_WAVE", "environments[1].targets[1].wave"]]);
+  assert.match(gap[0]?.message ?? "", /skip wave 2/);
+  assert.deepEqual(problems(staged({ path: "environments/production", targets: [{ name: "prod-eu", path: "a" }] })).map((p) => [p.code, p.field]), [["PIPELINE_SCHEMA", "environments[1].path"]]);
+  assert.deepEqual(problems(staged({})).map((p) => [p.code, p.field]), [["PIPELINE_SCHEMA", "environments[1].path"]]);
+  assert.deepEqual(problems(staged({ path: "environments/production", waveSoak: "5m" })).map((p) => [p.code, p.field]), [["PIPELINE_SCHEMA", "environments[1].waveSoak"]]);
+  assert.deepEqual(problems(staged({ targets: [{ name: "prod-eu" }] })).map((p) => [p.code, p.field]), [["PIPELINE_SCHEMA", "environments[1].targets[0].path"]]);
+  assert.deepEqual(problems(staged({ targets: [{ name: "prod-eu", path: "../x" }] })).map((p) => p.field), ["environments[1].targets[0].path"]);
+  assert.deepEqual(problems(staged({ targets: [{ name: "prod-eu", path: "a", wave: 0 }] })).map((p) => [p.code, p.field]), [["PIPELINE_SCHEMA", "environments[1].targets[0].wave"]]);
+  // promoteFrom may name a target, but not one of the stage's own.
+  assert.deepEqual(problems(staged({ promoteFrom: "prod-eu", targets: [{ name: "prod-eu", path: "a" }] })).map((p) => p.code), ["PIPELINE_CYCLE"]);
+});
+
+test("a missing target folder is reported against that target's path field", async () => {
+  const { validateRepo } = await import("../../src/config/repo.js");
+  const report = await validateRepo(path.join(repoRoot, "test/fixtures/bad/target-missing-dir"));
+  assert.deepEqual(report.errors.map((e) => [e.code, e.field, e.message]), [["ENV_DIR_NOT_FOUND", "environments[0].targets[0].path", 'target "prod-eu" of stage production folder environments/prod-eu does not exist']]);
 });
