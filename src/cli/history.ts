@@ -10,7 +10,7 @@ export function registerHistory(program: Command): void {
   addCommonFlags(program
     .command("history")
     .description("an environment's deployment history: the commits that changed its digests (merged, squashed, rebased or edited by hand) and, with a strategy, the release's confirm/abort/retire commits; when, which digests, which PR, who; PR numbers of rebase merges from GitHub when GITHUB_TOKEN is set")
-    .argument("<environment>", "environment name from baton.yaml")
+    .argument("<environment>", "environment, stage (all its targets) or target name from baton.yaml")
     .option("--limit <n>", "at most N entries"), { dryRun: false })
     .action(async (env: string, raw: Record<string, unknown>) => {
       const opts = commonOptions(raw);
@@ -21,8 +21,9 @@ export function registerHistory(program: Command): void {
         printJson({ ok: true, environment: env, entries });
         return;
       }
-      console.log(table(["TIME", "COMMIT", "AUTHOR", "KIND", "PR", "DIGESTS", "SUBJECT"], entries.map((e) => [
-        e.time, e.commit.slice(0, 7), e.author, e.release ? `${e.kind} (${e.release})` : e.kind, e.pr ? `#${e.pr}` : "-",
+      const staged = entries.some((e) => e.target);
+      console.log(table([...(staged ? ["TARGET"] : []), "TIME", "COMMIT", "AUTHOR", "KIND", "PR", "DIGESTS", "SUBJECT"], entries.map((e) => [
+        ...(staged ? [e.target ?? "-"] : []), e.time, e.commit.slice(0, 7), e.author, e.release ? `${e.kind} (${e.release})` : e.kind, e.pr ? `#${e.pr}` : "-",
         e.digests.map((d) => `${imageShortName(d.repository)}@${shortDigest(d.digest)}`).join(",") || "-", e.subject,
       ])));
     });

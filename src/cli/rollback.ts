@@ -16,7 +16,7 @@ export function registerRollback(program: Command): void {
   addCommonFlags(program
     .command("rollback")
     .description("revert an environment's latest promotion(s) with git revert, as a PR labelled rollback (or --push), and reject the reverted digests")
-    .argument("<environment>", "environment name from baton.yaml")
+    .argument("<environment>", "environment, stage (every target, one commit) or target name from baton.yaml")
     .option("--to <revision>", "revert every promotion after this revision")
     .option("--steps <n>", "revert the last N promotions (default 1)")
     .option("--push", "push straight to the base branch (needs allowDirectPush)"))
@@ -33,7 +33,7 @@ export function registerRollback(program: Command): void {
         return;
       }
       for (const r of result.reverted) console.log(`revert ${r.sha.slice(0, 7)} ${r.subject}`);
-      for (const r of result.rejected) console.log(`reject ${r.repository}@sha256:${shortDigest(r.digest)} in ${env}`);
+      for (const r of result.rejected) console.log(`reject ${r.repository}@sha256:${shortDigest(r.digest)} in ${r.env}`);
       if (result.action === "dry-run") console.log(`\n${result.diff}\nwould ${flags.push ? "push" : "open a pull request"}: ${result.title}`);
       else if (result.action === "pushed") console.log(`pushed ${result.commit?.slice(0, 7)}: ${result.title}`);
       else console.log(`${result.action} pull request #${result.pull?.number}: ${result.pull?.url}`);

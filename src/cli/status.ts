@@ -40,27 +40,29 @@ export function registerStatus(program: Command): void {
   addCommonFlags(program
     .command("status")
     .description("environment × image → digest and tag from the repo, release phase and weights; open promotion PRs and deployment health from GitHub when GITHUB_TOKEN is set; the agent's revision, readiness and drift with --kubeconfig")
+    .argument("[environment]", "only this environment, stage (all its targets) or target")
     .option("--kubeconfig <file>", "also read Environment objects from this cluster")
     .option("--namespace <ns>", "namespace of the Environment objects (default: all)"), { dryRun: false })
-    .action(async (raw: Record<string, unknown>) => {
+    .action(async (only: string | undefined, raw: Record<string, unknown>) => {
       const opts = commonOptions(raw);
       const flags = parseFlags(GitHubFlagsSchema, raw);
       const report = await status(opts.repo, async () => {
         const remote = await GitWorkspace.open(opts.repo).then((ws) => ws.remoteUrl()).catch(() => undefined);
         return optionalGitHub(flags, remote);
-      }, typeof raw.kubeconfig === "string" ? () => clusterEnvironments(raw.kubeconfig as string, typeof raw.namespace === "string" ? raw.namespace : undefined) : undefined);
+      }, typeof raw.kubeconfig === "string" ? () => clusterEnvironments(raw.kubeconfig as string, typeof raw.namespace === "string" ? raw.namespace : undefined) : undefined, only);
       if (opts.output === "json") {
         printJson({ ok: true, ...report });
         return;
       }
       const rows = report.environments.flatMap((env) => {
+        const name = env.stage ? `${env.name} (${env.stage} wave ${env.wave ?? 1})` : env.name;
         const prs = env.openPulls.map((p) => `#${p.number}`).join(",") || "-";
         const health = env.cluster ? `${env.cluster.ready === "True" ? "Ready" : "NotReady"}@${(env.cluster.revision ?? "-").slice(0, 7)}` : env.deployment ? `${env.deployment.state}@${env.deployment.sha.slice(0, 7)}` : "-";
         const drift = env.cluster?.drift?.length ? `drift reverted: ${env.cluster.drift.length} object(s)` : "";
         const release = env.release ? `${env.release.phase}${env.release.step ? ` (candidate ${env.release.weight}%, step ${env.release.step}/${env.release.steps})` : ` (slot ${env.release.stableSlot})`}` : "-";
-        if (env.error) return [[env.name, "-", "-", "-", health, release, prs, `error: ${env.error}`]];
-        if (env.images.length === 0) return [[env.name, "-", "-", "-", health, release, prs, drift]];
-        return env.images.map((i) => [env.name, imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", health, release, prs, [i.rejected ? "REJECTED digest" : "", drift].filter(Boolean).join("; ")]);
+        if (env.error) return [[name, "-", "-", "-", health, release, prs, `error: ${env.error}`]];
+        if (env.images.length === 0) return [[name, "-", "-", "-", health, release, prs, drift]];
+        return env.images.map((i) => [name, imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", health, release, prs, [i.rejected ? "REJECTED digest" : "", drift].filter(Boolean).join("; ")]);
       });
       console.log(table(["ENVIRONMENT", "IMAGE", "DIGEST", "TAG", "HEALTH", "RELEASE", "OPEN PRS", "NOTE"], rows));
       if (report.github === "failed") console.error(`warning: could not list open PRs: ${report.githubError}`);

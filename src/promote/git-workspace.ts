@@ -284,6 +284,13 @@ export class GitWorkspace {
     }
   }
 
+  /** Puts every file outside `keep` (paths or folders) back as it is at `ref`, in the index and the work tree. */
+  async restoreOutside(ref: string, keep: string[]): Promise<void> {
+    const inside = (file: string) => keep.some((k) => file === k || file.startsWith(`${k.replace(/\/+$/, "")}/`));
+    const changed = (await this.run(["diff", "--cached", "--name-only", "--no-renames", ref], "diff")).split("\n").filter((f) => f && !inside(f));
+    if (changed.length > 0) await this.run(["restore", "--quiet", `--source=${ref}`, "--staged", "--worktree", "--", ...changed], "restore");
+  }
+
   async resetHard(ref: string): Promise<void> {
     await this.run(["reset", "--quiet", "--hard", ref], "reset --hard");
   }

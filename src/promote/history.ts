@@ -6,7 +6,8 @@
  * who (for a merge commit: who merged), what kind, which PR, and the digests it left running. Trailers only
  * name the kind and source; the digests come from the files.
  */
-import { findEnvironment, loadPipeline, type PipelineEnvironment } from "../config/pipeline.js";
+import { loadPipeline, type PipelineEnvironment } from "../config/pipeline.js";
+import { destinationOf } from "./waves.js";
 import { BatonError, BatonErrors } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { pinChanges, type PinChange, type PinDelta, type PinnedImage } from "./changes.js";
@@ -34,6 +35,8 @@ export interface HistoryEntry {
   digests: PinnedImage[];
   /** What it changed. */
   changes: PinDelta[];
+  /** In a stage's history: the target this row is about. */
+  target?: string;
 }
 
 /** Pure: one history row from a pin change and the message that may carry Baton's trailers. */
@@ -54,8 +57,16 @@ export function historyEntry(change: PinChange, trailerMessage: string, pr?: num
  * "pull requests associated with a commit"; GitHub failures only leave the PR column empty.
  */
 export async function history(repo: string, envName: string, options: { limit?: number; github?: GitHubApi } = {}): Promise<HistoryEntry[]> {
-  const env = findEnvironment(await loadPipeline(repo), envName);
-  return environmentHistory(await objectReader(await GitWorkspace.open(repo)), env, options);
+  const dest = destinationOf(await loadPipeline(repo), envName);
+  const reader = await objectReader(await GitWorkspace.open(repo));
+  if (!dest.stage.staged || dest.namedTarget) return environmentHistory(reader, dest.targets[0] as PipelineEnvironment, options);
+  // A stage's history is its targets', one row per target a commit changed, newest first (a wave's merge
+  // changes every target of the wave).
+  const rows: HistoryEntry[] = [];
+  for (const target of dest.targets) rows.push(...(await environmentHistory(reader, target, options)).map((e) => ({ ...e, target: target.name })));
+  const rank = new Map(dest.targets.map((t, i) => [t.name, i]));
+  rows.sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || (rank.get(a.target ?? "") ?? 0) - (rank.get(b.target ?? "") ?? 0));
+  return options.limit ? rows.slice(0, options.limit) : rows;
 }
 
 /**

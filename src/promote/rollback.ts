@@ -8,8 +8,8 @@
  * environment release.yaml is rewritten, not reverted: the restored digests become stable at once.
  */
 import { BatonError } from "../errors.js";
-import { findEnvironment, loadPipeline } from "../config/pipeline.js";
-import { findPinSites } from "../config/edit.js";
+import { loadPipeline, type PipelineEnvironment } from "../config/pipeline.js";
+import { findPinSites, type PinSite } from "../config/edit.js";
 import { chartValuesDefaults } from "../config/helm.js";
 import { readEnvironmentFiles } from "../config/repo.js";
 import type { Pin } from "../config/pins.js";
@@ -27,6 +27,12 @@ import { announce } from "../notify/announce.js";
 import { formatRelease, releaseFilePath } from "../release/release.js";
 import { afterRollback } from "../release/transitions.js";
 import { readReleaseState } from "./release.js";
+import { destinationOf } from "./waves.js";
+
+/** One entry per repository and digest. */
+function dedupeImages<T extends { repository: string; digest: string }>(images: T[]): T[] {
+  return [...new Map(images.map((i) => [`${i.repository}@${i.digest}`, i])).values()];
+}
 
 export interface RollbackRequest {
   repo: string;
@@ -53,7 +59,8 @@ export interface RollbackResult {
   action: "dry-run" | "pushed" | "opened" | "updated";
   env: string;
   reverted: RevertedCommit[];
-  rejected: RejectedEntry[];
+  /** Each with the environment (target) it is rejected in. */
+  rejected: Array<RejectedEntry & { env: string }>;
   title: string;
   diff: string;
   branch?: string;
@@ -73,39 +80,48 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     await ws.syncBase(base);
   }
   const pipeline = await loadPipeline(req.repo);
-  const env = findEnvironment(pipeline, req.env);
-  if (req.push) checkDirectPush(pipeline, req.env, "--push");
-  const source = await renderedPinSource(ws, env);
-  const standing = standingChanges(await pinChanges(ws, env.path, source ? { source } : {}));
+  // A target rolls back alone; a stage rolls back every target (one commit); a plain environment is both.
+  const envs = destinationOf(pipeline, req.env).targets;
+  if (req.push) for (const env of envs) checkDirectPush(pipeline, env.name, "--push");
   const to = req.to ? await ws.head(req.to) : undefined;
-  const afterTo: PinChange[] = [];
-  if (to) for (const c of standing) if (!(await ws.isAncestor(c.entry.sha, to))) afterTo.push(c);
-  const changes = to ? afterTo : standing.slice(0, req.steps ?? 1);
-  if (changes.length === 0) {
+  const picked: Array<{ env: PipelineEnvironment; changes: PinChange[] }> = [];
+  for (const env of envs) {
+    const source = await renderedPinSource(ws, env);
+    const standing = standingChanges(await pinChanges(ws, env.path, source ? { source } : {}));
+    const afterTo: PinChange[] = [];
+    if (to) for (const c of standing) if (!(await ws.isAncestor(c.entry.sha, to))) afterTo.push(c);
+    const changes = to ? afterTo : standing.slice(0, req.steps ?? 1);
+    // Only kustomize environments render files outside their folder (a plain folder's change is its own).
+    if (source) for (const c of changes) await refuseSharedChange(ws, c.entry, env.path, env.name);
+    if (changes.length > 0) picked.push({ env, changes });
+  }
+  if (picked.length === 0) {
     throw new BatonError("ROLLBACK_NOTHING", `no change of ${req.env}'s digests${req.to ? ` after ${req.to}` : ""} to roll back`, {
-      file: env.path, hint: "baton history " + req.env + " lists what was deployed",
+      file: envs[0]?.path ?? req.env, hint: "baton history " + req.env + " lists what was deployed",
     });
   }
-  const candidates = changes.map((c) => c.entry);
-  // Only kustomize environments render files outside their folder (a plain folder's change is its own).
-  if (source) for (const c of candidates) await refuseSharedChange(ws, c, env.path, req.env);
-  const reverted: RevertedCommit[] = changes.map((c) => ({
-    sha: c.entry.sha, subject: c.entry.subject,
-    images: c.deltas.flatMap((d) => (d.to ? [{ repository: d.repository, digest: d.to }] : [])),
+  // One commit may have changed several targets (a wave); each is reverted once, newest first.
+  const paths = picked.map((p) => p.env.path);
+  const order = (await ws.log(paths, { firstParent: true })).map((e) => e.sha);
+  const candidates = [...new Map(picked.flatMap((p) => p.changes).map((c) => [c.entry.sha, c.entry])).values()].sort((a, b) => order.indexOf(a.sha) - order.indexOf(b.sha));
+  const reverted: RevertedCommit[] = candidates.map((entry) => ({
+    sha: entry.sha, subject: entry.subject,
+    images: dedupeImages(picked.flatMap((p) => p.changes.filter((c) => c.entry.sha === entry.sha).flatMap((c) => c.deltas.flatMap((d) => (d.to ? [{ repository: d.repository, digest: d.to }] : []))))),
   }));
   const at = (req.now ?? (() => new Date()))().toISOString();
-  const rejected: RejectedEntry[] = reverted.flatMap((r) => r.images.map((i) => ({ ...i, reason: `rolled back (reverted ${r.sha.slice(0, 7)})`, at })));
-  const rejectedPins: Pin[] = rejected.map((r) => ({ repository: r.repository, digest: r.digest }));
+  const rejectedIn = picked.map((p) => ({ env: p.env.name, entries: p.changes.flatMap((c) => c.deltas.flatMap((d) => (d.to ? [{ repository: d.repository, digest: d.to, reason: `rolled back (reverted ${c.entry.sha.slice(0, 7)})`, at }] : []))) }));
+  const rejected = rejectedIn.flatMap((r) => r.entries.map((e) => ({ ...e, env: r.env })));
+  const rejectedPins: Pin[] = dedupeImages(rejected).map((r) => ({ repository: r.repository, digest: r.digest }));
   const title = `Roll back ${imagesPhrase(rejectedPins)} in ${req.env}`;
   const diffs: string[] = [];
-  for (const c of candidates) diffs.push(await ws.diff(c.sha, `${c.sha}^`, [env.path]));
+  for (const c of candidates) diffs.push(await ws.diff(c.sha, `${c.sha}^`, paths));
   const result: RollbackResult = { action: "dry-run", env: req.env, reverted, rejected, title, diff: diffs.join("") };
   if (req.dryRun) return result;
 
   // A strategy environment's release.yaml is not reverted line by line (confirm and retire commits changed
   // it since): it is rewritten from the restored pins (transitions.ts afterRollback).
-  const release = env.strategy ? await readReleaseState(req.repo, pipeline, req.env) : undefined;
-  const releaseFile = release ? releaseFilePath(env) : undefined;
+  const releases: Array<{ env: PipelineEnvironment; file: string; state: Awaited<ReturnType<typeof readReleaseState>>["state"] }> = [];
+  for (const { env } of picked) if (env.strategy) releases.push({ env, file: releaseFilePath(env), state: (await readReleaseState(req.repo, pipeline, env.name)).state });
   const start = await ws.head();
   const branch = req.push ? base : rollbackBranch(req.env, start);
   if (!req.push) await ws.createBranch(branch);
@@ -113,22 +129,30 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
     for (const c of candidates) {
       progress(`reverting ${c.sha.slice(0, 7)} ${c.subject}`);
       // The commit's own release.yaml, so its revert applies cleanly; the file is rewritten below anyway.
-      if (releaseFile && (await ws.treeBlobs(c.sha, releaseFile)).length > 0) await ws.checkoutFile(c.sha, releaseFile);
+      for (const r of releases) if ((await ws.treeBlobs(c.sha, r.file)).length > 0) await ws.checkoutFile(c.sha, r.file);
       const outcome = await ws.revertNoCommit(c.sha, { merge: c.parents.length > 1 });
       if (!outcome.ok) throw await conflictError(ws, c, outcome.conflicts, new Set(candidates.map((x) => x.sha)));
     }
-    const list = addRejected(parseRejected(await ws.readFile(REJECTED_FILE)), req.env, rejected);
+    // A wave's commit also changed the wave's other targets: only the folders rolled back keep the revert.
+    await ws.restoreOutside(start, [...paths, REJECTED_FILE]);
+    let list = parseRejected(await ws.readFile(REJECTED_FILE));
+    for (const r of rejectedIn) list = addRejected(list, r.env, r.entries);
     await ws.writeEdits([{ file: REJECTED_FILE, before: (await ws.readFile(REJECTED_FILE)) ?? "", after: formatRejected(list) }]);
-    const now = findPinSites(await readEnvironmentFiles(req.repo, env), { valuesDefaults: await chartValuesDefaults(req.repo, env) });
-    if (release && releaseFile) {
-      // One digest per repository, the first site winning as in pinsInFiles (fromEntries keeps the last).
-      const restored = Object.fromEntries(now.filter((site) => site.current.digest).map((site) => [site.repository, site.current.digest ?? ""]).reverse());
-      await ws.writeEdits([{ file: releaseFile, before: (await ws.readFile(releaseFile)) ?? "", after: formatRelease(afterRollback(release.state, restored)) }]);
+    const sites: PinSite[] = [];
+    for (const { env } of picked) {
+      const now = findPinSites(await readEnvironmentFiles(req.repo, env), { valuesDefaults: await chartValuesDefaults(req.repo, env) });
+      sites.push(...now);
+      const release = releases.find((r) => r.env.name === env.name);
+      if (release) {
+        // One digest per repository, the first site winning as in pinsInFiles (fromEntries keeps the last).
+        const restored = Object.fromEntries(now.filter((site) => site.current.digest).map((site) => [site.repository, site.current.digest ?? ""]).reverse());
+        await ws.writeEdits([{ file: release.file, before: (await ws.readFile(release.file)) ?? "", after: formatRelease(afterRollback(release.state, restored)) }]);
+      }
     }
-    const trailers: Trailer[] = [[TRAILER.rollback, req.env], ...(release ? [[TRAILER.release, req.env] as Trailer] : []), ...candidates.map((c): Trailer => [TRAILER.reverts, c.sha])];
-    for (const site of new Map(now.filter((s) => s.current.digest).map((s) => [s.repository, s])).values()) trailers.push([TRAILER.image, `${site.repository}@${site.current.digest}`]);
+    const trailers: Trailer[] = [[TRAILER.rollback, req.env], ...releases.map((r): Trailer => [TRAILER.release, r.env.name]), ...candidates.map((c): Trailer => [TRAILER.reverts, c.sha])];
+    for (const site of new Map(sites.filter((s) => s.current.digest).map((s) => [s.repository, s])).values()) trailers.push([TRAILER.image, `${site.repository}@${site.current.digest}`]);
     const body = candidates.map((c) => `This reverts commit ${c.sha} (${c.subject}).`).join("\n");
-    result.commit = await ws.commit(formatCommitMessage(title, trailers, body), [REJECTED_FILE, env.path]);
+    result.commit = await ws.commit(formatCommitMessage(title, trailers, body), [REJECTED_FILE, ...paths]);
     progress(`pushing ${branch}`);
     if (req.push) {
       await ws.push(base);

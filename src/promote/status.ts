@@ -9,9 +9,13 @@ import { BatonError, BatonErrors } from "../errors.js";
 import type { GitHubApi } from "../github/api.js";
 import { LABELS } from "./naming.js";
 import { readRejectedFile } from "./promote.js";
+import { destinationOf } from "./waves.js";
 
 export interface EnvironmentReport {
   name: string;
+  /** A target of a stage: the stage and its wave. */
+  stage?: string;
+  wave?: number;
   /** Latest GitHub deployment of this environment (recorded by the agent). */
   deployment?: { sha: string; state: string; since: string };
   /** The agent's view, from the Environment object in the cluster (with --kubeconfig). */
@@ -38,12 +42,14 @@ export interface ClusterEnvironment {
   drift?: string[];
 }
 
-export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>, cluster?: () => Promise<ClusterEnvironment[]>): Promise<StatusReport> {
+/** With `only`, just that environment, stage (every target) or target. */
+export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>, cluster?: () => Promise<ClusterEnvironment[]>, only?: string): Promise<StatusReport> {
   const pipeline = await loadPipeline(repo);
   const rejected = await readRejectedFile(repo);
   const environments: EnvironmentReport[] = [];
-  for (const env of pipeline.environments) {
-    const row: EnvironmentReport = { name: env.name, images: [], openPulls: [] };
+  const selected = only === undefined ? pipeline.environments : destinationOf(pipeline, only).targets;
+  for (const env of selected) {
+    const row: EnvironmentReport = { name: env.name, images: [], openPulls: [], ...(env.stage ? { stage: env.stage, wave: env.wave ?? 1 } : {}) };
     try {
       const { pins, release } = await renderForApply(repo, env, { envIndex: pipeline.environments.indexOf(env) });
       if (release) {
@@ -75,7 +81,9 @@ export async function status(repo: string, github?: () => Promise<GitHubApi | un
   try {
     const pulls = await api.listOpenPulls(LABELS.promotion);
     for (const env of environments) {
-      env.openPulls = pulls.filter((p) => p.labels.includes(LABELS.env(env.name))).map((p) => ({ number: p.number, url: p.url, title: p.title }));
+      // A stage's wave PR (labels env:<stage>, wave:<n>) is shown on the targets it edits.
+      const waveOf = (labels: string[]) => Number(labels.find((l) => l.startsWith("wave:"))?.slice(5));
+      env.openPulls = pulls.filter((p) => p.labels.includes(LABELS.env(env.name)) || (env.stage !== undefined && p.labels.includes(LABELS.env(env.stage)) && waveOf(p.labels) === env.wave)).map((p) => ({ number: p.number, url: p.url, title: p.title }));
     }
     await Promise.all(environments.map(async (env) => {
       const latest = (await api.listDeployments(env.name))[0];
