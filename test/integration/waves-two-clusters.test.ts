@@ -1,6 +1,7 @@
 // Waves across two clusters: the shared control plane is prod-eu's cluster (A), a second control plane
 // (etcd + kube-apiserver only) is prod-us's (B), one agent each, one config repo, the GitHub stand-in. Each
 // agent reports only its own target as GitHub Deployments; promote reads them, never the clusters.
+// test-lane: shares-cluster
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
