@@ -106,7 +106,7 @@ export type ClusterPart =
 export const NO_KUBECONFIG: ClusterPart = {
   state: "not-configured",
   message: "No cluster is configured, so conditions, inventory and Events are not shown.",
-  hint: "restart baton console with --kubeconfig FILE (and --namespace NS if the Environment objects live in one namespace); in the chart's console it uses the agent's ServiceAccount",
+  hint: "restart baton console with --kubeconfig FILE (and --namespace NS if the Environment objects live in one namespace); the chart's console reads the cluster with --in-cluster",
 };
 
 const apiVersionOf = (group: string, version: string) => (group ? `${group}/${version}` : version);

@@ -25,7 +25,8 @@ export function nextAction(state: ReleaseState): string {
   const step = state.step;
   if (!step) return state.previousImages ? "the old slot is retired after retireAfter (or by the promoter at once)" : "promote a new digest to start a release";
   const last = step.index === state.steps.length - 1;
-  if (step.kind === "setWeight") return `the promoter moves to ${last ? "completion" : `step ${step.index + 1}`} once the candidate is healthy`;
+  // Steps are numbered from 1 where people read them (status: "step 1/2"): the next one is index + 2.
+  if (step.kind === "setWeight") return `the promoter moves to ${last ? "completion" : `step ${step.index + 2}`} once the candidate is healthy`;
   if (waitsForConfirmation(step)) return `waits for baton confirm (or baton abort)`;
   return `the promoter advances after ${formatDuration(step.pauseMs ?? 0)} healthy (or baton confirm)`;
 }

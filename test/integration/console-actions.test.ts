@@ -182,7 +182,12 @@ test("in the browser: production's page shows its canary's steps; Confirm and Ab
     assert.deepEqual(await steps.evaluateAll((rows) => rows.map((r) => [r.getAttribute("data-step"), r.getAttribute("data-state"), r.children[1]?.textContent, r.children[2]?.textContent])),
       [["1", "current", "setWeight 20", "20%"], ["2", "next", "pause until baton confirm", "20%"]]);
     assert.match(await page.locator(".release .phase").textContent() ?? "", /^Progressing — canary on the service router, route web; candidate 20%/);
+    assert.equal(await page.locator(".release .next").textContent(), "next: the promoter moves to step 2 once the candidate is healthy");
+    assert.doesNotMatch(await page.locator("main").textContent() ?? "", /undefined/);
     assert.match(await page.locator(".release").textContent() ?? "", new RegExp(`candidate slot \\w+: web@${PROD_NEW.slice(7, 14)}`));
+    const shot = path.join(os.tmpdir(), `baton-console-environment-${process.pid}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`# console screenshot of an environment page: ${shot}`);
 
     const confirm = await clickAction(page, '.release-actions button[data-action="confirm"]', "baton confirm production");
     await assertSameAsCli(confirm, () => changeRelease({ repo: ci, env: "production", action: "confirm", github: gh }));

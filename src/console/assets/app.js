@@ -193,7 +193,8 @@ function renderEnvironment(env) {
     el("td", {}, t.rollbackCommand ? el("code", {}, t.rollbackCommand) : "current", " ",
       t.rollbackCommand ? actionButton("Roll back to here", { action: "rollback", env: env.name, to: t.commit.slice(0, 12) }, t.rollbackCommand) : undefined)));
   const title = el("h1", { tabindex: "-1" }, `${env.name} `, el("span", { class: "muted" }, env.path));
-  main.replaceChildren(
+  // replaceChildren would print a missing part as the text "undefined": only the parts this page has.
+  main.replaceChildren(...[
     el("p", {}, el("a", { href: "#/" }, "← board")),
     title,
     el("p", { class: "muted" }, [env.namespace ? `namespace ${env.namespace}` : "", env.promoteFrom ? `promoted from ${env.promoteFrom}` : ""].filter(Boolean).join(" · ")),
@@ -205,7 +206,8 @@ function renderEnvironment(env) {
       rows.length === 0 ? el("p", { class: "muted" }, "No commit has changed this environment's images yet.")
         : el("table", { class: "timeline" },
           el("thead", {}, el("tr", {}, ...["When", "Commit", "Author", "Kind", "PR", "Change", "Subject", "Back to here"].map((h) => el("th", { scope: "col" }, h)))),
-          el("tbody", {}, ...rows))));
+          el("tbody", {}, ...rows))),
+  ].filter(Boolean));
   // Keyboard: the page starts at its title, so Tab moves through this environment, not the previous page.
   title.focus();
 }
