@@ -3,6 +3,7 @@ import { z } from "zod";
 import { history } from "../promote/history.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { imageShortName, shortDigest } from "../config/image-ref.js";
+import { isRemoteChart } from "../config/pipeline.js";
 import { commonOptions, printJson, table } from "./output.js";
 import { addCommonFlags, GitHubFlagsSchema, optionalGitHub, parseFlags } from "./promotion-options.js";
 
@@ -24,7 +25,7 @@ export function registerHistory(program: Command): void {
       const staged = entries.some((e) => e.target);
       console.log(table([...(staged ? ["TARGET"] : []), "TIME", "COMMIT", "AUTHOR", "KIND", "PR", "DIGESTS", "SUBJECT"], entries.map((e) => [
         ...(staged ? [e.target ?? "-"] : []), e.time, e.commit.slice(0, 7), e.author, e.release ? `${e.kind} (${e.release})` : e.kind, e.pr ? `#${e.pr}` : "-",
-        e.digests.map((d) => `${imageShortName(d.repository)}@${shortDigest(d.digest)}`).join(",") || "-", e.subject,
+        e.digests.map((d) => isRemoteChart(d.repository) ? `${imageShortName(d.repository)} (chart) ${d.digest.split("@")[0] ?? ""}@${shortDigest(d.digest.split("@")[1])}` : `${imageShortName(d.repository)}@${shortDigest(d.digest)}`).join(",") || "-", e.subject,
       ])));
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { status } from "../promote/status.js";
 import { imageShortName, shortDigest } from "../config/image-ref.js";
+import { isRemoteChart } from "../config/pipeline.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { commonOptions, printJson, table } from "./output.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
@@ -62,7 +63,7 @@ export function registerStatus(program: Command): void {
         const release = env.release ? `${env.release.phase}${env.release.step ? ` (candidate ${env.release.weight}%, step ${env.release.step}/${env.release.steps})` : ` (slot ${env.release.stableSlot})`}` : "-";
         if (env.error) return [[name, "-", "-", "-", health, release, prs, `error: ${env.error}`]];
         if (env.images.length === 0) return [[name, "-", "-", "-", health, release, prs, drift]];
-        return env.images.map((i) => [name, imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", health, release, prs, [i.rejected ? "REJECTED digest" : "", drift].filter(Boolean).join("; ")]);
+        return env.images.map((i) => [name, isRemoteChart(i.repository) ? `${imageShortName(i.repository)} (chart)` : imageShortName(i.repository), shortDigest(i.digest), i.tag ?? "-", health, release, prs, [i.rejected ? "REJECTED digest" : "", drift].filter(Boolean).join("; ")]);
       });
       console.log(table(["ENVIRONMENT", "IMAGE", "DIGEST", "TAG", "HEALTH", "RELEASE", "OPEN PRS", "NOTE"], rows));
       if (report.github === "failed") console.error(`warning: could not list open PRs: ${report.githubError}`);

@@ -11,7 +11,8 @@ import { chartValuesDefaults } from "./helm.js";
 import { listIgnoredFiles, listYamlFiles, readLimited, relativeToRepo } from "./files.js";
 import { canonicalRepository, imageShortName, parseImageRef } from "./image-ref.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
-import { findEnvironment, loadPipeline, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
+import { findEnvironment, loadPipeline, PIPELINE_FILE, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
+import { chartChange, setChartVersion } from "./edit-chart.js";
 import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
 import { formatId } from "./objects.js";
 import { ignoredAnnotations, type IgnoredAnnotation } from "./annotations.js";
@@ -182,6 +183,16 @@ export async function planPromotion(repoDir: string, pipeline: Pipeline, from: s
   const want = selectImages(sourcePins, options.images);
   const { rendered, pins: targetPins } = await environmentPins(repoDir, target, { ...options, pipeline });
   const plan = await planEnvironmentEdits(repoDir, target, rendered, targetPins, want, options.limits);
+  // The chart version moves too where both render the same oci:// chart (not for a promotion of chosen images).
+  const chart = options.images?.length ? undefined : chartChange(source, target);
+  if (chart) {
+    const before = await readLimited(repoDir, path.join(repoDir, PIPELINE_FILE), options.limits ?? DEFAULT_LIMITS);
+    const edited = setChartVersion(before, target.name, chart.to);
+    chart.sites = [{ file: PIPELINE_FILE, line: edited.line }];
+    plan.edits = [...plan.edits, { file: PIPELINE_FILE, before, after: edited.text }].sort((a, b) => a.file.localeCompare(b.file));
+    plan.changes = [...plan.changes, chart];
+    plan.noop = false;
+  }
   const outside = plan.missing.filter((r) => targetPins.has(canonicalRepository(r)));
   if (outside.length > 0) {
     throw new BatonError("PIN_OUTSIDE_ENV", `${outside.join(", ")} is pinned outside ${target.path}/ (in a file shared with other folders)`, {

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { loadPipeline, PIPELINE_FILE, type PipelineEnvironment } from "../config/pipeline.js";
+import { isRemoteChart, loadPipeline, PIPELINE_FILE, type PipelineEnvironment } from "../config/pipeline.js";
 import { planPromotion, type PromotionPlan } from "../config/repo.js";
 import { formatImageRef } from "../config/image-ref.js";
 import { BatonError } from "../errors.js";
@@ -144,12 +144,15 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     const own = plans.get(target.name) as PromotionPlan;
     plan.edits.push(...own.edits);
     // Into an environment with a strategy the promotion also starts the release (release.yaml step 0), same commit.
-    const releaseEdit = await releaseEditFor(req.repo, pipeline, target.name, own.changes);
+    // A chart version that moves along (a change of baton.yaml) is not an image: no release step, trailer or rejection.
+    const images = own.changes.filter((c) => !isRemoteChart(c.repository));
+    const releaseEdit = images.length === 0 ? undefined : await releaseEditFor(req.repo, pipeline, target.name, images);
     if (releaseEdit) plan.edits.push(releaseEdit);
   }
   const moving = plan.changes.map((c) => c.to);
+  const movingImages = moving.filter((p) => !isRemoteChart(p.repository));
   const rejectedList = await readRejectedFile(req.repo);
-  for (const name of new Set([req.to, ...writing.map((t) => t.name)])) assertNotRejected(rejectedList, name, moving);
+  for (const name of new Set([req.to, ...writing.map((t) => t.name)])) assertNotRejected(rejectedList, name, movingImages);
   // A stage's waves get a branch (and PR) each; a named target's promotion is keyed on the target.
   const key = choice && !dest.namedTarget ? `${req.to}/wave-${choice.wave}` : req.to;
   const branch = promotionBranch(key, moving);
@@ -185,7 +188,7 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   });
   if (req.dryRun || !ws || !base || !github) return { ...result, action: "dry-run" };
 
-  const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...(result.wave ? [[TRAILER.wave, String(result.wave.number)] as Trailer] : []), ...moving.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
+  const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...(result.wave ? [[TRAILER.wave, String(result.wave.number)] as Trailer] : []), ...movingImages.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
   if (skipped && req.reason) trailers.push([TRAILER.skipStage, req.reason]);
   result.commit = await ws.commitOnBranch(branch, base, formatCommitMessage(title, trailers), plan.edits, progress);
   const published = await publishPull(github, {

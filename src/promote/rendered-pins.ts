@@ -11,7 +11,8 @@ import os from "node:os";
 import path from "node:path";
 import { BatonError } from "../errors.js";
 import { checkKustomizationTree, findKustomization } from "../config/kustomize.js";
-import { isRemoteChart, type PipelineEnvironment } from "../config/pipeline.js";
+import { findEnvironment, isRemoteChart, loadPipeline, PIPELINE_FILE, type PipelineEnvironment } from "../config/pipeline.js";
+import { chartDigestText, chartPin } from "../config/edit-chart.js";
 import { readPins } from "../config/pins.js";
 import { environmentDir, renderEnvironment } from "../config/render.js";
 import type { PinnedImage } from "./changes.js";
@@ -30,8 +31,8 @@ export async function renderedPinSource(ws: HistoryGit, env: PipelineEnvironment
   let inputs: string[];
   if (env.helm) {
     // A Helm environment renders its values through the chart: both decide its pins (an oci:// chart is
-    // fetched by the version baton.yaml names, not read from the commit).
-    inputs = isRemoteChart(env.helm.chart) ? [] : [env.helm.chart.replace(/\/+$/, "")];
+    // named by version and digest in baton.yaml: that file is then the input, read at each commit).
+    inputs = [isRemoteChart(env.helm.chart) ? PIPELINE_FILE : env.helm.chart.replace(/\/+$/, "")];
   } else {
     const kustomization = await findKustomization(await environmentDir(ws.dir, env));
     if (!kustomization) return undefined;
@@ -59,8 +60,12 @@ async function renderAt(ws: HistoryGit, env: PipelineEnvironment, blobs: Array<{
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.writeFile(file, await ws.blob(blob.oid));
     }
-    const { pins } = readPins((await renderEnvironment(scratch, env)).objects, { requireDigests: false });
-    return [...pins.values()].flatMap((p) => (p.digest ? [{ repository: p.repository, digest: p.digest }] : [])).sort((a, b) => a.repository.localeCompare(b.repository));
+    // An oci:// chart is the version baton.yaml named at that commit; the chart itself is one of the pins.
+    const atCommit = env.helm && isRemoteChart(env.helm.chart) ? findEnvironment(await loadPipeline(scratch), env.name) : env;
+    const { pins } = readPins((await renderEnvironment(scratch, atCommit)).objects, { requireDigests: false });
+    const chart = chartPin(atCommit);
+    const chartRow = chart ? [{ repository: chart.repository, digest: chartDigestText(chart) }] : [];
+    return [...pins.values()].flatMap((p) => (p.digest ? [{ repository: p.repository, digest: p.digest }] : [])).concat(chartRow).sort((a, b) => a.repository.localeCompare(b.repository));
   } catch (e) {
     // Without kustomize nothing renders anywhere: say so. A commit that did not render (a broken base later
     // fixed) has no pins of its own; the history compares its neighbours instead.

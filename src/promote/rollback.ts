@@ -8,7 +8,7 @@
  * environment release.yaml is rewritten, not reverted: the restored digests become stable at once.
  */
 import { BatonError } from "../errors.js";
-import { loadPipeline, type PipelineEnvironment } from "../config/pipeline.js";
+import { isRemoteChart, loadPipeline, PIPELINE_FILE, type PipelineEnvironment } from "../config/pipeline.js";
 import { findPinSites, type PinSite } from "../config/edit.js";
 import { chartValuesDefaults } from "../config/helm.js";
 import { readEnvironmentFiles } from "../config/repo.js";
@@ -106,7 +106,7 @@ export async function rollback(req: RollbackRequest): Promise<RollbackResult> {
   const candidates = [...new Map(picked.flatMap((p) => p.changes).map((c) => [c.entry.sha, c.entry])).values()].sort((a, b) => order.indexOf(a.sha) - order.indexOf(b.sha));
   const reverted: RevertedCommit[] = candidates.map((entry) => ({
     sha: entry.sha, subject: entry.subject,
-    images: dedupeImages(picked.flatMap((p) => p.changes.filter((c) => c.entry.sha === entry.sha).flatMap((c) => c.deltas.flatMap((d) => (d.to ? [{ repository: d.repository, digest: d.to }] : []))))),
+    images: dedupeImages(picked.flatMap((p) => p.changes.filter((c) => c.entry.sha === entry.sha).flatMap((c) => c.deltas.flatMap((d) => (d.to && !isRemoteChart(d.repository) ? [{ repository: d.repository, digest: d.to }] : []))))),
   }));
   const at = (req.now ?? (() => new Date()))().toISOString();
   const rejectedIn = picked.map((p) => ({ env: p.env.name, entries: p.changes.flatMap((c) => c.deltas.flatMap((d) => (d.to ? [{ repository: d.repository, digest: d.to, reason: `rolled back (reverted ${c.entry.sha.slice(0, 7)})`, at }] : []))) }));
@@ -201,6 +201,11 @@ async function refuseSharedChange(ws: GitWorkspace, commit: LogEntry, envPath: s
   const folder = `${envPath.replace(/\/+$/, "")}/`;
   const outside = (await ws.changedFiles(parent, commit.sha)).filter((f) => !f.startsWith(folder) && f !== REJECTED_FILE);
   if (outside.length === 0) return;
+  if (outside.includes(PIPELINE_FILE)) {
+    throw new BatonError("ROLLBACK_SHARED_CHANGE", `${commit.sha.slice(0, 7)} "${commit.subject}" changed ${env}'s chart version in ${PIPELINE_FILE}, which every environment shares; rollback reverts only changes inside ${envPath}/`, {
+      file: PIPELINE_FILE, hint: `set ${env}'s helm version and digest back in ${PIPELINE_FILE} as an ordinary change (or git revert ${commit.sha.slice(0, 7)} by hand)`,
+    });
+  }
   throw new BatonError("ROLLBACK_SHARED_CHANGE", `${commit.sha.slice(0, 7)} "${commit.subject}" changed ${env}'s digests from outside ${envPath}/ (${outside.slice(0, 3).join(", ")}${outside.length > 3 ? ", …" : ""}); reverting it would change every environment that renders those files`, {
     file: outside[0] ?? envPath,
     hint: `pin the previous digest in ${envPath}/ (for kustomize: an images: entry in its kustomization.yaml) as an ordinary change, or git revert ${commit.sha.slice(0, 7)} by hand if every environment should go back`,

@@ -3,6 +3,7 @@
  * when a GitHub token is available — the open promotion PRs per environment.
  */
 import { loadPipeline } from "../config/pipeline.js";
+import { chartPin } from "../config/edit-chart.js";
 import { renderForApply } from "../release/render.js";
 import { releasePhase } from "../release/describe.js";
 import { BatonError, BatonErrors } from "../errors.js";
@@ -60,6 +61,9 @@ export async function status(repo: string, github?: () => Promise<GitHubApi | un
         repository: p.repository, ...(p.digest ? { digest: p.digest } : {}), ...(p.tag ? { tag: p.tag } : {}),
         rejected: (rejected[env.name] ?? []).some((r) => r.repository === p.repository && r.digest === p.digest),
       }));
+      // An oci:// chart is listed with the images: its version as the tag, its digest as pinned in baton.yaml.
+      const chart = chartPin(env);
+      if (chart) row.images.push({ repository: chart.repository, ...(chart.digest ? { digest: chart.digest } : {}), tag: chart.tag ?? "", rejected: false });
     } catch (e) {
       // One broken environment must not hide the others' status.
       if (!(e instanceof BatonError) && !(e instanceof BatonErrors)) throw e;

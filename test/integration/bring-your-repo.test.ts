@@ -16,6 +16,9 @@ import { execFile } from "node:child_process";
 import { useChartSource } from "../../src/config/chart-source.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { TestRegistry } from "../support/registry.js";
+import { git } from "../support/example-repo.js";
+import { history } from "../../src/promote/history.js";
+import { status } from "../../src/promote/status.js";
 import { promisify } from "node:util";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures");
@@ -138,9 +141,10 @@ test("an oci:// chart pushed with helm push renders like the chart in the repo; 
     const dir = await copyFixture("helm");
     await fs.rm(path.join(dir, "charts"), { recursive: true });
     const chart = `oci://${registry.host}/charts/web`;
-    await fs.writeFile(path.join(dir, "baton.yaml"), `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nchartRepositories: ["oci://${registry.host}/charts"]\nenvironments:\n`
-      + `  - {name: dev, path: environments/dev, namespace: web-dev, helm: {chart: "${chart}", version: 0.3.0}}\n`
-      + `  - {name: prod, path: environments/prod, promoteFrom: dev, namespace: web-prod, helm: {chart: "${chart}", version: 0.3.0, digest: "${pushed}", values: [values.yaml, replicas.yaml], releaseName: web}}\n`);
+    const pipelineYaml = (dev: string) => `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nchartRepositories: ["oci://${registry.host}/charts"]\nenvironments:\n`
+      + `  - {name: dev, path: environments/dev, namespace: web-dev, requireDigests: false, helm: {chart: "${chart}", ${dev}}}\n`
+      + `  - name: prod\n    path: environments/prod\n    promoteFrom: dev\n    namespace: web-prod\n    requireDigests: false\n    helm:\n      chart: "${chart}"\n      version: 0.3.0 # promoted from dev\n      digest: "${pushed}"\n      values: [values.yaml, replicas.yaml]\n      releaseName: web\n`;
+    await fs.writeFile(path.join(dir, "baton.yaml"), pipelineYaml("version: 0.3.0"));
     const cache = await cacheOf();
     useChartSource({ cacheDir: cache, registry: new RegistryClient() });
     const pipeline = await loadPipeline(dir);
@@ -149,7 +153,7 @@ test("an oci:// chart pushed with helm push renders like the chart in the repo; 
     assert.equal((prod.objects[1]?.object.spec as { replicas: number }).replicas, 3);
     assert.deepEqual(await fs.readdir(cache), [`${pushed.replace(":", "-")}.tgz`], "cached by the manifest digest");
     // dev overrides only tags: the repositories come from the fetched chart's values.yaml, so pin finds them.
-    await write(dir, await planPin(dir, pipeline, "dev", [parsePinArgument(`ghcr.io/acme/web@${D("a")}`)]));
+    await write(dir, await planPin(dir, pipeline, "dev", [parsePinArgument(`ghcr.io/acme/web@${D("a")}`), parsePinArgument(`ghcr.io/acme/proxy@${D("b")}`)]));
     assert.deepEqual((await runs(dir, "dev"))[0], `ghcr.io/acme/web:1.5.0@${D("a")}`);
 
     // The same version pushed again with other content: a pinned digest keeps rendering the chart it names
@@ -164,6 +168,33 @@ test("an oci:// chart pushed with helm push renders like the chart in the repo; 
     await assert.rejects(renderEnvironment(dir, findEnvironment(pipeline, "prod")), (e: unknown) => e instanceof BatonError && e.code === "CHART_DIGEST_MISMATCH"
       && e.field === "environments[1].helm.digest" && e.message.includes(`${chart}:0.3.0 is ${repushed} in the registry, but baton.yaml pins ${pushed}`));
     assert.equal((await renderEnvironment(dir, findEnvironment(pipeline, "dev"))).objects.length, 3, "an unpinned digest follows the version");
+
+    // Promoting a chart version: dev runs 0.4.0 (pinned by digest); the promotion moves prod's version and
+    // digest in baton.yaml with its values, status lists the chart, and history names the move.
+    useChartSource({ cacheDir: cache, registry: new RegistryClient() });
+    const next = await fs.mkdtemp(path.join(os.tmpdir(), "baton-chart-"));
+    await fs.cp(path.join(fixtures, "helm/charts/web"), next, { recursive: true });
+    await fs.writeFile(path.join(next, "Chart.yaml"), (await fs.readFile(path.join(next, "Chart.yaml"), "utf8")).replace("version: 0.3.0", "version: 0.4.0"));
+    await fs.appendFile(path.join(next, "templates/service.yaml"), "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: new-in-0-4}\n");
+    const v4 = await registry.pushChart(next, "charts");
+    await fs.writeFile(path.join(dir, "baton.yaml"), pipelineYaml(`version: 0.4.0, digest: "${v4}"`));
+    await fs.appendFile(path.join(dir, "environments/prod/values.yaml"), "proxy:\n  image:\n    tag: \"2.0\"\n");
+    await git(dir, "init", "-q");
+    await git(dir, "add", "-A");
+    await git(dir, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-qm", "dev runs chart 0.4.0");
+    const before = await fs.readFile(path.join(dir, "baton.yaml"), "utf8");
+    const promotion = await planPromotion(dir, await loadPipeline(dir), "dev", "prod");
+    assert.deepEqual(promotion.changes.filter((c) => c.repository === chart).map((c) => [c.from.tag, c.from.digest, c.to.tag, c.to.digest, c.sites]), [["0.3.0", pushed, "0.4.0", v4, [{ file: "baton.yaml", line: 13 }]]]);
+    assert.equal(promotion.edits.find((e) => e.file === "baton.yaml")?.after, before.replace(`version: 0.3.0 # promoted from dev\n      digest: "${pushed}"`, `version: 0.4.0 # promoted from dev\n      digest: "${v4}"`));
+    await write(dir, promotion);
+    await git(dir, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-qam", "Promote to prod");
+    assert.ok((await renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "prod"))).objects.some((o) => o.id.name === "new-in-0-4"), "prod renders 0.4.0");
+    const prodStatus = (await status(dir)).environments.find((e) => e.name === "prod");
+    assert.equal(prodStatus?.error, undefined);
+    assert.deepEqual(prodStatus?.images.filter((i) => i.repository === chart), [{ repository: chart, digest: v4, tag: "0.4.0", rejected: false }]);
+    const rows = await history(dir, "prod");
+    assert.deepEqual(rows[0]?.changes.filter((c) => c.repository === chart), [{ repository: chart, from: `0.3.0@${pushed}`, to: `0.4.0@${v4}` }]);
+    assert.equal((await planPromotion(dir, await loadPipeline(dir), "dev", "prod")).changes.some((c) => c.repository === chart), false, "nothing left to move");
 
     // A chart from a registry baton.yaml does not name is refused before anything is fetched.
     await fs.writeFile(path.join(dir, "baton.yaml"), (await fs.readFile(path.join(dir, "baton.yaml"), "utf8")).replace(`oci://${registry.host}/charts"]`, "oci://ghcr.io/acme/charts\"]"));
