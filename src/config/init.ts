@@ -39,6 +39,8 @@ export interface ProposedEnvironment {
 export interface TaggedImage {
   env: string;
   image: string;
+  repository: string;
+  tag?: string;
   /** The command that pins it, with the digest left for the user (or a registry client) to fill in. */
   fix: string;
 }
@@ -155,7 +157,7 @@ export async function proposePipeline(repoDir: string): Promise<InitProposal> {
       for (const pin of pins.values()) {
         if (pin.digest) continue;
         const image = `${pin.repository}${pin.tag ? `:${pin.tag}` : ""}`;
-        tagged.push({ env: spec.name, image, fix: `baton pin ${spec.name} ${imageShortName(pin.repository)}=${pin.repository}${pin.tag ? `:${pin.tag}` : ""}@sha256:<digest of ${image}>` });
+        tagged.push({ env: spec.name, image, repository: pin.repository, ...(pin.tag ? { tag: pin.tag } : {}), fix: `baton pin ${spec.name} ${imageShortName(pin.repository)}=${pin.repository}${pin.tag ? `:${pin.tag}` : ""}@sha256:<digest of ${image}>` });
       }
     } catch (e) {
       problems.push({ env: spec.name, message: e instanceof BatonError ? e.oneLine() : String(e) });

@@ -16,6 +16,7 @@ import { execFile } from "node:child_process";
 import { useChartSource } from "../../src/config/chart-source.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { TestRegistry } from "../support/registry.js";
+import { pinCommand, resolveTagged, type ResolvedImage } from "../../src/config/init-resolve.js";
 import { git } from "../support/example-repo.js";
 import { history } from "../../src/promote/history.js";
 import { status } from "../../src/promote/status.js";
@@ -214,6 +215,38 @@ async function repoOf(files: Record<string, string>): Promise<string> {
 }
 
 const deployment = (image: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: "${image}"}]\n`;
+
+test("baton init --resolve asks the registry which digest each tag names, prints the pins, and pins them only with --write", async () => {
+  const registry = await TestRegistry.start();
+  try {
+    const web = registry.repo("acme/web");
+    await registry.pushImage("acme/web", "1.0.0", { content: "web 1.0.0" });
+    await registry.crane("mutate", `${web}:1.0.0`, "--label", "version=1.1.0", "-t", `${web}:1.1.0`);
+    const [d100, d110] = [await registry.crane("digest", `${web}:1.0.0`), await registry.crane("digest", `${web}:1.1.0`)];
+    assert.notEqual(d100, d110);
+    // Kargo-style stages: dev and qa set a newTag (qa's does not exist), prod runs what the base says.
+    const files = {
+      "base/kustomization.yaml": "resources: [web.yaml]\n", "base/web.yaml": deployment(`${web}:1.0.0`),
+      "stages/dev/kustomization.yaml": `resources: [../../base]\nimages:\n  - name: ${web}\n    newTag: 1.1.0\n`,
+      "stages/qa/kustomization.yaml": `resources: [../../base]\nimages:\n  - name: ${web}\n    newTag: 9.9.9\n`,
+      "stages/prod/kustomization.yaml": "resources: [../../base]\n",
+    };
+    const dir = await repoOf(files);
+    const resolved = await resolveTagged((await proposePipeline(dir)).tagged, new RegistryClient());
+    assert.deepEqual(resolved.map((r) => `${r.env} ${r.digest ?? (r.error?.includes("(REGISTRY_NOT_FOUND)") ? "REGISTRY_NOT_FOUND" : r.error)}`), [`dev ${d110}`, "qa REGISTRY_NOT_FOUND", `prod ${d100}`]);
+    assert.equal(pinCommand(resolved[0] as ResolvedImage), `baton pin dev web=${web}:1.1.0@${d110}`);
+    for (const [file, text] of Object.entries(files)) assert.equal(await fs.readFile(path.join(dir, file), "utf8"), text, "nothing written without --write");
+
+    const printed = await baton("init", "--repo", dir, "--resolve", "--write");
+    assert.match(printed, new RegExp(`pinned \\(digests from the registries; stages/dev/kustomization.yaml, stages/prod/kustomization.yaml written\\):\n  baton pin dev web=${web}:1.1.0@${d110}\n  ${web}:9.9.9 in qa: not resolved: [^\\n]*does not exist[^\\n]*REGISTRY_NOT_FOUND`));
+    assert.deepEqual(await runs(dir, "dev"), [`${web}:1.1.0@${d110}`]);
+    assert.deepEqual(await runs(dir, "prod"), [`${web}:1.0.0@${d100}`]);
+    assert.equal(await fs.readFile(path.join(dir, "base/web.yaml"), "utf8"), files["base/web.yaml"], "the shared base is never edited");
+    assert.deepEqual((await validateRepo(dir)).errors.map((e) => `${e.code} ${e.file}`), ["PIN_NO_DIGEST stages/qa (kustomize build)"]);
+  } finally {
+    await registry.stop();
+  }
+});
 
 test("baton init finds the environments of each common layout, orders them, and lists the images still on a tag", async () => {
   // Kargo: stages/<stage> overlays over a shared base.
