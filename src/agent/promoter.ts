@@ -48,7 +48,7 @@ export function startPromoter(repo: string, cron: string, isLeader: () => boolea
       // allowed (allowDirectPush, autoAbort: push); a move that needs a PR fails with GITHUB_TOKEN_MISSING.
       const github = tryConnectGitHub(remoteUrl ? { remoteUrl } : {});
       if (github) {
-        const result = await runPolicy({ repo, github, autoPromote: true, progress: (message) => log.info({ action: "policy" }, message) });
+        const result = await runPolicy({ repo, github, autoPromote: true, progress: (message) => log.info({ action: "policy" }, message), ...(registry ? { registry } : {}) });
         log.info({ action: "promoter", evaluated: result.evaluated.length, autoPromoted: result.autoPromoted, skipped: result.skipped, merged: result.merged, mergeWaiting: result.mergeWaiting }, "promoter run finished");
       } else if (!warned) {
         warned = true;

@@ -2,10 +2,14 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { promote, type PromoteResult } from "../promote/promote.js";
 import { shortDigest } from "../config/image-ref.js";
+import { defaultDockerConfigPath, dockerConfigCredentials } from "../registry/auth.js";
+import { RegistryClient } from "../registry/client.js";
+import { signatureStatus } from "../promote/signature-status.js";
 import { commonOptions, printJson, table } from "./output.js";
 import { addCommonFlags, GitHubFlagsSchema, githubFactory, parseFlags, progressFor } from "./promotion-options.js";
 
 const FlagsSchema = GitHubFlagsSchema.extend({
+  dockerConfig: z.string().min(1).optional(),
   image: z.array(z.string().min(1)).optional(),
   skipStage: z.boolean().default(false),
   reason: z.string().trim().min(1, "--reason must not be empty").optional(),
@@ -27,6 +31,10 @@ function printText(r: PromoteResult): void {
   console.log(`\n${r.action} pull request #${r.pull?.number}: ${r.pull?.url} (${r.title})`);
   for (const n of r.superseded) console.log(`closed #${n} (superseded)`);
   if (r.policy) console.log(`baton/policy: ${r.policy.state} — ${r.policy.description}`);
+  if (r.signatures) {
+    const status = signatureStatus(r.signatures);
+    console.log(`baton/signature: ${status.state} — ${status.description}`);
+  }
 }
 
 export function registerPromote(program: Command): void {
@@ -38,11 +46,14 @@ export function registerPromote(program: Command): void {
     .option("--image <name...>", "only these images (repository or short name)")
     .option("--skip-stage", "allow promoting past the pipeline order (needs --reason)")
     .option("--reason <text>", "why the stage is skipped; recorded in the PR and the commit")
-    .option("--wave <n>", "into a stage with waves: promote this wave (refused until every earlier wave runs the digests, healthy and soaked)"))
+    .option("--wave <n>", "into a stage with waves: promote this wave (refused until every earlier wave runs the digests, healthy and soaked)")
+    .option("--docker-config <file>", "registry credentials for the signature check when <to> has verify (default $DOCKER_CONFIG/config.json or ~/.docker/config.json when present)"))
     .action(async (from: string, to: string, raw: Record<string, unknown>) => {
       const opts = commonOptions(raw);
       const flags = parseFlags(FlagsSchema, raw);
       const result = await promote({
+        // Read only when the target has verify: a promotion without it never touches the docker config.
+        registry: async () => new RegistryClient({ credentials: await dockerConfigCredentials(flags.dockerConfig ?? defaultDockerConfigPath(), flags.dockerConfig === undefined) }),
         repo: opts.repo, from, to, dryRun: flags.dryRun, skipStage: flags.skipStage,
         ...(flags.image ? { images: flags.image } : {}), ...(flags.reason ? { reason: flags.reason } : {}), ...(flags.wave ? { wave: flags.wave } : {}),
         github: githubFactory(flags), progress: progressFor(opts.output),

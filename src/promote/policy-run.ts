@@ -17,6 +17,7 @@ import { changeKind, LABELS } from "./naming.js";
 import { POLICY_CONTEXT, promote, readRejectedFile, sourceHealthySince, type Progress } from "./promote.js";
 import { sameRejection } from "./rejected.js";
 import { parseBatonCommit } from "./trailers.js";
+import type { RegistryClient } from "../registry/client.js";
 
 export interface PolicyRunRequest {
   repo: string;
@@ -24,6 +25,8 @@ export interface PolicyRunRequest {
   autoPromote?: boolean;
   now?: () => Date;
   progress?: Progress;
+  /** Registry access for the signature check of auto-promotions into environments with `verify`. */
+  registry?: RegistryClient;
 }
 
 export interface EvaluatedPull {
@@ -96,6 +99,7 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
   }
 
   if (req.autoPromote) {
+    const registry = req.registry;
     // Per stage, not per target: a stage with waves moves one wave at a time (promote picks the wave and gates it).
     for (const stage of pipeline.stages) {
       const target = stage.targets[0] as PipelineEnvironment;
@@ -108,7 +112,7 @@ export async function runPolicy(req: PolicyRunRequest): Promise<PolicyRunResult>
       }
       let promoted: Awaited<ReturnType<typeof promote>>;
       try {
-        promoted = await promote({ repo: req.repo, from, to: stage.name, github: () => req.github, progress, now: () => now });
+        promoted = await promote({ repo: req.repo, from, to: stage.name, github: () => req.github, progress, now: () => now, ...(registry ? { registry: async () => registry } : {}) });
       } catch (e) {
         // An earlier wave not healthy or soaked yet is a wait, not a failure of the run.
         if (!(e instanceof BatonError) || e.code !== "PROMOTE_WAVE_NOT_READY") throw e;

@@ -23,6 +23,9 @@ import { formatCommitMessage, TRAILER, type Trailer } from "./trailers.js";
 import { releaseEditFor } from "./release.js";
 import { evaluatePolicy, type PolicyResult } from "../policy/evaluate.js";
 import { soakStart, succeededAt, type DeploymentHistory } from "../policy/soak.js";
+import { RegistryClient } from "../registry/client.js";
+import { loadKeys, verifyImage } from "../registry/signature.js";
+import { postSignatureStatus, signatureLines, type ImageSignature } from "./signature-status.js";
 
 /** The commit status that branch protection requires: soak and windows gate the merge on GitHub's side. */
 export const POLICY_CONTEXT = "baton/policy";
@@ -43,6 +46,8 @@ export interface PromoteRequest {
   github?: (remoteUrl: string | undefined) => GitHubApi;
   progress?: Progress;
   now?: () => Date;
+  /** Reads cosign signatures when the target has `verify` (default: anonymous); called only then. */
+  registry?: () => Promise<RegistryClient>;
 }
 
 export interface PromoteResult {
@@ -62,6 +67,8 @@ export interface PromoteResult {
   policy?: Pick<PolicyResult, "state" | "description">;
   /** Into a stage with targets: the wave this promotion moves. */
   wave?: WaveResult;
+  /** With `verify` on the target: each promoted digest's signature, also posted as baton/signature. */
+  signatures?: ImageSignature[];
 }
 
 export interface WaveResult {
@@ -187,6 +194,12 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     ...(skipped && req.reason ? { skipStageReason: req.reason } : {}), onlyInTarget: plan.onlyInTarget, onlyInSource: plan.onlyInSource,
   });
   if (req.dryRun || !ws || !base || !github) return { ...result, action: "dry-run" };
+  // Checked before anything is pushed: a registry that cannot be read fails the promotion, never hides the check.
+  const signatures = await promotedSignatures(req, writing[0] ?? dest.targets[0], moving);
+  if (signatures) {
+    result.signatures = signatures;
+    result.body += `\n\n**Signatures (verify in baton.yaml)**\n${signatureLines(signatures).map((l) => `- ${l}`).join("\n")}`;
+  }
 
   const trailers: Trailer[] = [[TRAILER.promotion, `${req.from} -> ${req.to}`], ...(result.wave ? [[TRAILER.wave, String(result.wave.number)] as Trailer] : []), ...movingImages.map((p): Trailer => [TRAILER.image, formatImageRef({ repository: p.repository, ...(p.digest ? { digest: p.digest } : {}) })])];
   if (skipped && req.reason) trailers.push([TRAILER.skipStage, req.reason]);
@@ -205,6 +218,23 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
     now: (req.now ?? (() => new Date()))(),
   });
   if (result.commit) await github.setCommitStatus(result.commit, { state: policy.state, context: POLICY_CONTEXT, description: policy.description });
+  if (result.commit && signatures) await postSignatureStatus(github, result.commit, signatures);
   await announce(pipeline, { type: "promotion.opened", environment: req.to, summary: `${title} (#${published.pull.number})`, url: published.pull.url, ...(result.commit ? { revision: result.commit } : {}) }, progress);
   return { ...result, action: published.action, pull: published.pull, superseded: published.superseded, policy: { state: policy.state, description: policy.description } };
+}
+
+/**
+ * The cosign signature of every digest the promotion moves, when the target has `verify` (a stage's
+ * targets share it).
+ */
+async function promotedSignatures(req: PromoteRequest, target: PipelineEnvironment | undefined, moving: Array<{ repository: string; digest?: string }>): Promise<ImageSignature[] | undefined> {
+  if (!target?.verify) return undefined;
+  const keys = await loadKeys(req.repo, target.verify.keys, (target.pathField ?? `environments.${target.name}.path`).replace(/(\.targets\[\d+\])?\.path$/, ".verify.keys"));
+  const registry = req.registry ? await req.registry() : new RegistryClient();
+  const signatures: ImageSignature[] = [];
+  for (const image of moving) {
+    const result = image.digest ? await verifyImage(registry, image.repository, image.digest, keys) : { status: "missing" as const, reason: "not pinned by digest" };
+    signatures.push({ repository: image.repository, digest: image.digest ?? "", result });
+  }
+  return signatures;
 }

@@ -16,6 +16,7 @@ import { provenanceLine, readProvenance } from "../registry/provenance.js";
 import { describeSignature, loadKeys, verifyImage, type SignatureResult } from "../registry/signature.js";
 import { describePolicy, matchingTags } from "../registry/tag-policy.js";
 import { prepareClone } from "./git-workspace.js";
+import { postSignatureStatus } from "./signature-status.js";
 import { pinBranch } from "./naming.js";
 import { pin, type PinResult } from "./pin.js";
 import type { Progress } from "./promote.js";
@@ -52,7 +53,7 @@ export interface WatchResult {
   error?: BatonError;
 }
 
-export const SIGNATURE_CONTEXT = "baton/signature";
+export { SIGNATURE_CONTEXT } from "./signature-status.js";
 
 export async function watch(req: WatchRequest): Promise<WatchResult[]> {
   const progress = req.progress ?? (() => undefined);
@@ -145,8 +146,7 @@ async function watchEnvironment(req: WatchRequest, env: PipelineEnvironment, ind
   });
   if (keys && github && result.commit && (result.action === "opened" || result.action === "updated")) {
     // The PR's required check: branch protection that requires baton/signature keeps an unsigned digest out.
-    const description = unverified.length === 0 ? `${signatures.length} image(s) signed (${[...new Set(signatures.map((s) => s.result.status === "verified" ? s.result.key : ""))].join(", ")})` : `${unverified.map((u) => `${u.repository.slice(u.repository.lastIndexOf("/") + 1)}: ${u.result.status === "missing" ? "not signed" : "invalid signature"}`).join(", ")}`;
-    await github.setCommitStatus(result.commit, { state: unverified.length === 0 ? "success" : "failure", context: SIGNATURE_CONTEXT, description: description.slice(0, 140) });
+    await postSignatureStatus(github, result.commit, signatures);
   }
   return {
     env: env.name, action: result.action, images, ...(keys ? { signatures } : {}),

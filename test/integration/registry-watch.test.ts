@@ -17,6 +17,7 @@ import { RegistryGate, TestRegistry } from "../support/registry.js";
 import { freePort, waitFor } from "../support/processes.js";
 import { startPromoter } from "../../src/agent/promoter.js";
 import { silentLogger } from "../../src/log.js";
+import { promote } from "../../src/promote/promote.js";
 import { watch } from "../../src/promote/watch.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { dockerConfigCredentials } from "../../src/registry/auth.js";
@@ -183,6 +184,47 @@ test("signatures: a signed digest gets baton/signature success, a wrongly signed
   assert.equal(refused?.error?.code, "SIGNATURE_MISSING");
   assert.equal(refused?.error?.message, `${registry.repo("acme/web")}@${unsigned}: NOT SIGNED; nothing was pinned`);
   assert.equal((await git(ci, "ls-remote", "origin", "main")).split("\t")[0], mainBefore);
+});
+
+test("baton promote into an environment with verify posts baton/signature on the promotion PR: success when signed, failure when not", async () => {
+  const key = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const web = registry.repo("acme/web");
+  const signed = await registry.pushImage("acme/web", "3.0.0", { content: "v3.0.0" });
+  await registry.sign("acme/web", signed, key.privateKey);
+  const unsigned = await registry.pushImage("acme/web", "3.1.0", { content: "v3.1.0" });
+  await repo.git("pull", "--quiet", "origin", "main");
+  await repo.commit({
+    "baton.yaml": `apiVersion: baton.dev/v1alpha1
+kind: Pipeline
+environments:
+  - name: testing
+    path: environments/testing
+    namespace: web-testing
+  - name: staging
+    path: environments/staging
+    namespace: web-staging
+    promoteFrom: testing
+    verify: {keys: [keys/cosign.pub]}
+`,
+    "keys/cosign.pub": key.publicKey.export({ type: "spki", format: "pem" }).toString(),
+    ...underPath("environments/testing", webApp(`${web}:3.0.0@${signed}`)),
+    ...underPath("environments/staging", webApp(`${web}:1.0.0@${first}`)),
+  }, "staging verifies signatures");
+  const ci = await cloneConfigRepo(server, "acme/config", "CI");
+  const status = (sha: string | undefined) => github.statuses.filter((x) => x.sha === sha && x.context === "baton/signature").map((x) => [x.state, x.description]);
+
+  const good = await promote({ repo: ci, from: "testing", to: "staging", github: gh, registry: async () => client });
+  assert.equal(good.action, "opened");
+  assert.deepEqual(good.signatures?.map((x) => x.result), [{ status: "verified", key: "keys/cosign.pub" }]);
+  assert.deepEqual(status(good.commit), [["success", "1 image(s) signed (keys/cosign.pub)"]]);
+  assert.match(github.pulls.find((p) => p.number === good.pull?.number)?.body ?? "", new RegExp(`\\*\\*Signatures \\(verify in baton\\.yaml\\)\\*\\*\\n- \`${web.replace(/\./g, "\\.")}@${signed}\`: signed \\(verified with keys/cosign\\.pub\\)`));
+
+  await repo.git("pull", "--quiet", "origin", "main");
+  await repo.commit(underPath("environments/testing", webApp(`${web}:3.1.0@${unsigned}`)), "testing runs an unsigned build");
+  const bad = await promote({ repo: ci, from: "testing", to: "staging", github: gh, registry: async () => client });
+  assert.equal(bad.action, "opened");
+  assert.deepEqual(status(bad.commit), [["failure", "web: not signed"]]);
+  assert.match(github.pulls.find((p) => p.number === bad.pull?.number)?.body ?? "", /: NOT SIGNED/);
 });
 
 test("registry faults are clear errors: unreachable, 401, 429, malformed manifest, a policy matching nothing", async () => {
