@@ -78,6 +78,15 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.ok(args?.args.includes("--no-cross-namespace-objects"));
   assert.ok(!((deploy.spec.template.spec.containers[0]?.args ?? []) as string[]).includes("--no-cross-namespace-objects"), "off by default");
   assert.match(args?.image ?? "", /@sha256:a{64}$/);
+  assert.ok(!defaultArgs.some((a) => a.startsWith("--registry-config")), "registries are read anonymously by default");
+
+  // Registry credentials: a dockerconfigjson Secret mounted read-only as the file --registry-config reads.
+  type PodSpec = { containers: Array<{ args: string[]; volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }> }>; volumes: Array<{ name: string; secret?: unknown }> };
+  const withRegistry = ((await template("baton-system", { agent: { registryConfigSecret: "ghcr-pull" } })).find((o) => o.kind === "Deployment")?.spec as { template: { spec: PodSpec } }).template.spec;
+  assert.ok(withRegistry.containers[0]?.args.includes("--registry-config=/etc/baton/registry/config.json"));
+  assert.deepEqual(withRegistry.containers[0]?.volumeMounts.find((m) => m.name === "registry-config"), { name: "registry-config", mountPath: "/etc/baton/registry", readOnly: true });
+  assert.deepEqual(withRegistry.volumes.find((v) => v.name === "registry-config")?.secret, { secretName: "ghcr-pull", items: [{ key: ".dockerconfigjson", path: "config.json" }] });
+  await assert.rejects(template("baton-system", { agent: { registryConfigSecret: "Not A Name" } }), /registryConfigSecret/);
 
   // Multi-tenant lockdown: the agent may impersonate ServiceAccounts and read git Secrets, and manage no object itself.
   const locked = await template("baton-system", { defaultServiceAccount: "deployer", agent: { noCrossNamespaceObjects: true } });
