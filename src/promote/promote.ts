@@ -195,7 +195,7 @@ export async function promote(req: PromoteRequest): Promise<PromoteResult> {
   });
   if (req.dryRun || !ws || !base || !github) return { ...result, action: "dry-run" };
   // Checked before anything is pushed: a registry that cannot be read fails the promotion, never hides the check.
-  const signatures = await promotedSignatures(req, writing[0] ?? dest.targets[0], moving);
+  const signatures = await promotedSignatures(req, writing[0] ?? dest.targets[0], movingImages);
   if (signatures) {
     result.signatures = signatures;
     result.body += `\n\n**Signatures (verify in baton.yaml)**\n${signatureLines(signatures).map((l) => `- ${l}`).join("\n")}`;
