@@ -104,11 +104,14 @@ export function valuesSpans(text: string, site: ValuesImage, file: string, line:
   }
   const spans: Span[] = [];
   if (site.digest) {
-    if (digest !== site.current.digest) spans.push(rewrite(text, site.digest, digest, (v) => v));
+    // An empty digest is written `""`: a bare `digest:` would be null, not the empty string the chart tests.
+    if (digest !== (site.current.digest ?? "")) spans.push(rewrite(text, site.digest, digest, (v) => v || "\"\""));
     if (want.tag && site.tag && want.tag !== site.current.tag) spans.push(rewrite(text, site.tag, want.tag, tagScalar));
     return spans;
   }
   const tag = want.tag ?? site.current.tag;
+  // A tag-only pin (an environment with requireDigests: false) is the tag alone: `2.1`, never `2.1@`.
+  if (!digest && site.tag && tag) return tag === site.tag.value ? [] : [rewrite(text, site.tag, tag, tagScalar)];
   if (!site.tag || !tag) {
     throw new BatonError("PIN_BAD_REFERENCE", `cannot pin ${site.repository} in these values: no tag to carry the digest and no digest value`, {
       file, field: `line ${line}`, hint: "add `digest: \"\"` next to `repository:` if the chart reads it, or pin with a tag: <repo>:<tag>@sha256:…",
