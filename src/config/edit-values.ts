@@ -4,7 +4,7 @@
  * the values and in lists; and an `image:` string holding a whole reference. Edits rewrite only those
  * scalars, so every other byte of the values file stays.
  */
-import { isMap, isPair, isScalar, isSeq, visit, type Document, type Pair, type YAMLMap } from "yaml";
+import { isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { BatonError } from "../errors.js";
 import { formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { tagScalar, type Span } from "./edit-kustomize.js";
@@ -49,12 +49,13 @@ function pathOf(ancestors: readonly unknown[], own?: unknown): string {
 }
 
 /**
- * The images of a values document. `defaults` (path → repository, from the chart's own values.yaml)
+ * The images of a values document (or of a values mapping inside one, e.g. a HelmRelease's `spec.values`;
+ * paths are then relative to it). `defaults` (path → repository, from the chart's own values.yaml)
  * names the repository of a mapping that overrides only `tag`/`digest`, as environment values usually do.
  */
-export function valuesImages(doc: Document.Parsed, defaults: ReadonlyMap<string, string> = new Map()): ValuesImage[] {
+export function valuesImages(root: Document.Parsed | Node, defaults: ReadonlyMap<string, string> = new Map()): ValuesImage[] {
   const out: ValuesImage[] = [];
-  visit(doc, {
+  visit(root, {
     Map(_key, node: YAMLMap, ancestors) {
       const path = pathOf(ancestors);
       const repo = scalarAt(node.get("repository", true))?.value ?? defaults.get(path);
