@@ -1,7 +1,7 @@
 /**
- * The test runner behind `npm test`: unit tests first, then integration tests against one shared
- * control plane (etcd + kube-apiserver + controller-manager + scheduler + kwok) started here and
- * torn down at the end, also on failure or Ctrl-C. Prints one closing line: `N passed, N failed`.
+ * The test runner behind `npm test`: type-check and lint, unit tests, and integration tests against one shared
+ * control plane (etcd + kube-apiserver + controller-manager + scheduler + kwok), side by side; the control
+ * plane is started here and torn down at the end, also on failure or Ctrl-C. Prints one closing line: `N passed, N failed`.
  */
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
@@ -59,7 +59,8 @@ async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency
   // A per-test timeout: a hung test fails alone instead of holding CI until its limit.
   const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`,
     "--test-reporter=spec", "--test-reporter-destination=stdout",
-    "--test-reporter=tap", `--test-reporter-destination=${tap}`, ...files];
+    "--test-reporter=tap", `--test-reporter-destination=${tap}`,
+    `--test-reporter=${path.join(root, "test/support/file-times-reporter.mjs")}`, `--test-reporter-destination=${tap}.times`, ...files];
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, args, { stdio: "inherit", env, cwd: root });
     child.on("exit", (c) => resolve(c ?? 1));
@@ -68,6 +69,13 @@ async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency
   const num = (name: string) => Number(/^# (\w+) (\d+)$/m.test(text) ? (text.match(new RegExp(`^# ${name} (\\d+)$`, "m"))?.[1] ?? 0) : 0);
   const counts = { pass: num("pass"), fail: num("fail") + num("cancelled") };
   if (code !== 0 && counts.fail === 0) counts.fail = 1; // the runner itself failed (syntax error, crash)
+  const times = (await fs.readFile(`${tap}.times`, "utf8").catch(() => "")).split("\n").filter(Boolean)
+    .map((line) => ({ s: Number(line.split(" ")[0]), file: path.relative(root, line.slice(line.indexOf(" ") + 1)) }))
+    .sort((a, b) => b.s - a.s);
+  if (files.length > 1 && times.length > 0) {
+    process.stderr.write(`[test] slowest files: ${times.slice(0, 8).map((t) => `${path.basename(t.file, ".test.ts")} ${Math.round(t.s)} s`).join(", ")}\n`);
+  }
+  await fs.rm(path.dirname(tap), { recursive: true, force: true });
   return counts;
 }
 
@@ -86,43 +94,85 @@ async function startImageBuild(files: string[]): Promise<{ env: Record<string, s
 // limit on explicitly), so test processes send writes without spacing.
 process.env.BATON_GITHUB_WRITE_INTERVAL_MS ??= "0";
 
+/**
+ * `npm test` type-checks and lints beside the tests (tsc and eslint are each single-threaded); a type or lint
+ * error fails the run like a failed test.
+ */
+async function staticChecks(): Promise<Counts> {
+  const run = (script: string) => new Promise<boolean>((resolve) => {
+    const child = spawn("npm", ["run", "--silent", script], { stdio: "inherit", cwd: root });
+    child.on("exit", (code) => resolve(code === 0));
+  });
+  const failed = (await Promise.all([run("typecheck"), run("lint")])).filter((ok) => !ok).length;
+  if (failed > 0) process.stderr.write("[test] the type-check or lint failed: see above\n");
+  return { pass: 0, fail: failed };
+}
+
+async function unitTests(concurrency: number): Promise<Counts> {
+  return runNodeTests(await findTests(path.join(root, "test/unit")), process.env, concurrency, 60_000);
+}
+
+async function integrationTests(): Promise<Counts> {
+  const files = await findTests(path.join(root, "test/integration"));
+  if (files.length === 0) return { pass: 0, fail: 0 };
+  const image = await startImageBuild(files);
+  const waitStart = Date.now();
+  const unlock = await machineLock();
+  if (Date.now() - waitStart > 1000) process.stderr.write(`[test] waited ${Math.round((Date.now() - waitStart) / 1000)}s for another integration run on this machine\n`);
+  const { startTestEnvironment } = await import("./support/testenv.js");
+  const testenv = await startTestEnvironment();
+  try {
+    // One cluster file at a time: the control plane, kwok and the tests share 2 cores. Files without the
+    // cluster (or sharing it, see SHARES_CLUSTER) run beside them, two at a time: they mostly wait on git and
+    // node processes they spawn (measured: the no-cluster files alone used two thirds of one core).
+    const env = { ...process.env, ...testenv.env, ...image.env };
+    const lanes = await Promise.all(files.map(async (f) => ({ f, cluster: (await usesCluster(f)) && !SHARES_CLUSTER.test(await fs.readFile(f, "utf8")) })));
+    // Each lane's wall time is printed: the longer one is what `npm test` costs.
+    const lane = async (name: string, cluster: boolean, concurrency: number) => {
+      const started = Date.now();
+      const counts = await runNodeTests(lanes.filter((l) => l.cluster === cluster).map((l) => l.f), env, concurrency, 240_000);
+      process.stderr.write(`[test] ${name} lane: ${Math.round((Date.now() - started) / 1000)} s\n`);
+      return counts;
+    };
+    const counts = await Promise.all([lane("cluster", true, 1), lane("beside", false, 2)]);
+    await image.done;
+    return { pass: counts[0].pass + counts[1].pass, fail: counts[0].fail + counts[1].fail };
+  } finally {
+    await testenv.stop();
+    unlock();
+  }
+}
+
+/**
+ * Every run gets a temp dir of its own (TMPDIR for the runner and every test process), removed at the end:
+ * whatever a test leaves behind goes with it. tsx's transform cache stays shared across runs through a
+ * link (it lives at <tmpdir>/tsx-<uid>; a cold one costs ~0.3 s of CPU per process). Screenshots and logs
+ * meant to outlive the run go to test/support/artifacts.ts's directory, which is outside.
+ */
+async function runTempDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const shared = os.tmpdir();
+  process.env.BATON_TEST_ARTIFACTS ??= path.join(shared, "baton-test-artifacts");
+  const dir = await fs.mkdtemp(path.join(shared, "baton-test-run-"));
+  const tsxCache = `tsx-${os.userInfo().uid}`;
+  await fs.mkdir(path.join(shared, tsxCache), { recursive: true });
+  await fs.symlink(path.join(shared, tsxCache), path.join(dir, tsxCache));
+  process.env.TMPDIR = dir;
+  return { dir, remove: () => fs.rm(dir, { recursive: true, force: true }) };
+}
+
 async function main(): Promise<number> {
-  const total: Counts = { pass: 0, fail: 0 };
-  const add = (c: Counts) => { total.pass += c.pass; total.fail += c.fail; };
-  if (mode === "unit" || mode === "all") {
-    add(await runNodeTests(await findTests(path.join(root, "test/unit")), process.env, os.availableParallelism(), 60_000));
-  }
-  if (mode === "integration" || mode === "all") {
-    const files = await findTests(path.join(root, "test/integration"));
-    if (files.length > 0) {
-      const image = await startImageBuild(files);
-      const waitStart = Date.now();
-      const unlock = await machineLock();
-      if (Date.now() - waitStart > 1000) process.stderr.write(`[test] waited ${Math.round((Date.now() - waitStart) / 1000)}s for another integration run on this machine\n`);
-      const { startTestEnvironment } = await import("./support/testenv.js");
-      const testenv = await startTestEnvironment();
-      try {
-        // One cluster file at a time: the control plane, kwok and the tests share 2 cores. Files without the
-        // cluster (or sharing it, see SHARES_CLUSTER) run beside them, two at a time: they mostly wait on git and
-        // node processes they spawn (measured: the no-cluster files alone used two thirds of one core).
-        const env = { ...process.env, ...testenv.env, ...image.env };
-        const lanes = await Promise.all(files.map(async (f) => ({ f, cluster: (await usesCluster(f)) && !SHARES_CLUSTER.test(await fs.readFile(f, "utf8")) })));
-        // Each lane's wall time is printed: the longer one is what `npm test` costs beyond the unit tests.
-        const lane = async (name: string, cluster: boolean, concurrency: number) => {
-          const started = Date.now();
-          const counts = await runNodeTests(lanes.filter((l) => l.cluster === cluster).map((l) => l.f), env, concurrency, 240_000);
-          process.stderr.write(`[test] ${name} lane: ${Math.round((Date.now() - started) / 1000)} s\n`);
-          return counts;
-        };
-        const counts = await Promise.all([lane("cluster", true, 1), lane("beside", false, 2)]);
-        counts.forEach(add);
-        await image.done;
-      } finally {
-        await testenv.stop();
-        unlock();
-      }
-    }
-  }
+  const started = Date.now();
+  const tmp = await runTempDir();
+  // Everything at once under `npm test`: the integration lanes spend much of their time waiting (rollouts,
+  // intervals, the fake kubelet), and the checks and unit tests fill those gaps; one after the other, the
+  // machine sat a fifth idle. The cluster lane is the longest path, so it starts first.
+  const runs: Array<Promise<Counts>> = [];
+  if (mode === "integration" || mode === "all") runs.push(integrationTests());
+  if (mode === "all") runs.push(staticChecks());
+  if (mode === "unit" || mode === "all") runs.push(unitTests(mode === "all" ? 1 : os.availableParallelism()));
+  const results = await Promise.all(runs).finally(() => tmp.remove());
+  const total = results.reduce((a, c) => ({ pass: a.pass + c.pass, fail: a.fail + c.fail }), { pass: 0, fail: 0 });
+  if (mode === "all") process.stderr.write(`[test] all: ${Math.round((Date.now() - started) / 1000)} s\n`);
   console.log(`\n${mode}: ${total.pass} passed, ${total.fail} failed`);
   return total.fail === 0 && total.pass > 0 ? 0 : 1;
 }

@@ -5,8 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { promises as fs } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { artifactPath } from "../support/artifacts.js";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
 
@@ -77,7 +76,7 @@ test("a signed push webhook reconciles immediately; a bad signature is rejected"
     assert.match(metrics, /baton_last_applied_revision_timestamp_seconds\{environment="[^"]+"\} \d+/);
 
     // 42 bad signatures and 2 replays, all within seconds: a few log lines (one per 10 s window), not 44.
-    const logFile = path.join(os.tmpdir(), "baton-last-cluster-logs", `agent-${f.namespace}-0.log`);
+    const logFile = artifactPath(`cluster-logs/agent-${f.namespace}-0.log`);
     const rejected = (await fs.readFile(logFile, "utf8")).split("\n").filter((l) => l.includes("rejected webhook"));
     assert.ok(rejected.length >= 1 && rejected.length <= 4, `rejections logged ${rejected.length} times:\n${rejected.join("\n")}`);
     assert.ok(!rejected.join("\n").includes("hook-secret"));

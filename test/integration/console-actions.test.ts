@@ -10,6 +10,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { artifactPath } from "../support/artifacts.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../support/console-browser.js";
 import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 import { GitServer } from "../support/git-server.js";
@@ -149,7 +150,7 @@ test("in the browser: Promote opens the PR baton promote opens in the GitHub sta
     await page.locator(`tr[data-image="ghcr.io/acme/web"] td:nth-of-type(2)[data-digest="${NEW}"]`).waitFor();
     assert.match(await staging.locator(".change").textContent() ?? "", new RegExp(`promotion ${(await git(ops, "rev-parse", "HEAD")).slice(0, 7)} by `));
     assert.equal(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true);
-    const shot = path.join(os.tmpdir(), `baton-console-promoted-${process.pid}.png`);
+    const shot = artifactPath("console-promoted.png");
     await page.screenshot({ path: shot });
     console.log(`# console screenshot after the promotion: ${shot}`);
   } finally {
@@ -185,7 +186,7 @@ test("in the browser: production's page shows its canary's steps; Confirm and Ab
     assert.equal(await page.locator(".release .next").textContent(), "next: the promoter moves to step 2 once the candidate is healthy");
     assert.doesNotMatch(await page.locator("main").textContent() ?? "", /undefined/);
     assert.match(await page.locator(".release").textContent() ?? "", new RegExp(`candidate slot \\w+: web@${PROD_NEW.slice(7, 14)}`));
-    const shot = path.join(os.tmpdir(), `baton-console-environment-${process.pid}.png`);
+    const shot = artifactPath("console-environment.png");
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`# console screenshot of an environment page: ${shot}`);
 

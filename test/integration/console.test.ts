@@ -9,6 +9,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { git } from "../support/example-repo.js";
+import { artifactPath } from "../support/artifacts.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../support/console-browser.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
 import { validateRepo } from "../../src/config/repo.js";
@@ -163,7 +164,7 @@ test("in the browser: the board shows each environment's digest; the environment
     assert.equal(await page.getByRole("link", { name: "#4" }).getAttribute("href"), "https://github.com/acme/config/pull/4");
     // staging runs another web digest than testing now: the column names the CLI command that promotes it.
     assert.equal(await page.locator('th.env[data-env="staging"] .promote code').textContent(), "baton promote testing staging");
-    const shot = path.join(os.tmpdir(), `baton-console-board-${process.pid}.png`);
+    const shot = artifactPath("console-board.png");
     await page.screenshot({ path: shot });
     console.log(`# console screenshot: ${shot}`);
     // Keyboard: the environment names are links; Enter on the focused one opens its history.

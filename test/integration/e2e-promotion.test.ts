@@ -1,10 +1,19 @@
 // End to end, no mocks in the path, on the real control plane, git server and GitHub stand-in: the
 // promotion cycle (pin → policy-held PR → code-owner approval → merge through GitHub's API → deploy →
-// rollback PR → merged → previous digest → history with PR numbers) with merge commits. The same cycle with
-// squash merges: e2e-squash.test.ts; with rebase merges and a hand edit: e2e-rebase.test.ts (one file each:
-// under a loaded machine one file must finish within the runner's per-file limit).
+// rollback PR → merged → previous digest → history with PR numbers), once per merge method GitHub offers
+// (merge commits, squash, rebase) against one agent, and a person's hand edit rolled back like a promotion.
+// One fixture for all of them: starting an agent on fresh namespaces costs more than a cycle.
+// Its Deployments run no Pods (replicas 0), so it shares the control plane with other files:
+// test-lane: shares-cluster
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { parseBatonCommit } from "../../src/promote/trailers.js";
+import { findMergeTarget, mergeBatonPull } from "../../src/promote/merge.js";
+import { rollback } from "../../src/promote/rollback.js";
+import { git } from "../support/example-repo.js";
+import { DEFAULT_SETTINGS } from "../support/github-double.js";
 import { status } from "../../src/promote/status.js";
 import { clusterEnvironments } from "../../src/cli/status.js";
 import { digestFor, promotionCycle, startE2E, type E2E } from "../support/e2e-promotion.js";
@@ -20,6 +29,7 @@ before(async () => {
   e = await startE2E("a");
 });
 after(async () => {
+  assert.deepEqual(e?.github.violations, []);
   await e?.stop();
 });
 
@@ -62,4 +72,36 @@ test("status and notifications saw the cycle", async () => {
   for (const want of ["deploy.succeeded:testing", "promotion.opened:staging", "deploy.succeeded:staging", "rollback.opened:staging"]) {
     assert.ok(seen.has(want), `missing notification ${want}; got ${[...seen].join(", ")}`);
   }
+});
+
+test("squash merges without Baton's trailers: pin → policy → approval → merge → deploy → rollback → history", async () => {
+  await promotionCycle(e, "squash", digestFor("e2"));
+  const messages = (await git(e.dev, "log", "--first-parent", "--format=%B%x1e", "-2")).split("\x1e").filter((m) => m.trim());
+  assert.deepEqual(messages.map((m) => parseBatonCommit(m).kind), [undefined, undefined], "the squash commits carry no trailers");
+  // The agent still announced the squashed promotion (the commit before the rollback's) as merged.
+  const squashed = await git(e.dev, "rev-parse", "HEAD~1");
+  await waitFor("promotion.merged", async () => (e.received.some((x) => x.type === "promotion.merged" && x.environment === "staging" && x.revision === squashed) ? true : undefined), 10_000);
+});
+
+test("rebase merges (new SHAs, no merge commit, PR numbers only from GitHub): pin → policy → approval → merge → deploy → rollback → history", async () => {
+  await promotionCycle(e, "rebase", digestFor("e3"));
+});
+
+test("a hand edit of a digest (no Baton commit) is rolled back like a promotion", async () => {
+  e.github.settings = { ...DEFAULT_SETTINGS };
+  const before = await e.image("staging");
+  const hotfix = digestFor("f0");
+  const file = path.join(e.dev, "environments/staging/web.yaml");
+  await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace(/(image: ghcr\.io\/acme\/web[^@\n]*)@sha256:[0-9a-f]{64}/, `$1@${hotfix}`));
+  await git(e.dev, "commit", "--quiet", "-am", "Hotfix: run the patched build");
+  await git(e.dev, "push", "--quiet", "origin", "main");
+  const edited = await git(e.dev, "rev-parse", "HEAD");
+  await e.envAt("staging", edited);
+  assert.match(await e.image("staging") ?? "", new RegExp(`@${hotfix}$`));
+  const rb = await rollback({ repo: e.dev, env: "staging", github: e.gh });
+  assert.deepEqual(rb.reverted.map((r) => r.sha), [edited]);
+  await e.github.review(rb.pull?.number ?? 0, "alice");
+  await mergeBatonPull(e.api, await findMergeTarget(e.api, "staging"));
+  await e.envAt("staging", await e.main());
+  assert.equal(await e.image("staging"), before);
 });

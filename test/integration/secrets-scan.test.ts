@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { artifactPath } from "../support/artifacts.js";
 import { agentFixture, readyCondition, isReady } from "../support/agent-fixture.js";
 import { waitFor } from "../support/processes.js";
 
@@ -103,7 +103,7 @@ test("no configured secret value appears in the agent's log, status or Events; r
 
     // The scan.
     await new Promise((r) => setTimeout(r, 200)); // let the log stream flush
-    const logFile = path.join(os.tmpdir(), "baton-last-cluster-logs", `agent-${f.namespace}-0.log`);
+    const logFile = artifactPath(`cluster-logs/agent-${f.namespace}-0.log`);
     const events = await f.client.list("v1", "Event", f.namespace);
     const haystacks: Record<string, string> = {
       log: await fs.readFile(logFile, "utf8"),

@@ -1,6 +1,6 @@
 /**
- * The end-to-end promotion setup, shared by the e2e test files (each file gets its own namespaces so two
- * files never wait on each other's namespace deletion): the example config repo on the git server, the
+ * The end-to-end promotion setup (its namespaces carry `suffix`, so a second fixture never waits on another's
+ * namespace deletion): the example config repo on the git server, the
  * GitHub stand-in with branch protection (baton/policy required, one approval, code-owner review from the
  * CODEOWNERS `baton codeowners` writes), an in-process agent applying testing and staging on the real
  * control plane, and one promotion cycle per merge method.
@@ -43,7 +43,7 @@ export interface E2E {
   ns: string;
   /** The namespace of an environment's objects (`web-<env>-<suffix>`). */
   appNamespace: (env: string) => string;
-  received: Array<{ type: string; environment: string }>;
+  received: Array<{ type: string; environment: string; revision?: string }>;
   envAt: (name: string, revision: string) => Promise<EnvironmentObject>;
   image: (env: string) => Promise<string | undefined>;
   /** Pulls main into the clone; returns its head. */
@@ -63,7 +63,7 @@ export async function startE2E(suffix: string): Promise<E2E> {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
-      received.push(JSON.parse(body) as { type: string; environment: string });
+      received.push(JSON.parse(body) as E2E["received"][number]);
       res.writeHead(200).end();
     });
   });

@@ -68,11 +68,18 @@ export function validateSchema(raw: Schema | { $ref: string }, value: unknown, w
 
 export interface Exchange { method: string; path: string; query: URLSearchParams; body: unknown; status: number; response: unknown }
 
+// ~1,000 path templates: compiled once per process, not once per request (the stand-in validates every exchange).
+let matchers: Array<{ pattern: RegExp; operations: Record<string, Operation> }> | undefined;
+function pathMatchers(): NonNullable<typeof matchers> {
+  matchers ??= Object.entries(spec().paths).map(([template, operations]) => ({ pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`), operations }));
+  return matchers;
+}
+
 /** Finds the operation for `path` (without the API prefix) and checks one request/response pair. */
 export function validateExchange(x: Exchange): string[] {
   const where = `${x.method} ${x.path}`;
-  const match = Object.entries(spec().paths).find(([template]) => new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`).test(x.path));
-  const op = match?.[1][x.method.toLowerCase()];
+  const match = pathMatchers().find((m) => m.pattern.test(x.path));
+  const op = match?.operations[x.method.toLowerCase()];
   if (!match || !op) return [`${where}: no such operation in GitHub's OpenAPI description`];
   const problems: string[] = [];
   const params = (op.parameters ?? []).map((p) => resolve<Parameter>(p)).filter((p) => p.in === "query");

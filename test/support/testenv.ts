@@ -3,10 +3,10 @@
  * plane with one fake kwok Node, and hands its coordinates to the test processes through env vars.
  */
 import { createWriteStream, mkdirSync, promises as fs } from "node:fs";
-import os from "node:os";
 import { createLogger, type Logger } from "../../src/log.js";
 import path from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { artifactPath } from "./artifacts.js";
 import { ensureBinaries, startCluster, type Cluster } from "./cluster.js";
 import { isAlive, waitFor } from "./processes.js";
 
@@ -41,7 +41,7 @@ export async function createFakeNode(kc: KubeConfig, name = "kwok-node-0"): Prom
 
 export async function startTestEnvironment(): Promise<TestEnvironment> {
   const started = Date.now();
-  await fs.rm(path.join(os.tmpdir(), "baton-last-cluster-logs"), { recursive: true, force: true });
+  await fs.rm(artifactPath("cluster-logs"), { recursive: true, force: true });
   const bin = ensureBinaries();
   const cluster = await startCluster(bin);
   const kc = new KubeConfig();
@@ -59,8 +59,8 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
     env,
     async stop() {
       const pids = cluster.processes.map((p) => p.pid);
-      // Keep the logs of a failed run for debugging: copy them next to the OS temp dir before the cluster dir goes.
-      const logs = path.join(path.dirname(cluster.dir), "baton-last-cluster-logs");
+      // Keep the logs of the last run for debugging: copy them among the artifacts before the cluster dir goes.
+      const logs = artifactPath("cluster-logs");
       await fs.mkdir(logs, { recursive: true });
       for (const p of cluster.processes) await fs.copyFile(p.logFile, path.join(logs, path.basename(p.logFile))).catch(() => undefined);
       await cluster.stop();
@@ -72,11 +72,11 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
 }
 
 /**
- * The agent's logs in integration tests: written to $BATON_TEST_CLUSTER_DIR/../baton-agent-<name>.log
- * (kept with the cluster logs of the last run) so a failure can be read afterwards without flooding output.
+ * The agent's logs in integration tests: written to <artifacts>/cluster-logs/agent-<name>.log (kept with the
+ * cluster logs of the last run) so a failure can be read afterwards without flooding output.
  */
 export function testLogger(name: string): Logger {
-  const dir = path.join(os.tmpdir(), "baton-last-cluster-logs");
+  const dir = artifactPath("cluster-logs");
   mkdirSync(dir, { recursive: true });
   return createLogger("debug", createWriteStream(path.join(dir, `agent-${name}.log`)));
 }
