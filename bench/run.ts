@@ -1,5 +1,5 @@
 /**
- * `npm run bench [render|hostile|apply|console|flux]`: benchmarks that print ratios against baselines measured in the same run.
+ * `npm run bench [render|hostile|apply|console|scale|flux]`: benchmarks that print ratios against baselines measured in the same run.
  * `flux` (Baton side by side with Flux) builds Flux's controllers on first use and is not part of `all`.
  */
 import { applyBench } from "./apply.js";
@@ -7,10 +7,12 @@ import { consoleBench } from "./console.js";
 import { fluxBench } from "./flux/run.js";
 import { hostileBench } from "./hostile.js";
 import { renderBench } from "./render.js";
+import { scaleBench } from "./scale.js";
 
 const which = process.argv[2] ?? "all";
 if (which === "all" || which === "render") await renderBench();
 if (which === "all" || which === "hostile") await hostileBench();
 if (which === "all" || which === "apply") await applyBench();
 if (which === "all" || which === "console") await consoleBench();
+if (which === "all" || which === "scale") await scaleBench();
 if (which === "flux") await fluxBench();

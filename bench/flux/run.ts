@@ -22,6 +22,7 @@ import { machineLock } from "../../test/support/machine-lock.js";
 import { waitFor } from "../../test/support/processes.js";
 import { startTestEnvironment, testKubeConfig } from "../../test/support/testenv.js";
 import { writeApps } from "../fixtures.js";
+import { machineLine } from "../machine.js";
 import { batonContender, fluxContender, type Contender, type ContenderContext } from "./contenders.js";
 import { countRequests, percentile, perInterval, type RequestCounts } from "./requests.js";
 
@@ -190,10 +191,9 @@ export async function fluxBench(): Promise<void> {
     const flux = await measure(await fluxContender(context, `${INTERVAL_S}s`), admin, repo, server);
     process.stderr.write("[bench flux] measuring Baton\n");
     const baton = await measure(await batonContender(context), admin, repo, server);
-    const cpus = os.cpus();
     const versions = Object.fromEntries([...(await fs.readFile(path.join(repoRoot, "test/cluster/versions.env"), "utf8")).matchAll(/^(FLUX_\w+_VERSION)=(\S+)/gm)].map((m) => [m[1], m[2]]));
     console.log(`flux: Baton's agent and Flux (source-controller ${versions.FLUX_SOURCE_VERSION}, kustomize-controller ${versions.FLUX_KUSTOMIZE_VERSION}, notification-controller ${versions.FLUX_NOTIFICATION_VERSION}) on one control plane`);
-    console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? "cpu"}, ${Math.round(os.totalmem() / 2 ** 30)} GiB; interval ${INTERVAL_S}s for both; idle windows of ${WINDOW_INTERVALS} intervals`);
+    console.log(`${machineLine()}; interval ${INTERVAL_S}s for both; idle windows of ${WINDOW_INTERVALS} intervals`);
     console.log(table(baton, flux));
     console.log("caveats: one run (no repetitions); both tools and the API server share the machine's cores; requests counted at each tool's own proxy (a watch counts once when opened); Flux's intervals are its GitRepository's and Kustomizations' (both set to the same value); Flux fetches artifacts from source-controller over HTTP, which is not a git request.");
     await repo.destroy();

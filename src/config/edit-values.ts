@@ -4,7 +4,7 @@
  * the values and in lists; and an `image:` string holding a whole reference. Edits rewrite only those
  * scalars, so every other byte of the values file stays.
  */
-import { isMap, isPair, isScalar, isSeq, visit, type Document, type Pair, type YAMLMap } from "yaml";
+import { isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { BatonError } from "../errors.js";
 import { formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { tagScalar, type Span } from "./edit-kustomize.js";
@@ -49,12 +49,13 @@ function pathOf(ancestors: readonly unknown[], own?: unknown): string {
 }
 
 /**
- * The images of a values document. `defaults` (path → repository, from the chart's own values.yaml)
+ * The images of a values document (or of a values mapping inside one, e.g. a HelmRelease's `spec.values`;
+ * paths are then relative to it). `defaults` (path → repository, from the chart's own values.yaml)
  * names the repository of a mapping that overrides only `tag`/`digest`, as environment values usually do.
  */
-export function valuesImages(doc: Document.Parsed, defaults: ReadonlyMap<string, string> = new Map()): ValuesImage[] {
+export function valuesImages(root: Document.Parsed | Node, defaults: ReadonlyMap<string, string> = new Map()): ValuesImage[] {
   const out: ValuesImage[] = [];
-  visit(doc, {
+  visit(root, {
     Map(_key, node: YAMLMap, ancestors) {
       const path = pathOf(ancestors);
       const repo = scalarAt(node.get("repository", true))?.value ?? defaults.get(path);
@@ -104,11 +105,14 @@ export function valuesSpans(text: string, site: ValuesImage, file: string, line:
   }
   const spans: Span[] = [];
   if (site.digest) {
-    if (digest !== site.current.digest) spans.push(rewrite(text, site.digest, digest, (v) => v));
+    // An empty digest is written `""`: a bare `digest:` would be null, not the empty string the chart tests.
+    if (digest !== (site.current.digest ?? "")) spans.push(rewrite(text, site.digest, digest, (v) => v || "\"\""));
     if (want.tag && site.tag && want.tag !== site.current.tag) spans.push(rewrite(text, site.tag, want.tag, tagScalar));
     return spans;
   }
   const tag = want.tag ?? site.current.tag;
+  // A tag-only pin (an environment with requireDigests: false) is the tag alone: `2.1`, never `2.1@`.
+  if (!digest && site.tag && tag) return tag === site.tag.value ? [] : [rewrite(text, site.tag, tag, tagScalar)];
   if (!site.tag || !tag) {
     throw new BatonError("PIN_BAD_REFERENCE", `cannot pin ${site.repository} in these values: no tag to carry the digest and no digest value`, {
       file, field: `line ${line}`, hint: "add `digest: \"\"` next to `repository:` if the chart reads it, or pin with a tag: <repo>:<tag>@sha256:…",

@@ -9,6 +9,7 @@ import { isValuesDocument, valuesImages, valuesSpans, type ValuesImage } from ".
 import { BatonError } from "../errors.js";
 import { canonicalRepository, formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { KUSTOMIZATION_FILES } from "./kustomize.js";
+import { helmReleaseName, helmReleaseValuesNode } from "./helm-release.js";
 import { checkYamlBounds } from "./yaml-safe.js";
 import { CONTAINER_LIST_KEYS, type Pin, type PinSet } from "./pins.js";
 
@@ -21,7 +22,7 @@ export interface SourceFile {
 export interface PinSite {
   file: string;
   line: number;
-  /** `inline`: an `image:` value; `kustomize`: an entry of a kustomization's `images:`; `values`: a Helm values image. */
+  /** `inline`: an `image:` value; `kustomize`: an entry of a kustomization's `images:`; `values`: a Helm values image (values file or HelmRelease). */
   kind: "inline" | "kustomize" | "values";
   repository: string;
   current: ImageRef;
@@ -43,6 +44,8 @@ export function lineOf(text: string, offset: number): number {
 export interface EditOptions {
   /** Helm environments: the chart's default image paths (path → repository), see chartImageDefaults. */
   valuesDefaults?: ReadonlyMap<string, string>;
+  /** Flux HelmReleases: name → their rendered values' image paths (path → repository), see helmReleaseDefaults. */
+  helmReleaseDefaults?: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
 
 const isKustomization = (file: string): boolean => KUSTOMIZATION_FILES.includes(file.slice(file.lastIndexOf("/") + 1));
@@ -65,6 +68,15 @@ export function findPinSites(files: SourceFile[], options: EditOptions = {}): Pi
       // A document that is not a Kubernetes object is Helm values (rendering refuses it anywhere else).
       if (isValuesDocument(doc)) {
         for (const image of valuesImages(doc, options.valuesDefaults)) {
+          sites.push({ file: file.path, line: lineOf(file.text, image.at), kind: "values", repository: image.repository, current: image.current, start: image.at, end: image.at, values: image });
+        }
+        continue;
+      }
+      // A Flux HelmRelease (or an overlay's patch of one): its values' images, by the same conventions.
+      const releaseValues = helmReleaseValuesNode(doc);
+      if (releaseValues) {
+        const defaults = options.helmReleaseDefaults?.get(helmReleaseName(doc) ?? "");
+        for (const image of valuesImages(releaseValues, defaults)) {
           sites.push({ file: file.path, line: lineOf(file.text, image.at), kind: "values", repository: image.repository, current: image.current, start: image.at, end: image.at, values: image });
         }
         continue;

@@ -6,6 +6,7 @@
 import { BatonError } from "../errors.js";
 import { canonicalRepository, parseImageRef, type ImageRef } from "./image-ref.js";
 import { formatId, type RenderedObject } from "./objects.js";
+import { helmReleaseImages, isHelmRelease } from "./helm-release.js";
 
 export const CONTAINER_LIST_KEYS = new Set(["containers", "initContainers", "ephemeralContainers"]);
 
@@ -15,6 +16,8 @@ export interface ImageUse {
   /** JSON-ish path inside the object, e.g. `spec.template.spec.containers[0].image`. */
   field: string;
   object: RenderedObject;
+  /** Set for an image in a Flux HelmRelease's `spec.values`: the release's name. */
+  helmRelease?: string;
 }
 
 /** Every `image:` string in the object: `managed` inside a container list, the others not. */
@@ -28,15 +31,18 @@ function walkImages(object: RenderedObject): { managed: ImageUse[]; unmanaged: I
       for (const [key, child] of Object.entries(value)) {
         const childField = field ? `${field}.${key}` : key;
         if (key === "image" && typeof child === "string") (inContainerList ? managed : unmanaged).push({ image: child, field: childField, object });
+        else if (childField === "spec.values" && release) continue; // read by the values conventions below
         else visit(child, childField, CONTAINER_LIST_KEYS.has(key) && Array.isArray(child));
       }
     }
   };
+  const release = isHelmRelease(object.object);
   visit(object.object, "", false);
+  if (release) managed.push(...helmReleaseImages(object.object).map((i) => ({ image: i.image, field: i.field, object, helmRelease: object.object.metadata.name })));
   return { managed, unmanaged };
 }
 
-/** Every `image:` inside a container list anywhere in the object. */
+/** Every `image:` inside a container list anywhere in the object, and the images of a Flux HelmRelease's values. */
 export function imageUses(object: RenderedObject): ImageUse[] {
   return walkImages(object).managed;
 }

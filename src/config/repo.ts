@@ -13,7 +13,8 @@ import { canonicalRepository, imageShortName, parseImageRef } from "./image-ref.
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { findEnvironment, loadPipeline, PIPELINE_FILE, type PipelineEnvironment, type Pipeline } from "./pipeline.js";
 import { chartChange, setChartVersion } from "./edit-chart.js";
-import { pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
+import { imageUses, pinSet, readPins, unmanagedImages, type Pin, type PinSet } from "./pins.js";
+import { helmReleaseDefaults } from "./helm-release.js";
 import { formatId } from "./objects.js";
 import { ignoredAnnotations, type IgnoredAnnotation } from "./annotations.js";
 import { boundaryProblems, folderOverlaps, foreignNamespaceObjects, insideEnvironmentFolder } from "./boundaries.js";
@@ -147,8 +148,10 @@ export function selectImages(pins: PinSet, selectors: string[] | undefined): Pin
  */
 export async function planEnvironmentEdits(repoDir: string, env: PipelineEnvironment, rendered: Rendered, running: PinSet, want: PinSet, limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
   const files = await readEnvironmentFiles(repoDir, env, limits);
-  const plan = planEdits(files, want, { valuesDefaults: await chartValuesDefaults(repoDir, env, limits) });
-  const fromBase = plan.missing.map((r) => canonicalRepository(r)).filter((key) => running.has(key));
+  const plan = planEdits(files, want, { valuesDefaults: await chartValuesDefaults(repoDir, env, limits), helmReleaseDefaults: helmReleaseDefaults(rendered.objects) });
+  // An image a shared HelmRelease's values set is not a kustomize `images:` entry's business (kustomize does not rewrite values).
+  const releaseOnly = releaseOnlyRepositories(rendered.objects);
+  const fromBase = plan.missing.map((r) => canonicalRepository(r)).filter((key) => running.has(key) && !releaseOnly.has(key));
   if (fromBase.length === 0 || rendered.mode !== "kustomize") return plan;
   const dir = relativeToRepo(repoDir, await environmentDir(repoDir, env));
   const own = files.find((f) => path.posix.dirname(f.path) === dir && KUSTOMIZATION_FILES.includes(path.posix.basename(f.path)));
@@ -174,6 +177,19 @@ export async function planEnvironmentEdits(repoDir: string, env: PipelineEnviron
   return plan;
 }
 
+/** Images the render runs only through Flux HelmReleases' values (no container list names their repository). */
+function releaseOnlyUses(objects: Rendered["objects"]): Array<{ key: string; repository: string; release: string; field: string }> {
+  const uses = objects.flatMap((o) => imageUses(o)).flatMap((use) => {
+    const parsed = parseImageRef(use.image);
+    return parsed.ok ? [{ use, repository: parsed.ref.repository, key: canonicalRepository(parsed.ref.repository) }] : [];
+  });
+  const inContainers = new Set(uses.filter((u) => u.use.helmRelease === undefined).map((u) => u.key));
+  return uses.filter((u) => u.use.helmRelease !== undefined && !inContainers.has(u.key))
+    .map((u) => ({ key: u.key, repository: u.repository, release: u.use.helmRelease as string, field: u.use.field }));
+}
+
+const releaseOnlyRepositories = (objects: Rendered["objects"]): Set<string> => new Set(releaseOnlyUses(objects).map((u) => u.key));
+
 /** The edits that make `to` pin what `from` pins. */
 export async function planPromotion(repoDir: string, pipeline: Pipeline, from: string, to: string, options: { images?: string[] } & RenderOptions = {}): Promise<PromotionPlan> {
   const source = findEnvironment(pipeline, from);
@@ -194,6 +210,12 @@ export async function planPromotion(repoDir: string, pipeline: Pipeline, from: s
     plan.noop = false;
   }
   const outside = plan.missing.filter((r) => targetPins.has(canonicalRepository(r)));
+  const inRelease = releaseOnlyUses(rendered.objects).find((u) => outside.some((r) => canonicalRepository(r) === u.key));
+  if (inRelease) {
+    throw new BatonError("PIN_OUTSIDE_ENV", `${inRelease.repository} is set by HelmRelease ${inRelease.release}'s ${inRelease.field} in a file outside ${target.path}/`, {
+      file: target.path, hint: `patch HelmRelease ${inRelease.release} from ${target.path}/ (its ${inRelease.field} in a kustomize patch of the environment's kustomization) so the environment owns its pin`,
+    });
+  }
   if (outside.length > 0) {
     throw new BatonError("PIN_OUTSIDE_ENV", `${outside.join(", ")} is pinned outside ${target.path}/ (in a file shared with other folders)`, {
       file: target.path, hint: `pin it in a file of ${target.path}/ (an inline image:, or an images: entry with a digest in its kustomization.yaml) so the environment owns its pin`,
@@ -234,6 +256,13 @@ export async function planPin(repoDir: string, pipeline: Pipeline, envName: stri
   const rendered = await renderEnvironment(repoDir, env, { limits, pipeline });
   const { pins: running } = readPins(rendered.objects, { requireDigests: false });
   const plan = await planEnvironmentEdits(repoDir, env, rendered, running, pinSet(pins), limits);
+  const missing = new Set(plan.missing.map((r) => canonicalRepository(r)));
+  const inRelease = releaseOnlyUses(rendered.objects).find((u) => missing.has(u.key));
+  if (inRelease) {
+    throw new BatonError("PIN_NOT_FOUND", `${inRelease.repository} is set by HelmRelease ${inRelease.release}'s ${inRelease.field} in a file outside ${env.path}/`, {
+      file: env.path, hint: `patch HelmRelease ${inRelease.release} from ${env.path}/ (its ${inRelease.field} in a kustomize patch of the environment's kustomization), then pin`,
+    });
+  }
   if (plan.missing.length > 0) {
     const outside = plan.missing.filter((r) => running.has(canonicalRepository(r)));
     throw new BatonError("PIN_NOT_FOUND", outside.length > 0

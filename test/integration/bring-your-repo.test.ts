@@ -334,3 +334,51 @@ test("a Flux-style plain folder builds its sub-folders with kustomization.yaml b
   assert.deepEqual(fixed.errors.map((e) => e.oneLine()), []);
   assert.deepEqual(fixed.environments.find((e) => e.name === "production")?.ignoredAnnotations.map((a) => `${a.file} ${a.annotation}`), ["clusters/production/hooks/job.yaml helm.sh/hook"]);
 });
+
+test("a Flux HelmRelease's values images are pins: validate lists them, pin and promote edit the overlay's values patch, status and history show them", async () => {
+  const podinfo = "ghcr.io/stefanprodan/podinfo";
+  const release = "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata: {name: podinfo, namespace: podinfo}\nspec:\n  interval: 10m\n"
+    + "  chart: {spec: {chart: podinfo, version: 6.5.0, sourceRef: {kind: HelmRepository, name: podinfo}}}\n"
+    + `  values:\n    replicaCount: 1\n    image:\n      repository: ${podinfo}\n      tag: 6.5.0\n`;
+  const patch = (tag: string) => `apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: podinfo\n  namespace: podinfo\nspec:\n  values:\n    image:\n      tag: "${tag}" # the ${tag} build\n`;
+  const overlay = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [../base/podinfo]\npatches:\n  - path: podinfo-values.yaml\n";
+  const dir = await repoOf({
+    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - {name: staging, path: apps/staging, namespace: podinfo}\n  - {name: production, path: apps/production, promoteFrom: staging, namespace: podinfo}\n",
+    "apps/base/podinfo/kustomization.yaml": "resources: [release.yaml]\n",
+    "apps/base/podinfo/release.yaml": release,
+    "apps/staging/kustomization.yaml": overlay,
+    "apps/staging/podinfo-values.yaml": patch("6.6.0"),
+    "apps/production/kustomization.yaml": "resources: [../base/podinfo]\n",
+  });
+  assert.deepEqual((await validateRepo(dir)).errors.map((e) => `${e.code} ${e.file} ${e.object} ${e.field}`), [
+    "PIN_NO_DIGEST apps/staging (kustomize build) helm.toolkit.fluxcd.io/v2 HelmRelease podinfo/podinfo spec.values.image",
+    "PIN_NO_DIGEST apps/production (kustomize build) helm.toolkit.fluxcd.io/v2 HelmRelease podinfo/podinfo spec.values.image",
+  ]);
+  const pipeline = await loadPipeline(dir);
+  // production takes the image from the shared base's HelmRelease: kustomize's images: cannot reach values, so pin says what to add.
+  await assert.rejects(planPin(dir, pipeline, "production", [parsePinArgument(`${podinfo}@${D("b")}`)]), (e: unknown) => e instanceof BatonError && e.code === "PIN_NOT_FOUND"
+    && e.message === `${podinfo} is set by HelmRelease podinfo's spec.values.image in a file outside apps/production/`);
+  await fs.writeFile(path.join(dir, "apps/production/kustomization.yaml"), overlay);
+  await fs.writeFile(path.join(dir, "apps/production/podinfo-values.yaml"), patch("6.5.0"));
+  const staging = await planPin(dir, pipeline, "staging", [parsePinArgument(`${podinfo}@${D("a")}`)]);
+  assert.deepEqual(staging.edits.map((e) => [e.file, e.after]), [["apps/staging/podinfo-values.yaml", patch("6.6.0").replace("tag: \"6.6.0\"", `tag: "6.6.0@${D("a")}"`)]]);
+  await write(dir, staging);
+  await write(dir, await planPin(dir, pipeline, "production", [parsePinArgument(`${podinfo}@${D("b")}`)]));
+  assert.deepEqual(await runs(dir, "staging"), [`${podinfo}:6.6.0@${D("a")}`]);
+  assert.deepEqual(await runs(dir, "production"), [`${podinfo}:6.5.0@${D("b")}`]);
+  assert.deepEqual((await validateRepo(dir)).errors.map((e) => e.oneLine()), []);
+  await git(dir, "init", "-q");
+  await git(dir, "add", "-A");
+  await git(dir, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-qm", "pin podinfo");
+
+  const promotion = await planPromotion(dir, pipeline, "staging", "production");
+  assert.deepEqual(promotion.changes.map((c) => [c.repository, c.from.digest, c.to.digest, c.sites]), [[podinfo, D("b"), D("a"), [{ file: "apps/production/podinfo-values.yaml", line: 9 }]]]);
+  assert.deepEqual(promotion.edits.map((e) => e.after), [patch("6.5.0").replace("tag: \"6.5.0\"", `tag: "6.6.0@${D("a")}"`)]);
+  await write(dir, promotion);
+  await git(dir, "-c", "user.name=Dev", "-c", "user.email=dev@example.com", "commit", "-qam", "Promote staging to production");
+  assert.equal((await planPromotion(dir, pipeline, "staging", "production")).noop, true);
+  assert.equal(await fs.readFile(path.join(dir, "apps/base/podinfo/release.yaml"), "utf8"), release, "the shared base is never edited");
+  const production = (await status(dir)).environments.find((e) => e.name === "production");
+  assert.deepEqual(production?.images, [{ repository: podinfo, digest: D("a"), tag: "6.6.0", rejected: false }]);
+  assert.deepEqual((await history(dir, "production"))[0]?.changes, [{ repository: podinfo, from: D("b"), to: D("a") }]);
+});

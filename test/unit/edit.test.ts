@@ -89,3 +89,22 @@ test("an images: entry is appended for an image set only in a shared base, in th
   assert.equal(addImageEntries(`images: [{name: api, digest: ${D("1")}}]\n`, "k.yaml", [entry]), `images: [{name: api, digest: ${D("1")}}, {name: ghcr.io/acme/web, newTag: v1, digest: ${D("e")}}]\n`);
   assert.throws(() => addImageEntries("images: []\n", "k.yaml", [entry]), (e: unknown) => e instanceof BatonError && e.code === "KUSTOMIZE_UNSUPPORTED" && e.file === "k.yaml");
 });
+
+test("Helm values: a tag-only promotion writes the tag alone (never `2.1@`), a digest value it empties is `\"\"`", () => {
+  const defaults = new Map([["image", "ghcr.io/acme/web"], ["proxy.image", "ghcr.io/acme/proxy"]]);
+  const tagOnly = (repository: string, tag: string): PinSet => new Map([[canonicalRepository(repository), { repository, tag }]]);
+  const values = "# dev\nimage:\n  tag: \"1.5.0\"\nproxy:\n  image:\n    tag: \"2.0\" # proxy\n";
+  const plan = planEdits([{ path: "env/values.yaml", text: values }], tagOnly("ghcr.io/acme/proxy", "2.1"), { valuesDefaults: defaults });
+  assert.equal(plan.edits[0]?.after, "# dev\nimage:\n  tag: \"1.5.0\"\nproxy:\n  image:\n    tag: \"2.1\" # proxy\n");
+  const plain = planEdits([{ path: "env/values.yaml", text: "image:\n  tag: 1.4.0\n" }], tagOnly("ghcr.io/acme/web", "1.10"), { valuesDefaults: defaults });
+  assert.equal(plain.edits[0]?.after, "image:\n  tag: \"1.10\"\n");
+  const pinned = `image:\n  tag: "1.4.0@${D("a")}"\n`;
+  assert.equal(plan1Values(pinned, tagOnly("ghcr.io/acme/web", "1.5.0"), defaults), "image:\n  tag: \"1.5.0\"\n");
+  const withDigest = `image:\n  repository: ghcr.io/acme/web\n  tag: "1.4.0"\n  digest: ${D("a")} # pinned\n`;
+  assert.equal(plan1Values(withDigest, tagOnly("ghcr.io/acme/web", "1.5.0"), defaults), "image:\n  repository: ghcr.io/acme/web\n  tag: \"1.5.0\"\n  digest: \"\" # pinned\n");
+  assert.equal(planEdits([{ path: "env/values.yaml", text: "image:\n  tag: \"1.5.0\"\n" }], tagOnly("ghcr.io/acme/web", "1.5.0"), { valuesDefaults: defaults }).noop, true);
+});
+
+function plan1Values(text: string, want: PinSet, defaults: ReadonlyMap<string, string>): string {
+  return planEdits([{ path: "env/values.yaml", text }], want, { valuesDefaults: defaults }).edits[0]?.after ?? text;
+}

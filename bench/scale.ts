@@ -1,0 +1,187 @@
+/**
+ * `npm run bench scale`: many Environments of one repository on one agent, against the real test control
+ * plane. Each Environment has its own folder of K ConfigMaps. The agent runs as a child process
+ * (bench/agent-process.ts): its ApiProxy counts its API requests, the test git server counts git
+ * requests, /proc gives its CPU seconds and resident set. Three runs, one after the other:
+ *   - 1 Environment on one agent (the baseline the others are divided by),
+ *   - N Environments on one agent,
+ *   - the same N split over three agent processes (`--shard i --shards 3`; figures summed over them).
+ * Each run: time from creating the Environments until all are Ready (cold start), then, while nothing
+ * changes, git requests and API requests per interval (steady state), then a push that changes every
+ * folder, found by polling, and the time until every Environment reports it.
+ *
+ *   npm run bench scale        BATON_BENCH_ENVS (200), BATON_BENCH_OBJECTS (20), BATON_BENCH_INTERVAL (10s),
+ *                              BATON_BENCH_WINDOWS (3 intervals of steady state)
+ */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../src/agent/environment.js";
+import { parseDuration } from "../src/config/duration.js";
+import { KubeClient } from "../src/kube/client.js";
+import { installCrd, isReady } from "../test/support/agent-fixture.js";
+import { ConfigRepo } from "../test/support/config-repo.js";
+import { GitServer } from "../test/support/git-server.js";
+import { machineLock } from "../test/support/machine-lock.js";
+import { waitFor } from "../test/support/processes.js";
+import { startTestEnvironment, testKubeConfig } from "../test/support/testenv.js";
+import { buildDist, environmentsServed, startAgentProcess, type AgentProcess } from "./agent-process.js";
+import { countRequests, type RequestCounts } from "./flux/requests.js";
+import { machineLine } from "./machine.js";
+
+const ENVS = Number(process.env.BATON_BENCH_ENVS ?? 200);
+const OBJECTS = Number(process.env.BATON_BENCH_OBJECTS ?? 20);
+const INTERVAL = process.env.BATON_BENCH_INTERVAL ?? "10s";
+const INTERVAL_MS = parseDuration(INTERVAL) ?? 10_000;
+const WINDOWS = Number(process.env.BATON_BENCH_WINDOWS ?? 3);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const folder = (env: number, version: string): Record<string, string> => Object.fromEntries(Array.from({ length: OBJECTS }, (_, j) => [
+  `environments/e${env}/cm-${j}.yaml`,
+  `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e${env}-cm-${j}}\ndata: {version: "${version}", index: "${j}"}\n`,
+]));
+const files = (envs: number, version: string) => Object.assign({}, ...Array.from({ length: envs }, (_, i) => folder(i, version))) as Record<string, string>;
+
+/** Git HTTP requests to one repository, sorted: protocol-v2 ls-refs (a head check) and pack downloads. */
+function gitCounts(requests: readonly string[], repo: string): { total: number; lsRefs: number; packs: number } {
+  const mine = requests.filter((r) => r.includes(`/${repo}.git/`));
+  return {
+    total: mine.length,
+    lsRefs: mine.filter((r) => r.startsWith("POST") && r.endsWith("git-upload-pack v2")).length,
+    packs: mine.filter((r) => r.startsWith("POST") && r.endsWith("git-upload-pack")).length,
+  };
+}
+
+interface RunResult {
+  envs: number;
+  shards: number;
+  idleRssMiB: number;
+  firstReadyS: number;
+  allReadyS: number;
+  gitPerInterval: number;
+  lsRefsPerInterval: number;
+  packsPerInterval: number;
+  api: RequestCounts;
+  pushS: number;
+  pushPacks: number;
+  /** Summed over the shard processes, and the largest single one. */
+  peakRssMiB: number;
+  maxPeakRssMiB: number;
+  cpuS: number;
+  /** CPU seconds during the steady-state window only. */
+  idleCpuS: number;
+}
+
+async function run(envs: number, shards: number, server: GitServer, admin: KubeClient, work: string): Promise<RunResult> {
+  const label = `${envs}x${shards}`;
+  process.stderr.write(`[bench scale] ${envs} Environments on ${shards} agent process(es)\n`);
+  const namespace = `bench-scale-${envs}-${shards}-${Date.now().toString(36)}`;
+  await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  const repoName = `scale-${label}`;
+  const repo = await ConfigRepo.create(server, repoName, files(envs, "1"));
+  const agents: AgentProcess[] = [];
+  const sum = () => agents.map((a) => a.stats()).reduce((x, y) => ({ rssMiB: x.rssMiB + y.rssMiB, peakRssMiB: x.peakRssMiB + y.peakRssMiB, cpuS: x.cpuS + y.cpuS }));
+  try {
+    for (let shard = 0; shard < shards; shard++) {
+      agents.push(await startAgentProcess({ workDir: work, name: `agent-${label}-${shard}`, namespace, extraArgs: ["--shard", String(shard), "--shards", String(shards)] }));
+    }
+    await sleep(1000);
+    const idleRssMiB = sum().rssMiB;
+    const list = async () => (await admin.list(ENV_API_VERSION, ENV_KIND, namespace)) as EnvironmentObject[];
+    const first = await repo.git("rev-parse", "HEAD");
+
+    // Cold start: every Environment created at once, the commit already pushed.
+    const created = performance.now();
+    let firstReadyS = 0;
+    await Promise.all(Array.from({ length: envs }, (_, i) => admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: `e${i}`, namespace },
+      spec: { url: repo.url, branch: "main", path: `environments/e${i}`, interval: INTERVAL, timeout: "60s", targetNamespace: namespace } })));
+    await waitFor(`${envs} Environments Ready`, async () => {
+      const ready = (await list()).filter((e) => isReady(e, first)).length;
+      if (ready > 0 && firstReadyS === 0) firstReadyS = (performance.now() - created) / 1000;
+      return ready === envs ? true : undefined;
+    }, 900_000, 100);
+    const allReadyS = (performance.now() - created) / 1000;
+
+    // Steady state: one interval to settle, then WINDOWS intervals in which nothing changes.
+    await sleep(INTERVAL_MS);
+    const git0 = server.requests.length;
+    const cpu0 = sum().cpuS;
+    const from = performance.now();
+    await sleep(WINDOWS * INTERVAL_MS);
+    const to = performance.now();
+    const intervals = (to - from) / INTERVAL_MS;
+    const idleCpuS = sum().cpuS - cpu0;
+    const git = gitCounts(server.requests.slice(git0), repoName);
+    const counts = agents.map((a) => countRequests(a.proxy.forwarded, from, to));
+    const per = (n: number) => n / intervals;
+    const api: RequestCounts = {
+      total: per(counts.reduce((s, c) => s + c.total, 0)), reads: per(counts.reduce((s, c) => s + c.reads, 0)), watches: per(counts.reduce((s, c) => s + c.watches, 0)),
+      dryRuns: per(counts.reduce((s, c) => s + c.dryRuns, 0)), writes: per(counts.reduce((s, c) => s + c.writes, 0)),
+    };
+
+    // A push that changes every folder, found by polling (no webhook).
+    const git1 = server.requests.length;
+    const pushed = await repo.commit(files(envs, "2"), "change every environment");
+    const pushAt = performance.now();
+    await waitFor("push applied everywhere", async () => ((await list()).every((e) => isReady(e, pushed)) ? true : undefined), 900_000, 100);
+    const pushS = (performance.now() - pushAt) / 1000;
+    const pushPacks = gitCounts(server.requests.slice(git1), repoName).packs;
+    const { peakRssMiB, cpuS } = sum();
+    const maxPeakRssMiB = Math.max(...agents.map((a) => a.stats().peakRssMiB));
+    return { envs, shards, idleRssMiB, firstReadyS, allReadyS, gitPerInterval: per(git.total), lsRefsPerInterval: per(git.lsRefs), packsPerInterval: per(git.packs), api, pushS, pushPacks, peakRssMiB, maxPeakRssMiB, cpuS, idleCpuS };
+  } finally {
+    for (const agent of agents) await agent.stop();
+    await repo.destroy();
+    await admin.delete({ group: "", version: "v1", kind: "Namespace", name: namespace }).catch(() => undefined);
+  }
+}
+
+export async function scaleBench(): Promise<void> {
+  buildDist();
+  process.stderr.write("[bench scale] waiting for the machine's control-plane lock\n");
+  const unlock = await machineLock();
+  const testenv = await startTestEnvironment();
+  Object.assign(process.env, testenv.env); // the ApiProxy and the fixtures find the control plane through these
+  const server = await GitServer.create();
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "baton-bench-scale-"));
+  try {
+    const admin = new KubeClient(testKubeConfig());
+    await installCrd(admin);
+    await environmentsServed(admin);
+    const one = await run(1, 1, server, admin, work);
+    const many = await run(ENVS, 1, server, admin, work);
+    const sharded = await run(ENVS, 3, server, admin, work);
+    admin.close();
+    console.log(`scale: ${ENVS} Environments × ${OBJECTS} ConfigMaps of one repository and branch (interval ${INTERVAL}; steady state over ${WINDOWS} intervals), against 1 Environment`);
+    console.log(machineLine());
+    const f = (n: number, digits: number) => n.toFixed(digits);
+    const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? "=" : "n/a") : `${(a / b).toFixed(1)}x`);
+    const header = `  ${"".padEnd(40)} ${"1 env".padStart(8)} ${`${ENVS} envs`.padStart(9)} ${"ratio".padStart(7)} ${"3 shards".padStart(9)}`;
+    console.log(header);
+    const row = (name: string, pick: (r: RunResult) => number, digits: number, note = "") =>
+      console.log(`  ${name.padEnd(40)} ${f(pick(one), digits).padStart(8)} ${f(pick(many), digits).padStart(9)} ${ratio(pick(many), pick(one)).padStart(7)} ${f(pick(sharded), digits).padStart(9)}${note ? `   ${note}` : ""}`);
+    row("cold start: first Ready (s)", (r) => r.firstReadyS, 1);
+    row("cold start: all Ready (s)", (r) => r.allReadyS, 1, `(target < 10 s with ${ENVS}: ${many.allReadyS < 10 ? "met" : "MISSED"})`);
+    row("git requests per interval (idle)", (r) => r.gitPerInterval, 2);
+    row("  of which head checks (ls-refs)", (r) => r.lsRefsPerInterval, 2, `(target 1 per repository and branch: ${many.lsRefsPerInterval <= 1.05 ? "met" : "MISSED"})`);
+    row("  of which pack downloads", (r) => r.packsPerInterval, 2);
+    row("API requests per interval (idle)", (r) => r.api.total, 1);
+    row("  reads (GET/LIST)", (r) => r.api.reads, 1);
+    row("  watches opened", (r) => r.api.watches, 1);
+    row("  writes (PATCH/PUT/POST/DELETE)", (r) => r.api.writes, 1, `(target 0: ${many.api.writes === 0 && sharded.api.writes === 0 ? "met" : "MISSED"})`);
+    row("agent CPU in steady state (s/interval)", (r) => r.idleCpuS / WINDOWS, 2);
+    row("push → applied everywhere, polling (s)", (r) => r.pushS, 1);
+    row("  pack downloads for that push", (r) => r.pushPacks, 0, "(one per agent would be the floor)");
+    row("agent RSS idle, no Environment (MiB)", (r) => r.idleRssMiB, 0, "(3 shards: summed)");
+    row("agent peak RSS (MiB)", (r) => r.peakRssMiB, 0, "(3 shards: summed)");
+    row("  largest single agent process (MiB)", (r) => r.maxPeakRssMiB, 0);
+    row("agent CPU over the whole run (s)", (r) => r.cpuS, 1, "(3 shards: summed)");
+    console.log("caveats: one run, no repetitions; the agent(s), the API server, etcd and the git server share the machine's cores, so timings vary with load; request counts do not.");
+  } finally {
+    await server.destroy();
+    await fs.rm(work, { recursive: true, force: true });
+    await testenv.stop();
+    unlock();
+  }
+}
