@@ -1,11 +1,12 @@
 /**
- * `npm run bench [render|hostile|apply|console|scale|flux]`: benchmarks that print ratios against baselines measured in the same run.
+ * `npm run bench [render|hostile|apply|console|scale|latency|flux]`: benchmarks that print ratios against baselines measured in the same run.
  * `flux` (Baton side by side with Flux) builds Flux's controllers on first use and is not part of `all`.
  */
 import { applyBench } from "./apply.js";
 import { consoleBench } from "./console.js";
 import { fluxBench } from "./flux/run.js";
 import { hostileBench } from "./hostile.js";
+import { latencyBench } from "./latency.js";
 import { renderBench } from "./render.js";
 import { scaleBench } from "./scale.js";
 
@@ -15,4 +16,5 @@ if (which === "all" || which === "hostile") await hostileBench();
 if (which === "all" || which === "apply") await applyBench();
 if (which === "all" || which === "console") await consoleBench();
 if (which === "all" || which === "scale") await scaleBench();
+if (which === "all" || which === "latency") await latencyBench();
 if (which === "flux") await fluxBench();

@@ -6,12 +6,13 @@
  * its requests; each keeps its own objects in its own namespaces.
  */
 import { createHmac, randomUUID } from "node:crypto";
-import { promises as fs, readFileSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { ApiProxy } from "../../test/support/api-proxy.js";
 import { freePort, startProcess, stopProcess, waitFor, type Managed } from "../../test/support/processes.js";
 import type { KubeObject } from "../../src/config/objects.js";
 import type { KubeClient } from "../../src/kube/client.js";
+import { processStats, startAgentProcess, type AgentProcess } from "../agent-process.js";
 
 export interface BenchEnvironment {
   name: string;
@@ -52,14 +53,7 @@ const readyCondition = (obj: KubeObject | undefined) => {
   return status?.conditions?.find((c) => c.type === "Ready");
 };
 
-function peakRss(processes: readonly Managed[]): number {
-  let kib = 0;
-  for (const p of processes) {
-    const line = readFileSync(`/proc/${p.pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmHWM:"));
-    kib += Number.parseInt(line?.split(/\s+/)[1] ?? "0", 10);
-  }
-  return kib / 1024;
-}
+const peakRss = (processes: readonly Managed[]) => processes.reduce((sum, p) => sum + processStats(p.pid).peakRssMiB, 0);
 
 async function proxyKubeconfig(proxy: ApiProxy, file: string): Promise<void> {
   await fs.writeFile(file, proxy.kubeConfig().exportConfig(), { mode: 0o600 });
@@ -91,26 +85,21 @@ async function post(url: string, push: { body: string; headers: Record<string, s
 const WEBHOOK_SECRET = "bench-webhook-secret";
 
 export async function batonContender(shared: Shared): Promise<Contender> {
-  const proxy = await ApiProxy.start();
   const namespace = "baton-bench";
-  const processes: Managed[] = [];
-  let port = 0;
+  let agent: AgentProcess | undefined;
+  const started = () => {
+    if (!agent) throw new Error("the Baton agent is not started");
+    return agent;
+  };
   const ENV = "baton.dev/v1alpha1";
   return {
     name: "Baton",
-    proxy,
+    get proxy() {
+      return started().proxy;
+    },
     async start() {
       await shared.admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-      const kubeconfig = path.join(shared.workDir, "baton.kubeconfig");
-      await proxyKubeconfig(proxy, kubeconfig);
-      port = await freePort();
-      const metricsPort = await freePort();
-      processes.push(startProcess("baton-agent", process.execPath, [
-        path.join(shared.repoRoot, "dist/cli.js"), "agent", "--kubeconfig", kubeconfig, "--namespace", namespace, "--no-leader-elect",
-        "--port", String(port), "--metrics-port", String(metricsPort), "--bind-address", "127.0.0.1",
-        "--cache-dir", path.join(shared.workDir, "baton-cache"), "--allow-insecure-http", "--log-level", "warn",
-      ], path.join(shared.workDir, "baton-agent.log"), { ...process.env, BATON_WEBHOOK_SECRET: WEBHOOK_SECRET }));
-      await waitFor("Baton agent /readyz", () => httpOk(`http://127.0.0.1:${port}/readyz`), 60_000);
+      agent = await startAgentProcess({ workDir: shared.workDir, name: "baton-agent", namespace, env: { BATON_WEBHOOK_SECRET: WEBHOOK_SECRET } });
     },
     async deploy(env) {
       await shared.admin.create({
@@ -127,12 +116,11 @@ export async function batonContender(shared: Shared): Promise<Contender> {
       await shared.admin.apply({ apiVersion: ENV, kind: "Environment", metadata: { name, namespace }, spec: { suspend: true } }, { fieldManager: "bench", force: true });
     },
     async notifyPush(sha) {
-      await post(`http://127.0.0.1:${port}/webhook`, githubPush(WEBHOOK_SECRET, shared.repoUrl, sha));
+      await post(`http://127.0.0.1:${started().port}/webhook`, githubPush(WEBHOOK_SECRET, shared.repoUrl, sha));
     },
-    peakRssMiB: () => peakRss(processes),
+    peakRssMiB: () => started().stats().peakRssMiB,
     async stop() {
-      for (const p of processes) await stopProcess(p);
-      await proxy.stop();
+      await agent?.stop();
     },
   };
 }
