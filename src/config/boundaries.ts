@@ -29,6 +29,19 @@ async function realDir(dir: string): Promise<string | undefined> {
  * environment (the agent and pin/promote check the environment they act on).
  */
 export async function folderOverlaps(repoDir: string, pipeline: Pipeline, only?: string, limits: Limits = DEFAULT_LIMITS): Promise<BatonError[]> {
+  return (await overlapsOf(repoDir, pipeline, limits)).filter((f) => !only || f.involves.includes(only)).map((f) => f.error);
+}
+
+/**
+ * The same problems for every environment from one look at the folders: a caller rendering each
+ * environment (`baton status`, the console's board) would otherwise walk every folder once per environment.
+ */
+export async function folderOverlapsByEnvironment(repoDir: string, pipeline: Pipeline, limits: Limits = DEFAULT_LIMITS): Promise<(env: string) => BatonError[]> {
+  const found = await overlapsOf(repoDir, pipeline, limits);
+  return (env) => found.filter((f) => f.involves.includes(env)).map((f) => f.error);
+}
+
+async function overlapsOf(repoDir: string, pipeline: Pipeline, limits: Limits): Promise<Array<{ error: BatonError; involves: string[] }>> {
   const found: Array<{ error: BatonError; involves: string[] }> = [];
   const envs = pipeline.environments.map((env, index) => ({ env, index, field: env.pathField ?? `environments[${index}].path` }));
   const realRepo = await fs.realpath(repoDir);
@@ -75,7 +88,7 @@ export async function folderOverlaps(repoDir: string, pipeline: Pipeline, only?:
       }) });
     }
   }
-  return found.filter((f) => !only || f.involves.includes(only)).map((f) => f.error);
+  return found;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Live board updates over server-sent events. While at least one page listens, the clone is polled: its
- * HEAD and `git status` (a new commit, a pull, a switched branch, an edited file) form a fingerprint, and
- * when it changes the board is computed once and pushed to every listener. A page that connects gets the
+ * HEAD and `git status` (a new commit, a pull, a switched branch, an edited file) and, with a kubeconfig, the
+ * agent's Environment status (readiness, applied revision, drift) form a fingerprint, and when it changes the
+ * board is computed once and pushed to every listener. A page that connects gets the
  * latest board at once, so a change between its first fetch and its subscription is not lost.
  */
 import type http from "node:http";
@@ -74,10 +75,13 @@ export class BoardFeed {
       // Under the clone lock: never a board read while an action has a branch checked out.
       const message = await this.lock.run(async () => {
         const ws = await GitWorkspace.open(this.sources.repo);
-        const fingerprint = await ws.stateFingerprint();
+        // The agent's view too (one list): an apply changes the board's health with no new commit in the clone.
+        const cluster = await this.sources.cluster?.();
+        const fingerprint = `${await ws.stateFingerprint()}\n${JSON.stringify(cluster ?? null)}`;
         if (fingerprint === this.fingerprint) return undefined;
         this.fingerprint = fingerprint;
-        return this.message();
+        // The board is built from the list just read, not a second one that may differ from the fingerprint.
+        return this.message(cluster ? { ...this.sources, cluster: () => Promise.resolve(cluster) } : this.sources);
       });
       if (message === undefined) return;
       this.latest = message;
@@ -90,9 +94,9 @@ export class BoardFeed {
   }
 
   /** `event: board` with the board, or `event: problems` with Baton's errors (a broken baton.yaml). */
-  private async message(): Promise<string> {
+  private async message(sources: ConsoleSources): Promise<string> {
     try {
-      return `event: board\ndata: ${scrubSecrets(JSON.stringify(await loadBoard(this.sources)))}\n\n`;
+      return `event: board\ndata: ${scrubSecrets(JSON.stringify(await loadBoard(sources)))}\n\n`;
     } catch (e) {
       const errors = e instanceof BatonErrors ? e.errors : e instanceof BatonError ? [e] : undefined;
       if (!errors) throw e;

@@ -187,19 +187,31 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number,
 /**
  * `--pull`: every interval, fetch and fast-forward the clone's current branch (under the clone lock, so never
  * while an action has a branch checked out), then let the live feed look. A failed pull (network, a diverged
- * branch) is logged and retried at the next interval; the board keeps showing the last good state.
+ * branch, local changes in the way) leaves the clone as it was, so the board keeps showing the last good
+ * state; it is retried every interval but said once (code and hint, at warn), and once more when it works again.
  */
 function startPulling(options: ConsoleOptions, lock: CloneLock, feed: BoardFeed): () => void {
   if (!options.pullMs) return () => undefined;
   let pulling = false;
+  /** The failure last reported: the same one again is only a debug line. */
+  let failing: string | undefined;
   const timer = setInterval(() => {
     if (pulling) return;
     pulling = true;
     lock.run(async () => {
       const ws = await GitWorkspace.open(options.repo);
       await ws.syncBase(await ws.currentBranch());
-    }).then(() => feed.poke(), (e: unknown) => {
-      options.log.warn({ action: "console-pull", err: e instanceof Error ? e.message : String(e) }, "cannot pull the console's clone");
+    }).then(() => {
+      if (failing !== undefined) options.log.info({ action: "console-pull" }, "the console's clone fast-forwards again; the board follows origin");
+      failing = undefined;
+      feed.poke();
+    }, (e: unknown) => {
+      const known = e instanceof BatonError ? e : undefined;
+      const problem = { action: "console-pull", code: known?.code ?? "INTERNAL", err: e instanceof Error ? e.message : String(e), ...(known?.hint ? { hint: known.hint } : {}) };
+      const key = `${problem.code} ${problem.err}`;
+      if (key === failing) return options.log.debug(problem, "still cannot pull the console's clone");
+      failing = key;
+      options.log.warn(problem, `cannot pull the console's clone (retried every ${options.pullMs}ms; said again only when it changes): the board shows the clone as it is until this is fixed`);
     }).finally(() => {
       pulling = false;
     });

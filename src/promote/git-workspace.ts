@@ -93,11 +93,27 @@ export class GitWorkspace {
     await this.run(branch ? ["fetch", "--quiet", REMOTE, branch] : ["fetch", "--quiet", REMOTE], "fetch");
   }
 
-  /** Brings the local base branch up to origin's (fast-forward only), so plans start from what is merged. */
+  /**
+   * Brings the local base branch up to origin's (fast-forward only), so plans start from what is merged.
+   * Local commits origin lacks stay when origin has not moved; when both moved it cannot fast-forward
+   * (GIT_DIVERGED), and uncommitted changes in the way are GIT_DIRTY: each says which git command gets out.
+   */
   async syncBase(branch: string): Promise<void> {
     await this.fetch(branch);
-    await this.run(["merge", "--ff-only", "--quiet", `${REMOTE}/${branch}`], "merge --ff-only").catch((e: unknown) => {
-      throw new BatonError("GIT_FAILED", `local ${branch} has diverged from ${REMOTE}/${branch}`, { cause: e, hint: `reset it (git reset --hard ${REMOTE}/${branch}) or push your commits first` });
+    const upstream = `${REMOTE}/${branch}`;
+    // "<behind>\t<ahead>": commits only origin has, commits only the local branch has.
+    const [behind = 0, ahead = 0] = (await this.run(["rev-list", "--left-right", "--count", `${upstream}...HEAD`], "rev-list")).trim().split(/\s+/).map(Number);
+    if (behind === 0) return;
+    if (ahead > 0) {
+      throw new BatonError("GIT_DIVERGED", `local ${branch} in ${this.dir} has ${ahead} commit(s) that ${upstream} lacks, and ${upstream} has moved on: it cannot fast-forward`, {
+        hint: `drop them (git -C ${this.dir} reset --hard ${upstream}), or keep them (git -C ${this.dir} pull --rebase, then push)`,
+      });
+    }
+    await this.run(["merge", "--ff-only", "--quiet", upstream], "merge --ff-only").catch((e: unknown) => {
+      if (!/would be overwritten/.test(e instanceof Error ? e.message : "")) throw e;
+      throw new BatonError("GIT_DIRTY", `cannot fast-forward ${branch} in ${this.dir} to ${upstream}: uncommitted changes there would be overwritten`, {
+        cause: e, hint: `commit or stash them (git -C ${this.dir} stash -u)`,
+      });
     });
   }
 

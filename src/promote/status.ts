@@ -3,6 +3,7 @@
  * when a GitHub token is available — the open promotion PRs per environment.
  */
 import { loadPipeline } from "../config/pipeline.js";
+import { folderOverlapsByEnvironment } from "../config/boundaries.js";
 import { chartPin } from "../config/edit-chart.js";
 import { renderForApply } from "../release/render.js";
 import { releasePhase } from "../release/describe.js";
@@ -49,10 +50,12 @@ export async function status(repo: string, github?: () => Promise<GitHubApi | un
   const rejected = await readRejectedFile(repo);
   const environments: EnvironmentReport[] = [];
   const selected = only === undefined ? pipeline.environments : destinationOf(pipeline, only).targets;
+  // One look at the folders for all environments, not one per environment (50 environments: 50×50 folder walks).
+  const overlaps = await folderOverlapsByEnvironment(repo, pipeline);
   for (const env of selected) {
     const row: EnvironmentReport = { name: env.name, images: [], openPulls: [], ...(env.stage ? { stage: env.stage, wave: env.wave ?? 1 } : {}) };
     try {
-      const { pins, release } = await renderForApply(repo, env, { envIndex: pipeline.environments.indexOf(env) });
+      const { pins, release } = await renderForApply(repo, env, { envIndex: pipeline.environments.indexOf(env), pipeline, overlaps });
       if (release) {
         const { state } = release;
         row.release = { phase: releasePhase(state), weight: state.weight, steps: state.steps.length, stableSlot: state.stableSlot, ...(state.step ? { step: state.step.index + 1 } : {}) };

@@ -49,11 +49,15 @@ export interface ApplyRender extends ReleaseRender {
  * An environment whose folder overlaps another's is refused first, so no other environment's commit
  * reaches the cluster through it (validate checks every folder; here only this one's).
  */
-export async function renderForApply(repoDir: string, env: PipelineEnvironment, options: RenderOptions & { envIndex?: number } = {}): Promise<ApplyRender> {
+export async function renderForApply(repoDir: string, env: PipelineEnvironment, options: RenderOptions & {
+  envIndex?: number;
+  /** The pipeline's folder overlaps, looked at once by a caller rendering every environment (folderOverlapsByEnvironment). */
+  overlaps?: (env: string) => BatonError[];
+} = {}): Promise<ApplyRender> {
   const limits = options.limits ?? DEFAULT_LIMITS;
   const pipeline = options.pipeline ?? await loadPipelineIfAny(repoDir, limits);
   if (pipeline) {
-    const overlaps = await folderOverlaps(repoDir, pipeline, env.name, limits);
+    const overlaps = options.overlaps ? options.overlaps(env.name) : await folderOverlaps(repoDir, pipeline, env.name, limits);
     if (overlaps.length > 0) throw new BatonErrors(overlaps);
   }
   const rendered = await renderEnvironment(repoDir, env, { ...options, ...(pipeline ? { pipeline } : {}) });

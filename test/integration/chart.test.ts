@@ -135,6 +135,13 @@ test("helm lint passes and templates render for default and non-default values; 
   assert.ok((namespacedConsole.find((o) => o.kind === "Deployment" && o.metadata.name === "baton-console") as unknown as ConsolePods).spec.template.spec.containers[0]?.args.includes("--namespace=team-a,team-b"));
   assert.ok(!defaults.some((o) => o.metadata.name === "baton-console"), "off by default");
   await assert.rejects(template("baton-system", { console: { enabled: true } }), /console\/repository/);
+  // NOTES.txt (what `helm install` prints) tells how to reach the board: port-forward to its Service, its token.
+  const installNotes = async (...set: string[]) => (await helm("install", "baton", chart, "--dry-run=client", "--namespace", "baton-system",
+    "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "", ...set.flatMap((v) => ["--set", v]))).split("\nNOTES:\n")[1] ?? "";
+  const notes = await installNotes("console.enabled=true", "console.repository.url=https://github.com/acme/config.git", "console.service.port=80");
+  assert.match(notes, /^ {2}kubectl -n baton-system port-forward svc\/baton-console 7420:80$/m);
+  assert.ok(notes.includes("http://127.0.0.1:7420/?token=$(kubectl -n baton-system get secret baton-console -o jsonpath='{.data.token}' | base64 -d)"), notes);
+  assert.doesNotMatch(await installNotes(), /port-forward/, "no board, no line about it");
 
   await assert.rejects(template("baton-system", { rbac: { mode: "everywhere" } }), /rbac\/mode/);
   await assert.rejects(template("baton-system", { replicaCount: "two" }), /replicaCount/);

@@ -9,16 +9,18 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { Writable } from "node:stream";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { artifactPath } from "../support/artifacts.js";
 import { CHROMIUM_ARGS, chromiumPath } from "../support/console-browser.js";
 import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
+import { waitFor } from "../support/processes.js";
 import { startConsole, type RunningConsole } from "../../src/console/server.js";
 import { ensureClone } from "../../src/console/clone.js";
 import { BatonError } from "../../src/errors.js";
-import { silentLogger } from "../../src/log.js";
+import { createLogger, silentLogger } from "../../src/log.js";
 import { pin } from "../../src/promote/pin.js";
 import { promote } from "../../src/promote/promote.js";
 import { changeRelease } from "../../src/promote/release.js";
@@ -213,5 +215,36 @@ test("--clone: the console clones the config repo into an empty folder once, and
     await assert.rejects(ensureClone(server.url("acme/console"), "nope", path.join(dir, "..", "other")), (e: unknown) => e instanceof BatonError && e.code === "GIT_FAILED" && /branch nope/.test(e.message));
   } finally {
     await fs.rm(path.dirname(dir), { recursive: true, force: true });
+  }
+});
+
+test("--pull on a clone that has diverged from origin: said once (GIT_DIVERGED with the git commands that get out), the board keeps the clone's state, and it follows origin again once reset", async () => {
+  const stale = await cloneConfigRepo(server, "acme/console", "Stale");
+  const lines: Array<{ level: number; msg: string; code?: string; hint?: string }> = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(JSON.parse(chunk.toString()) as (typeof lines)[number]); done(); } });
+  const board = await startConsole({ repo: stale, host: "127.0.0.1", port: 0, log: createLogger("debug", sink), pullMs: 300 });
+  try {
+    // A local commit nobody pushed, while origin moves on.
+    await fs.writeFile(path.join(stale, "NOTES.md"), "local only\n");
+    await git(stale, "add", "NOTES.md");
+    await git(stale, "commit", "--quiet", "-m", "A local note");
+    const local = await git(stale, "rev-parse", "HEAD");
+    await git(ci, "pull", "--quiet", "--ff-only");
+    await pin({ repo: ci, env: "testing", images: [`web=ghcr.io/acme/web@sha256:${"d".repeat(64)}`], mode: "commit" });
+    const pull = (level: number) => lines.filter((l) => l.level === level && /pull the console's clone/.test(l.msg));
+    await waitFor("two more failed pulls after the first", async () => (pull(20).length >= 2 ? true : undefined), 30_000);
+    assert.equal(pull(40).length, 1, "one warning, not one per interval");
+    const warning = pull(40)[0];
+    assert.equal(warning?.code, "GIT_DIVERGED");
+    assert.match(warning?.hint ?? "", new RegExp(`git -C ${stale} reset --hard origin/main.*git -C ${stale} pull --rebase`));
+    const body = await (await fetch(`${board.url}api/board`)).json() as { ok: boolean; board: { revision: string } };
+    assert.deepEqual([body.ok, body.board.revision], [true, local], "the board is the clone as it is");
+
+    await git(stale, "reset", "--quiet", "--hard", "origin/main");
+    await waitFor("the pull working again", async () => (lines.some((l) => l.level === 30 && /fast-forwards again/.test(l.msg)) ? true : undefined), 30_000);
+    assert.equal(await git(stale, "rev-parse", "HEAD"), await git(ci, "rev-parse", "HEAD"));
+  } finally {
+    await board.close();
+    await fs.rm(stale, { recursive: true, force: true });
   }
 });

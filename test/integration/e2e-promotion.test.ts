@@ -5,6 +5,8 @@
 // One fixture for all of them: starting an agent on fresh namespaces costs more than a cycle.
 // Its Deployments run no Pods (replicas 0), so it shares the control plane with other files:
 // test-lane: shares-cluster
+// Then the console in a real browser on the same agent, stand-in and git server: the board, Promote, the
+// merge, the apply, live.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
@@ -15,7 +17,7 @@ import { rollback } from "../../src/promote/rollback.js";
 import { git } from "../support/example-repo.js";
 import { DEFAULT_SETTINGS } from "../support/github-double.js";
 import { status } from "../../src/promote/status.js";
-import { clusterEnvironments } from "../../src/cli/status.js";
+import { clusterEnvironments, listClusterEnvironments } from "../../src/cli/status.js";
 import { digestFor, promotionCycle, startE2E, type E2E } from "../support/e2e-promotion.js";
 import { waitFor } from "../support/processes.js";
 import { startConsole } from "../../src/console/server.js";
@@ -23,13 +25,25 @@ import type { Board } from "../../src/console/board.js";
 import { environmentsDeploying } from "../../src/console/cluster.js";
 import type { EnvironmentPage } from "../../src/console/data.js";
 import { silentLogger } from "../../src/log.js";
+import os from "node:os";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, chromiumPath } from "../support/console-browser.js";
+import { ENV_API_VERSION, ENV_KIND } from "../../src/agent/environment.js";
+import { pin } from "../../src/promote/pin.js";
 
 let e: E2E;
+let browser: Browser | undefined;
+let page: Page;
 before(async () => {
-  e = await startE2E("a");
+  // The browser starts while the fixture waits on the agent. Production is deployed too: the board's test
+  // shows three environments with the agent's health.
+  const launching = chromiumPath().then((executablePath) => chromium.launch({ executablePath, args: CHROMIUM_ARGS }));
+  [e, browser] = await Promise.all([startE2E("a", ["testing", "staging", "production"]), launching]);
+  page = await browser.newPage({ viewport: { width: 1100, height: 460 } });
 });
 after(async () => {
   assert.deepEqual(e?.github.violations, []);
+  await browser?.close();
   await e?.stop();
 });
 
@@ -104,4 +118,65 @@ test("a hand edit of a digest (no Baton commit) is rolled back like a promotion"
   await mergeBatonPull(e.api, await findMergeTarget(e.api, "staging"));
   await e.envAt("staging", await e.main());
   assert.equal(await e.image("staging"), before);
+});
+
+test("in the browser: the board shows three environments' digests and health from the cluster; Promote opens the PR in the stand-in; merged and applied, the open board shows staging's new digest and health", async () => {
+  const digest = digestFor("b0");
+  const pinned = await pin({ repo: e.dev, env: "testing", images: [`web=ghcr.io/acme/web:2.0.0@${digest}`], mode: "commit" });
+  // The person's own clone, which the console fast-forwards itself (--pull): nobody runs git pull in it.
+  const board = await startConsole({
+    repo: await e.clone("Ops"), host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200, pullMs: 500,
+    cluster: () => listClusterEnvironments(e.client, e.ns), environmentDetail: (folder) => environmentsDeploying(e.client, e.ns, folder),
+    github: async () => e.api, actionsGitHub: e.gh,
+  });
+  // The policy's checks (soak, code-owner review) are the cycles' above; here the PR merges once opened.
+  e.github.settings = { ...DEFAULT_SETTINGS };
+  const protection = e.github.protection.get("main");
+  e.github.protection.delete("main");
+  const setSuspended = (suspend: boolean) => e.client.mergePatch(ENV_API_VERSION, ENV_KIND, e.ns, "staging", { spec: { suspend } });
+  try {
+    await page.goto(board.url);
+    const cellOf = (env: string) => page.locator(`tr[data-image="ghcr.io/acme/web"] td:nth-of-type(${["testing", "staging", "production"].indexOf(env) + 1})`);
+    const health = (env: string, revision: string) => page.locator(`th.env[data-env="${env}"] .health.ok`, { hasText: `Ready @ ${revision.slice(0, 7)}` });
+    // Each column's digest is the one the cluster runs, and its health is the agent's: Ready at the pin's commit.
+    for (const env of ["testing", "staging", "production"]) {
+      await e.envAt(env, pinned.commit ?? "");
+      await health(env, pinned.commit ?? "").waitFor();
+      assert.equal(await cellOf(env).getAttribute("data-digest"), (await e.image(env))?.split("@")[1], `${env}'s digest on the board`);
+    }
+    assert.equal(await cellOf("testing").getAttribute("data-digest"), digest);
+    assert.deepEqual(await page.locator("th.env").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-env"))), ["testing", "staging", "production"]);
+    await page.evaluate(() => { (globalThis as unknown as { notReloaded: boolean }).notReloaded = true; });
+
+    // Staging's Environment is suspended while the PR merges: the board shows git's new digest while the
+    // cluster still runs the old one; then the apply's health arrives by itself (no new commit).
+    await setSuspended(true);
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.locator('th.env[data-env="staging"] button[data-action="promote"]').click();
+    const done = page.locator('#notice .done[data-outcome="opened"]');
+    await done.waitFor();
+    const number = Number(await done.locator("a[data-pr]").getAttribute("data-pr"));
+    const pull = e.github.pull(number);
+    assert.deepEqual([pull.repository, pull.state, pull.base, pull.labels.includes("promotion"), pull.labels.includes("env:staging")], ["acme/config", "open", "main", true, true]);
+
+    const merged = await e.api.mergePull(number, { method: "merge" });
+    await cellOf("staging").and(page.locator(`[data-digest="${digest}"]`)).waitFor();
+    assert.equal(await health("staging", pinned.commit ?? "").count(), 1, "suspended: the agent has not applied the merge");
+    assert.notEqual(await e.image("staging"), `ghcr.io/acme/web:2.0.0@${digest}`);
+
+    await setSuspended(false);
+    await e.envAt("staging", merged.sha);
+    assert.equal(await e.image("staging"), `ghcr.io/acme/web:2.0.0@${digest}`);
+    await health("staging", merged.sha).waitFor();
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true, "no reload");
+    const shot = path.join(os.tmpdir(), `baton-console-e2e-${process.pid}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    assert.ok((await fs.stat(shot)).size > 0);
+    console.log(`# console end-to-end screenshot: ${shot}`);
+  } finally {
+    if (protection) e.github.protection.set("main", protection);
+    await setSuspended(false).catch(() => undefined);
+    await board.close();
+    await e.main(); // the next test's pins start from what is merged
+  }
 });

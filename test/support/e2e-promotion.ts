@@ -48,10 +48,13 @@ export interface E2E {
   image: (env: string) => Promise<string | undefined>;
   /** Pulls main into the clone; returns its head. */
   main: () => Promise<string>;
+  /** Another clone of the config repo (a person's own, e.g. the console's); removed by stop(). */
+  clone: (who: string) => Promise<string>;
   stop: () => Promise<void>;
 }
 
-export async function startE2E(suffix: string): Promise<E2E> {
+/** `environments`: the ones the agent deploys (the board's end-to-end test adds production: three columns with health). */
+export async function startE2E(suffix: string, environments: readonly string[] = ["testing", "staging"]): Promise<E2E> {
   const client = new KubeClient(testKubeConfig());
   const server = await GitServer.create();
   const github = await GitHubDouble.start(server);
@@ -68,14 +71,19 @@ export async function startE2E(suffix: string): Promise<E2E> {
     });
   });
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  const clones: string[] = [];
+  const clone = async (who: string) => {
+    clones.push(await cloneConfigRepo(server, "acme/config", who));
+    return clones.at(-1) ?? "";
+  };
   const stop = async () => {
     await agent?.stop();
     await new Promise<void>((r) => receiver.close(() => r()));
     await github.stop();
     await server.destroy();
-    for (const n of [ns, appNamespace("testing"), appNamespace("staging")]) await client.delete({ group: "", version: "v1", kind: "Namespace", name: n }).catch(() => undefined);
+    for (const n of [ns, ...environments.map(appNamespace)]) await client.delete({ group: "", version: "v1", kind: "Namespace", name: n }).catch(() => undefined);
     client.close();
-    await fs.rm(cacheDir, { recursive: true, force: true });
+    for (const dir of [cacheDir, ...clones]) await fs.rm(dir, { recursive: true, force: true });
   };
   try {
     await installCrd(client);
@@ -87,7 +95,7 @@ export async function startE2E(suffix: string): Promise<E2E> {
     // a starved fake kubelet (kwok) on a loaded 2-core machine once stalled a rolling update; rollouts with
     // real Pods are covered by the agent tests.
     await fs.writeFile(path.join(dev, "baton.yaml"), (await fs.readFile(path.join(dev, "baton.yaml"), "utf8")).replace(/namespace: web-(\w+)/g, `namespace: web-$1-${suffix}`));
-    for (const env of ["testing", "staging"]) {
+    for (const env of environments) {
       const file = path.join(dev, "environments", env, "web.yaml");
       await fs.writeFile(file, (await fs.readFile(file, "utf8")).replace(/replicas: \d+/, "replicas: 0"));
       const nsFile = path.join(dev, "environments", env, "namespace.yaml");
@@ -105,7 +113,7 @@ export async function startE2E(suffix: string): Promise<E2E> {
     const gh = (remoteUrl: string | undefined) => github.connect(remoteUrl);
     await client.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     await client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, stringData: { githubToken: github.token } });
-    for (const env of ["testing", "staging"]) {
+    for (const env of environments) {
       await client.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: env, namespace: ns }, spec: {
         url: repoUrl, path: `environments/${env}`, interval: "1s", timeout: "120s", secretRef: { name: "creds" },
         github: { repository: "acme/config", apiUrl: github.baseUrl },
@@ -122,9 +130,8 @@ export async function startE2E(suffix: string): Promise<E2E> {
       return git(dev, "rev-parse", "HEAD");
     };
     const start = await git(dev, "rev-parse", "HEAD");
-    await envAt("testing", start);
-    await envAt("staging", start);
-    return { client, github, dev, api: gh(repoUrl), gh, ns, appNamespace, received, envAt, image, main, stop };
+    for (const env of environments) await envAt(env, start);
+    return { client, github, dev, api: gh(repoUrl), gh, ns, appNamespace, received, envAt, image, main, clone, stop };
   } catch (e) {
     await stop();
     throw e;
