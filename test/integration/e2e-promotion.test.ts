@@ -25,7 +25,7 @@ import type { Board } from "../../src/console/board.js";
 import { environmentsDeploying } from "../../src/console/cluster.js";
 import type { EnvironmentPage } from "../../src/console/data.js";
 import { silentLogger } from "../../src/log.js";
-import os from "node:os";
+import { artifactPath } from "../support/artifacts.js";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { CHROMIUM_ARGS, chromiumPath } from "../support/console-browser.js";
 import { ENV_API_VERSION, ENV_KIND } from "../../src/agent/environment.js";
@@ -169,7 +169,7 @@ test("in the browser: the board shows three environments' digests and health fro
     assert.equal(await e.image("staging"), `ghcr.io/acme/web:2.0.0@${digest}`);
     await health("staging", merged.sha).waitFor();
     assert.equal(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded), true, "no reload");
-    const shot = path.join(os.tmpdir(), `baton-console-e2e-${process.pid}.png`);
+    const shot = artifactPath("console-e2e.png");
     await page.screenshot({ path: shot, fullPage: true });
     assert.ok((await fs.stat(shot)).size > 0);
     console.log(`# console end-to-end screenshot: ${shot}`);
