@@ -4,7 +4,7 @@
  * the values and in lists; and an `image:` string holding a whole reference. Edits rewrite only those
  * scalars, so every other byte of the values file stays.
  */
-import { isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { isDocument, isMap, isPair, isScalar, isSeq, visit, type Document, type Node, type Pair, type YAMLMap } from "yaml";
 import { BatonError } from "../errors.js";
 import { formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { tagScalar, type Span } from "./edit-kustomize.js";
@@ -48,13 +48,71 @@ function pathOf(ancestors: readonly unknown[], own?: unknown): string {
   return out;
 }
 
+/** A `repository` + `tag`/`digest` image, read as the usual `{{ repository }}:{{ tag }}` template renders it. */
+function mapImage(path: string, repository: string, at: number, tag: ScalarAt | undefined, digest: ScalarAt | undefined): ValuesImage | undefined {
+  const [tagText, tagDigest] = (tag?.value ?? "").split("@");
+  const parsed = parseImageRef(`${repository}${tagText ? `:${tagText}` : ""}`);
+  if (!parsed.ok) return undefined;
+  const current: ImageRef = { repository };
+  if (tagText) current.tag = tagText;
+  const pinned = digest?.value || tagDigest;
+  if (pinned) current.digest = pinned;
+  return { path, repository, current, at, form: "map", ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
+}
+
+/** A whole reference in one string scalar, e.g. `image: ghcr.io/acme/web:1.4.0`. */
+function stringImage(path: string, image: ScalarAt): ValuesImage | undefined {
+  const parsed = parseImageRef(image.value);
+  return parsed.ok ? { path, repository: parsed.ref.repository, current: parsed.ref, at: image.start, form: "string", image } : undefined;
+}
+
+/**
+ * Image paths baton.yaml declares for values that follow no convention (`helm.images`): a key holding a
+ * whole reference (`path`), or the keys holding one repository's tag and/or digest (`tagPath`, `digestPath`).
+ */
+export interface DeclaredImage {
+  path?: string;
+  repository?: string;
+  tagPath?: string;
+  digestPath?: string;
+}
+
+/** `app.workers[0].image` → ["app", "workers", 0, "image"] (the spelling `helm --set` and Kargo's `key` use). */
+export function valuesPathSegments(path: string): Array<string | number> {
+  return path.split(".").flatMap((part) => {
+    const [key, ...indexes] = part.split("[");
+    return [key as string, ...indexes.map((i) => Number(i.replace("]", "")))];
+  });
+}
+
+function declaredImages(doc: Document.Parsed, declared: readonly DeclaredImage[]): ValuesImage[] {
+  const at = (path: string | undefined) => (path ? scalarAt(doc.getIn(valuesPathSegments(path), true)) : undefined);
+  return declared.flatMap((d) => {
+    if (d.path) {
+      const image = at(d.path);
+      return (image && stringImage(d.path, image)) || [];
+    }
+    const tag = at(d.tagPath);
+    const digest = at(d.digestPath);
+    const first = tag ?? digest;
+    return (d.repository && first && mapImage(d.tagPath ?? d.digestPath ?? "", d.repository, first.start, tag, digest)) || [];
+  });
+}
+
+const scalarsOf = (i: ValuesImage): number[] => [i.image, i.tag, i.digest].flatMap((s) => (s ? [s.start] : []));
+
 /**
  * The images of a values document (or of a values mapping inside one, e.g. a HelmRelease's `spec.values`;
  * paths are then relative to it). `defaults` (path → repository, from the chart's own values.yaml)
  * names the repository of a mapping that overrides only `tag`/`digest`, as environment values usually do.
+ * `declared` paths (a values document only) come first; a convention reading the same scalars is dropped.
  */
-export function valuesImages(root: Document.Parsed | Node, defaults: ReadonlyMap<string, string> = new Map()): ValuesImage[] {
-  const out: ValuesImage[] = [];
+export function valuesImages(root: Document.Parsed | Node, defaults: ReadonlyMap<string, string> = new Map(), declared: readonly DeclaredImage[] = []): ValuesImage[] {
+  const out: ValuesImage[] = isDocument(root) ? declaredImages(root, declared) : [];
+  const taken = new Set(out.flatMap(scalarsOf));
+  const add = (image: ValuesImage | undefined): void => {
+    if (image && !scalarsOf(image).some((s) => taken.has(s))) out.push(image);
+  };
   visit(root, {
     Map(_key, node: YAMLMap, ancestors) {
       const path = pathOf(ancestors);
@@ -63,23 +121,12 @@ export function valuesImages(root: Document.Parsed | Node, defaults: ReadonlyMap
       const digest = scalarAt(node.get("digest", true));
       if (!repo || (!tag && !digest) || !node.range) return;
       const registry = scalarAt(node.get("registry", true))?.value;
-      const [tagText, tagDigest] = (tag?.value ?? "").split("@");
-      const repository = registry ? `${registry}/${repo}` : repo;
-      const parsed = parseImageRef(`${repository}${tagText ? `:${tagText}` : ""}`);
-      if (!parsed.ok) return;
-      const current: ImageRef = { repository };
-      if (tagText) current.tag = tagText;
-      const pinned = digest?.value || tagDigest;
-      if (pinned) current.digest = pinned;
-      out.push({ path, repository, current, at: node.range[0], form: "map", ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) });
+      add(mapImage(path, registry ? `${registry}/${repo}` : repo, node.range[0], tag, digest));
     },
     Pair(_key, pair: Pair, ancestors) {
       if (!isScalar(pair.key) || pair.key.value !== "image") return;
       const image = scalarAt(pair.value);
-      if (!image || !/[:@]/.test(image.value)) return;
-      const parsed = parseImageRef(image.value);
-      if (!parsed.ok) return;
-      out.push({ path: pathOf(ancestors, pair), repository: parsed.ref.repository, current: parsed.ref, at: image.start, form: "string", image });
+      if (image && /[:@]/.test(image.value)) add(stringImage(pathOf(ancestors, pair), image));
     },
   });
   return out;

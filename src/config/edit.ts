@@ -5,7 +5,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Scalar } from "yaml";
 import { applySpans, kustomizeEntrySpans, kustomizeImageEntries, type KustomizeImageEntry, type Span } from "./edit-kustomize.js";
-import { isValuesDocument, valuesImages, valuesSpans, type ValuesImage } from "./edit-values.js";
+import { isValuesDocument, valuesImages, valuesSpans, type DeclaredImage, type ValuesImage } from "./edit-values.js";
 import { BatonError } from "../errors.js";
 import { canonicalRepository, formatImageRef, parseImageRef, type ImageRef } from "./image-ref.js";
 import { KUSTOMIZATION_FILES } from "./kustomize.js";
@@ -44,6 +44,8 @@ export function lineOf(text: string, offset: number): number {
 export interface EditOptions {
   /** Helm environments: the chart's default image paths (path → repository), see chartImageDefaults. */
   valuesDefaults?: ReadonlyMap<string, string>;
+  /** Helm environments: image paths baton.yaml declares (`helm.images`) for values no convention covers. */
+  declaredImages?: readonly DeclaredImage[];
   /** Flux HelmReleases: name → their rendered values' image paths (path → repository), see helmReleaseDefaults. */
   helmReleaseDefaults?: ReadonlyMap<string, ReadonlyMap<string, string>>;
 }
@@ -67,7 +69,7 @@ export function findPinSites(files: SourceFile[], options: EditOptions = {}): Pi
       }
       // A document that is not a Kubernetes object is Helm values (rendering refuses it anywhere else).
       if (isValuesDocument(doc)) {
-        for (const image of valuesImages(doc, options.valuesDefaults)) {
+        for (const image of valuesImages(doc, options.valuesDefaults, options.declaredImages)) {
           sites.push({ file: file.path, line: lineOf(file.text, image.at), kind: "values", repository: image.repository, current: image.current, start: image.at, end: image.at, values: image });
         }
         continue;

@@ -84,6 +84,37 @@ export const ImageWatchSchema = z
 export const OCI_CHART = /^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+$/;
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 
+/** A values key path as `helm --set` and Kargo's `key` spell it: dotted keys, `[n]` for list items. */
+const valuesPath = z.string().regex(/^[A-Za-z0-9_-]+(?:\[\d+\])*(?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)*$/, "must be a values key path, e.g. app.container.image or workers[0].image");
+
+/**
+ * An image in values that no convention finds (Argo CD Image Updater's helm.image-spec / image-name +
+ * image-tag, Kargo's helm-update-image key): a key holding a whole reference, or a repository with the
+ * keys holding its tag and/or digest.
+ */
+export const HelmImageSchema = z
+  .object({
+    /** The key holding a whole reference, repo[:tag][@sha256:…]. */
+    path: valuesPath.optional(),
+    /** The image these keys belong to (with tagPath/digestPath). */
+    repository: z.string().refine((r) => { const p = parseImageRef(r); return p.ok && !p.ref.tag && !p.ref.digest; }, "must be an image repository without tag or digest, e.g. ghcr.io/acme/web").optional(),
+    /** The key holding the tag; without digestPath the pin is written there as <tag>@sha256:…. */
+    tagPath: valuesPath.optional(),
+    /** The key holding the digest (sha256:…), where the chart reads one. */
+    digestPath: valuesPath.optional(),
+  })
+  .strict()
+  .superRefine((image, ctx) => {
+    const keys = image.tagPath !== undefined || image.digestPath !== undefined;
+    if (image.path !== undefined && (keys || image.repository !== undefined)) {
+      ctx.addIssue({ code: "custom", path: ["path"], message: "names a whole reference: leave out repository, tagPath and digestPath (or drop path and keep those)" });
+    } else if (image.path === undefined && !keys) {
+      ctx.addIssue({ code: "custom", path: [], message: "needs path (a key holding the whole reference) or repository with tagPath and/or digestPath" });
+    } else if (image.path === undefined && image.repository === undefined) {
+      ctx.addIssue({ code: "custom", path: ["repository"], message: "is required with tagPath/digestPath: the image whose tag/digest those keys hold, e.g. ghcr.io/acme/web" });
+    }
+  });
+
 /**
  * A Helm environment: a chart rendered with this environment's values (`helm template`). The chart is a
  * folder in the repo, or `oci://…` pinned by version (and digest) from a source `chartRepositories` names.
@@ -101,6 +132,8 @@ export const HelmSchema = z
     values: z.array(z.string().min(1, "must name a values file, e.g. values.yaml")).min(1, "list at least one values file").default(["values.yaml"]),
     /** The release name templates see (`.Release.Name`); default: the environment's name. */
     releaseName: z.string().regex(DNS_LABEL, "must be a DNS label (a Helm release name)").max(53).optional(),
+    /** Image paths in the values that the conventions (repository + tag/digest, image: strings) do not find. */
+    images: z.array(HelmImageSchema).optional(),
   })
   .strict();
 

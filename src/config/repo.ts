@@ -148,7 +148,9 @@ export function selectImages(pins: PinSet, selectors: string[] | undefined): Pin
  */
 export async function planEnvironmentEdits(repoDir: string, env: PipelineEnvironment, rendered: Rendered, running: PinSet, want: PinSet, limits: Limits = DEFAULT_LIMITS): Promise<EditPlan> {
   const files = await readEnvironmentFiles(repoDir, env, limits);
-  const plan = planEdits(files, want, { valuesDefaults: await chartValuesDefaults(repoDir, env, limits), helmReleaseDefaults: helmReleaseDefaults(rendered.objects) });
+  const plan = planEdits(files, want, {
+    valuesDefaults: await chartValuesDefaults(repoDir, env, limits), declaredImages: env.helm?.images ?? [], helmReleaseDefaults: helmReleaseDefaults(rendered.objects),
+  });
   // An image a shared HelmRelease's values set is not a kustomize `images:` entry's business (kustomize does not rewrite values).
   const releaseOnly = releaseOnlyRepositories(rendered.objects);
   const fromBase = plan.missing.map((r) => canonicalRepository(r)).filter((key) => running.has(key) && !releaseOnly.has(key));

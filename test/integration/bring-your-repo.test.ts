@@ -134,6 +134,26 @@ test("a Helm environment renders with helm template, and pin and promote edit on
   assert.equal(again.noop, true);
 });
 
+test("a chart whose values name images their own way: the paths declared in baton.yaml's helm.images are pinned in place", async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-helm-paths-"));
+  const files: Record<string, string> = {
+    "baton.yaml": "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - name: dev\n    path: environments/dev\n    helm:\n      chart: charts/app\n"
+      + "      images: [{path: app.container.img}, {repository: ghcr.io/acme/proxy, tagPath: sidecars.proxyVersion}]\n",
+    "charts/app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\n",
+    "charts/app/templates/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  selector: {matchLabels: {app: app}}\n  template:\n    metadata: {labels: {app: app}}\n    spec:\n      containers:\n"
+      + "        - {name: app, image: {{ .Values.app.container.img | quote }}}\n        - {name: proxy, image: \"ghcr.io/acme/proxy:{{ .Values.sidecars.proxyVersion }}\"}\n",
+    "environments/dev/values.yaml": "app:\n  container:\n    img: ghcr.io/acme/app:3.1\nsidecars:\n  proxyVersion: \"2.0\"\n",
+  };
+  for (const [file, text] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+    await fs.writeFile(path.join(dir, file), text);
+  }
+  const plan = await planPin(dir, await loadPipeline(dir), "dev", [parsePinArgument(`ghcr.io/acme/app@${D("a")}`), parsePinArgument(`ghcr.io/acme/proxy@${D("b")}`)]);
+  assert.deepEqual(plan.edits.map((e) => e.after), [`app:\n  container:\n    img: ghcr.io/acme/app:3.1@${D("a")}\nsidecars:\n  proxyVersion: "2.0@${D("b")}"\n`]);
+  await write(dir, plan);
+  assert.deepEqual(await runs(dir, "dev"), [`ghcr.io/acme/app:3.1@${D("a")}`, `ghcr.io/acme/proxy:2.0@${D("b")}`]);
+});
+
 test("an oci:// chart pushed with helm push renders like the chart in the repo; pinned by digest it is cached, and a re-pushed version is refused", async () => {
   const registry = await TestRegistry.start();
   const cacheOf = async () => fs.mkdtemp(path.join(os.tmpdir(), "baton-charts-"));

@@ -108,3 +108,14 @@ test("Helm values: a tag-only promotion writes the tag alone (never `2.1@`), a d
 function plan1Values(text: string, want: PinSet, defaults: ReadonlyMap<string, string>): string {
   return planEdits([{ path: "env/values.yaml", text }], want, { valuesDefaults: defaults }).edits[0]?.after ?? text;
 }
+
+test("Helm values: image paths declared in baton.yaml are pin sites, edited in place; a convention reading the same scalar is not a second site", () => {
+  const declared = [{ path: "app.container.img" }, { repository: "ghcr.io/acme/proxy", tagPath: "sidecars[0].version" }, { repository: "ghcr.io/acme/db", tagPath: "db.image.tag", digestPath: "db.sha" }];
+  const values = "app:\n  container:\n    img: 'ghcr.io/acme/web:1.4.0' # the app\nsidecars:\n  - name: proxy\n    version: \"2.0\"\ndb:\n  image: {repository: ghcr.io/acme/db, tag: \"16\"}\n  sha: \"\"\nmissing: {}\n";
+  const sites = findPinSites([{ path: "env/values.yaml", text: values }], { declaredImages: [...declared, { path: "not.there" }] });
+  assert.deepEqual(sites.map((s) => `${s.repository} ${s.current.tag} ${s.line}`), ["ghcr.io/acme/web 1.4.0 3", "ghcr.io/acme/proxy 2.0 6", "ghcr.io/acme/db 16 8"]);
+  const pins: PinSet = new Map([["ghcr.io/acme/web", { repository: "ghcr.io/acme/web", digest: D("a") }], ["ghcr.io/acme/proxy", { repository: "ghcr.io/acme/proxy", digest: D("b"), tag: "2.1" }], ["ghcr.io/acme/db", { repository: "ghcr.io/acme/db", digest: D("c") }]]);
+  const after = planEdits([{ path: "env/values.yaml", text: values }], pins, { declaredImages: declared }).edits[0]?.after;
+  assert.equal(after, values.replace("'ghcr.io/acme/web:1.4.0'", `'ghcr.io/acme/web:1.4.0@${D("a")}'`).replace("version: \"2.0\"", `version: "2.1@${D("b")}"`).replace("sha: \"\"", `sha: "${D("c")}"`));
+  assert.equal(planEdits([{ path: "env/values.yaml", text: after ?? "" }], pins, { declaredImages: declared }).noop, true);
+});

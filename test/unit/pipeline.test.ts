@@ -62,6 +62,27 @@ test("oci:// charts: allowed only from chartRepositories, with a version; repo c
   assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0", digest: "sha256:abc" }, ["oci://ghcr.io/acme/charts"]), ["PIPELINE_SCHEMA environments[0].helm.digest"]);
 });
 
+test("helm.images: declared values paths are a whole reference (path) or a repository's tagPath/digestPath; each mistake names its field", () => {
+  const load = (images: unknown) => parsePipeline({ apiVersion: "baton.dev/v1alpha1", kind: "Pipeline", environments: [{ name: "a", path: "x", helm: { chart: "charts/web", images } }] });
+  const problems = (images: unknown) => {
+    try {
+      load(images);
+      return [];
+    } catch (e) {
+      assert.ok(e instanceof BatonErrors);
+      return e.errors.map((x) => `${x.code} ${x.field} ${x.file}`);
+    }
+  };
+  const ok = [{ path: "app.container.img" }, { repository: "ghcr.io/acme/proxy", tagPath: "sidecars[0].version", digestPath: "sidecars[0].sha" }];
+  assert.deepEqual(load(ok).environments[0]?.helm?.images, ok);
+  assert.deepEqual(problems([{ path: "app..img" }]), ["PIPELINE_SCHEMA environments[0].helm.images[0].path baton.yaml"]);
+  assert.deepEqual(problems([{ path: "app.img", repository: "ghcr.io/acme/web" }]), ["PIPELINE_SCHEMA environments[0].helm.images[0].path baton.yaml"]);
+  assert.deepEqual(problems([{ tagPath: "app.tag" }]), ["PIPELINE_SCHEMA environments[0].helm.images[0].repository baton.yaml"]);
+  assert.deepEqual(problems([{ repository: "ghcr.io/acme/web:1.0", tagPath: "app.tag" }]), ["PIPELINE_SCHEMA environments[0].helm.images[0].repository baton.yaml"]);
+  assert.deepEqual(problems([{ repository: "ghcr.io/acme/web" }]), ["PIPELINE_SCHEMA environments[0].helm.images[0] baton.yaml"]);
+  assert.deepEqual(problems([{ key: "app.tag" }]), ["PIPELINE_SCHEMA environments[0].helm.images[0] baton.yaml", "PIPELINE_SCHEMA environments[0].helm.images[0] baton.yaml"]);
+});
+
 const staged = (production: Record<string, unknown>) => ({
   apiVersion: "baton.dev/v1alpha1", kind: "Pipeline",
   environments: [{ name: "staging", path: "environments/staging" }, { name: "production", promoteFrom: "staging", soak: "1h", approvers: ["@acme/sre"], ...production }],
