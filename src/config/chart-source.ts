@@ -12,6 +12,7 @@ import path from "node:path";
 import { BatonError } from "../errors.js";
 import { defaultDockerConfigPath, dockerConfigCredentials } from "../registry/auth.js";
 import { RegistryClient } from "../registry/client.js";
+import { fetchHttpChart } from "./chart-http.js";
 
 /** The layer `helm push` writes: the packaged chart (.tgz). */
 export const HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
@@ -60,10 +61,14 @@ async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(() => true, () => false);
 }
 
-/** The packaged chart (.tgz) for an `oci://` chart at its version, fetched into the cache unless it is there. */
+/** The packaged chart (.tgz) for an `oci://` or `https://` chart at its version, fetched into the cache unless it is there. */
 export async function fetchChart(spec: RemoteChart, where: ChartWhere): Promise<string> {
   const { cacheDir, registry } = await chartSource();
   if (spec.digest && await exists(cacheFile(cacheDir, spec.digest))) return cacheFile(cacheDir, spec.digest);
+  if (/^https?:\/\//.test(spec.chart)) {
+    const fetched = await fetchHttpChart(spec, where, MAX_CHART_BYTES);
+    return store(cacheDir, fetched.digest, fetched.bytes);
+  }
   const repository = spec.chart.slice("oci://".length);
   const name = `${spec.chart}:${spec.version}`;
   // helm push stores a version's `+` (build metadata) as `_`: OCI tags cannot hold `+`.
@@ -82,7 +87,12 @@ export async function fetchChart(spec: RemoteChart, where: ChartWhere): Promise<
       file: where.file, field: `${where.field}.chart`, hint: "push the chart with `helm push <chart>.tgz oci://…`; an image or another artifact cannot be rendered",
     });
   }
-  const bytes = await registry.blob(repository, layer.digest, MAX_CHART_BYTES);
+  return store(cacheDir, manifest.digest, await registry.blob(repository, layer.digest, MAX_CHART_BYTES));
+}
+
+/** Writes a fetched chart into the cache under its digest (by rename, so readers never see half a file). */
+async function store(cacheDir: string, digest: string, bytes: Uint8Array): Promise<string> {
+  const cached = cacheFile(cacheDir, digest);
   await fs.mkdir(cacheDir, { recursive: true });
   const partial = `${cached}.${randomBytes(6).toString("hex")}.partial`;
   await fs.writeFile(partial, bytes);

@@ -82,6 +82,8 @@ export const ImageWatchSchema = z
 
 /** `oci://host/path/name`: a chart in an OCI registry (helm push / helm pull spelling). */
 export const OCI_CHART = /^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+$/;
+/** `https://host/path/name`: chart `name` of the HTTP chart repository at `https://host/path` (its index.yaml). */
+export const HTTP_CHART = /^https?:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[A-Za-z0-9._~-]+)+$/;
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 
 /** A values key path as `helm --set` and Kargo's `key` spell it: dotted keys, `[n]` for list items. */
@@ -123,7 +125,7 @@ export const HelmSchema = z
   .object({
     /** The chart's folder in the repo, or oci://registry/path/name (allowed by chartRepositories). */
     chart: z.string().min(1, "must name the chart's folder in the repo (e.g. charts/web) or an OCI chart (oci://ghcr.io/acme/charts/web)")
-      .refine((c) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(c) || OCI_CHART.test(c), "must be a folder in the repo or oci://registry/path/chart (lowercase); HTTP chart repositories are not supported: push the chart to an OCI registry (helm push) or vendor it (helm pull --untar -d charts/)"),
+      .refine((c) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(c) || OCI_CHART.test(c) || HTTP_CHART.test(c), "must be a folder in the repo, oci://registry/path/chart (lowercase) or https://<chart repository URL>/<chart name> (no credentials, query or fragment)"),
     /** The chart version (an OCI chart's tag); required for oci:// charts. */
     version: z.string().regex(/^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, "must be a chart version (semver), e.g. 1.4.2").optional(),
     /** The chart's manifest digest (what `helm push` prints); a registry answering another digest for the version is refused. */
@@ -138,7 +140,7 @@ export const HelmSchema = z
   .strict();
 
 /** Whether a Helm environment's chart comes from a registry (else it is a folder in the repo). */
-export const isRemoteChart = (chart: string): boolean => chart.startsWith("oci://");
+export const isRemoteChart = (chart: string): boolean => /^(oci|https?):\/\//.test(chart);
 
 /** Image signatures: every digest pinned into the environment must carry a cosign signature by one of these keys. */
 export const VerifySchema = z
@@ -232,8 +234,8 @@ export const PipelineSchema = z
     metadata: z.object({ name: z.string().optional() }).passthrough().optional(),
     environments: z.array(PipelineEnvironmentSchema).min(1, "list at least one environment"),
     notifications: z.array(NotifierSchema).optional(),
-    /** The only places `oci://` charts may be fetched from (a prefix: oci://ghcr.io/acme/charts allows oci://ghcr.io/acme/charts/web). */
-    chartRepositories: z.array(z.string().regex(/^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*\/?$/, "must be an OCI registry location, e.g. oci://ghcr.io/acme/charts")).optional(),
+    /** The only places `oci://` and `https://` charts may be fetched from (a prefix: oci://ghcr.io/acme/charts allows oci://ghcr.io/acme/charts/web). */
+    chartRepositories: z.array(z.string().regex(/^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*\/?$|^https?:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[A-Za-z0-9._~-]+)*\/?$/, "must be an OCI registry location or an HTTP chart repository URL, e.g. oci://ghcr.io/acme/charts or https://charts.example.com (no credentials, query or fragment)")).optional(),
   })
   .strict();
 
@@ -415,7 +417,7 @@ function checkChartSource(pipeline: Pipeline, env: PipelineEnvironment, i: numbe
   const field = `environments[${i}].helm`;
   if (!isRemoteChart(helm.chart)) {
     return helm.version !== undefined || helm.digest !== undefined
-      ? [new BatonError("PIPELINE_SCHEMA", `${field}: version and digest apply to oci:// charts only; ${helm.chart} is a folder in the repo`, { file, field: `${field}.version`, hint: "remove version/digest (the commit pins a chart in the repo) or name the chart as oci://…" })]
+      ? [new BatonError("PIPELINE_SCHEMA", `${field}: version and digest apply to oci:// and https:// charts only; ${helm.chart} is a folder in the repo`, { file, field: `${field}.version`, hint: "remove version/digest (the commit pins a chart in the repo) or name the chart as oci://…" })]
       : [];
   }
   const out: BatonError[] = [];
@@ -425,7 +427,7 @@ function checkChartSource(pipeline: Pipeline, env: PipelineEnvironment, i: numbe
   const allowed = (pipeline.chartRepositories ?? []).map((r) => r.replace(/\/+$/, ""));
   if (!allowed.some((r) => helm.chart === r || helm.chart.startsWith(`${r}/`))) {
     out.push(new BatonError("CHART_SOURCE_NOT_ALLOWED", `${field}.chart: ${helm.chart} is not in a chart repository baton.yaml allows${allowed.length ? ` (${allowed.join(", ")})` : " (chartRepositories is empty)"}`, {
-      file, field: `${field}.chart`, hint: `add its registry location to chartRepositories in baton.yaml, e.g. chartRepositories: [${helm.chart.replace(/\/[^/]+$/, "")}]; charts are fetched only from there`,
+      file, field: `${field}.chart`, hint: `add its registry location or repository URL to chartRepositories in baton.yaml, e.g. chartRepositories: [${helm.chart.replace(/\/[^/]+$/, "")}]; charts are fetched only from there`,
     }));
   }
   return out;

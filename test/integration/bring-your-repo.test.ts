@@ -21,6 +21,8 @@ import { git } from "../support/example-repo.js";
 import { history } from "../../src/promote/history.js";
 import { status } from "../../src/promote/status.js";
 import { promisify } from "node:util";
+import { createHash } from "node:crypto";
+import http from "node:http";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures");
 const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
@@ -222,6 +224,58 @@ test("an oci:// chart pushed with helm push renders like the chart in the repo; 
     await assert.rejects(loadPipeline(dir), (e: unknown) => e instanceof BatonErrors && e.errors.map((x) => `${x.code} ${x.field}`).join() === "CHART_SOURCE_NOT_ALLOWED environments[0].helm.chart,CHART_SOURCE_NOT_ALLOWED environments[1].helm.chart");
   } finally {
     await registry.stop();
+  }
+});
+
+test("an https:// chart from an HTTP chart repository (index.yaml): fetched at its version, checked against the index's and the pinned digest, cached", async () => {
+  const helm = path.join(process.env.BATON_TEST_BIN ?? "", "helm");
+  const served = await fs.mkdtemp(path.join(os.tmpdir(), "baton-chart-repo-"));
+  const helmEnv = { ...process.env, HOME: served, HELM_CONFIG_HOME: path.join(served, ".config"), HELM_CACHE_HOME: path.join(served, ".cache"), HELM_DATA_HOME: path.join(served, ".data") };
+  await promisify(execFile)(helm, ["package", path.join(fixtures, "helm/charts/web"), "--destination", served], { env: helmEnv });
+  await promisify(execFile)(helm, ["repo", "index", served], { env: helmEnv });
+  const tgz = await fs.readFile(path.join(served, "web-0.3.0.tgz"));
+  const digest = `sha256:${createHash("sha256").update(tgz).digest("hex")}`;
+  const files = new Map([["/charts/index.yaml", await fs.readFile(path.join(served, "index.yaml"))], ["/charts/web-0.3.0.tgz", tgz]]);
+  const server = http.createServer((req, res) => {
+    const body = files.get(req.url ?? "");
+    res.writeHead(body ? 200 : 404).end(body ?? "not found");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const repo = `http://127.0.0.1:${(server.address() as { port: number }).port}/charts`;
+    const dir = await copyFixture("helm");
+    await fs.rm(path.join(dir, "charts"), { recursive: true });
+    const pipelineYaml = (prod: string) => `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nchartRepositories: ["${repo}"]\nenvironments:\n`
+      + `  - {name: dev, path: environments/dev, requireDigests: false, helm: {chart: "${repo}/web", version: 0.3.0}}\n`
+      + `  - {name: prod, path: environments/prod, promoteFrom: dev, namespace: web-prod, requireDigests: false, helm: {chart: "${repo}/web", ${prod}, values: [values.yaml, replicas.yaml]}}\n`;
+    await fs.writeFile(path.join(dir, "baton.yaml"), pipelineYaml(`version: 0.3.0, digest: "${digest}"`));
+    const cache = await fs.mkdtemp(path.join(os.tmpdir(), "baton-charts-"));
+    useChartSource({ cacheDir: cache, registry: new RegistryClient() });
+    const prod = await renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "prod"));
+    assert.deepEqual(prod.objects.map((o) => `${o.id.kind}/${o.id.namespace}/${o.id.name}`), ["Service/web-prod/prod", "Deployment/web-prod/prod"]);
+    assert.deepEqual(await fs.readdir(cache), [`${digest.replace(":", "-")}.tgz`], "cached by the archive's digest");
+
+    const fresh = async () => useChartSource({ cacheDir: await fs.mkdtemp(path.join(os.tmpdir(), "baton-charts-")), registry: new RegistryClient() });
+    await fresh();
+    await fs.writeFile(path.join(dir, "baton.yaml"), pipelineYaml(`version: 0.3.0, digest: "${D("e")}"`));
+    await assert.rejects(renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "prod")), (e: unknown) => e instanceof BatonError && e.code === "CHART_DIGEST_MISMATCH"
+      && e.field === "environments[1].helm.digest" && e.message.includes(`the index's digest is ${digest}, but baton.yaml pins ${D("e")}`));
+    await fs.writeFile(path.join(dir, "baton.yaml"), pipelineYaml("version: 9.9.9"));
+    await assert.rejects(renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "prod")), (e: unknown) => e instanceof BatonError && e.code === "CHART_VERSION_NOT_FOUND" && e.field === "environments[1].helm.version");
+    // The archive changed on the server while the index still lists the old digest: refused even where no digest is pinned.
+    files.set("/charts/web-0.3.0.tgz", Buffer.concat([tgz, Buffer.from("tampered")]));
+    await assert.rejects(renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "dev")), (e: unknown) => e instanceof BatonError && e.code === "CHART_DIGEST_MISMATCH"
+      && e.message.includes(`but the index lists ${digest}`));
+    // An index that places the archive elsewhere: fetched only with a pinned digest (its content is then checked).
+    const elsewhere = `${repo.replace(/\/charts$/, "")}/elsewhere/web-0.3.0.tgz`;
+    files.set("/elsewhere/web-0.3.0.tgz", tgz);
+    files.set("/charts/index.yaml", Buffer.from((files.get("/charts/index.yaml") as Buffer).toString("utf8").replace(/- web-0\.3\.0\.tgz/, `- ${elsewhere}`)));
+    await assert.rejects(renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "dev")), (e: unknown) => e instanceof BatonError && e.code === "CHART_SOURCE_NOT_ALLOWED"
+      && e.message.includes(`at ${elsewhere}, outside ${repo}/`));
+    await fs.writeFile(path.join(dir, "baton.yaml"), pipelineYaml(`version: 0.3.0, digest: "${digest}"`));
+    assert.equal((await renderEnvironment(dir, findEnvironment(await loadPipeline(dir), "prod"))).objects.length, 2);
+  } finally {
+    server.close();
   }
 });
 

@@ -40,7 +40,7 @@ test("schema/baton.schema.json is generated from the same zod schema (npm run sc
   assert.equal(await readFile(path.join(repoRoot, "schema/baton.schema.json"), "utf8"), pipelineJsonSchema());
 });
 
-test("oci:// charts: allowed only from chartRepositories, with a version; repo charts take no version; HTTP repositories are refused", () => {
+test("oci:// and https:// charts: allowed only from chartRepositories, with a version; repo charts take no version", () => {
   const D = `sha256:${"a".repeat(64)}`;
   const load = (helm: object, chartRepositories?: string[]) => parsePipeline({ apiVersion: "baton.dev/v1alpha1", kind: "Pipeline", ...(chartRepositories ? { chartRepositories } : {}), environments: [{ name: "a", path: "x", helm }] });
   const problems = (helm: object, chartRepositories?: string[]) => {
@@ -58,7 +58,11 @@ test("oci:// charts: allowed only from chartRepositories, with a version; repo c
   assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0" }), ["CHART_SOURCE_NOT_ALLOWED environments[0].helm.chart"]);
   assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web" }, ["oci://ghcr.io/acme/charts"]), ["PIPELINE_SCHEMA environments[0].helm.version"]);
   assert.deepEqual(problems({ chart: "charts/web", version: "1.2.0" }), ["PIPELINE_SCHEMA environments[0].helm.version"]);
-  assert.deepEqual(problems({ chart: "https://charts.example.com/web", version: "1.2.0" }), ["PIPELINE_SCHEMA environments[0].helm.chart"]);
+  assert.deepEqual(problems({ chart: "https://charts.example.com/web", version: "1.2.0" }), ["CHART_SOURCE_NOT_ALLOWED environments[0].helm.chart"]);
+  assert.equal(load({ chart: "https://charts.example.com/stable/web", version: "1.2.0", digest: D }, ["https://charts.example.com/stable"]).environments[0]?.helm?.chart, "https://charts.example.com/stable/web");
+  assert.deepEqual(problems({ chart: "https://user:token@charts.example.com/web", version: "1.2.0" }, ["https://charts.example.com"]), ["PIPELINE_SCHEMA environments[0].helm.chart"]);
+  assert.deepEqual(problems({ chart: "https://charts.example.com/web?x=1", version: "1.2.0" }, ["https://charts.example.com"]), ["PIPELINE_SCHEMA environments[0].helm.chart"]);
+  assert.throws(() => load({ chart: "charts/web" }, ["https://user:token@charts.example.com"]), (e: unknown) => e instanceof BatonErrors && e.errors[0]?.field === "chartRepositories[0]" && !e.errors[0].message.includes("token"));
   assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0", digest: "sha256:abc" }, ["oci://ghcr.io/acme/charts"]), ["PIPELINE_SCHEMA environments[0].helm.digest"]);
 });
 
