@@ -82,8 +82,12 @@ export const ImageWatchSchema = z
 
 /** `oci://host/path/name`: a chart in an OCI registry (helm push / helm pull spelling). */
 export const OCI_CHART = /^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)+$/;
-/** `https://host/path/name`: chart `name` of the HTTP chart repository at `https://host/path` (its index.yaml). */
-export const HTTP_CHART = /^https?:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[A-Za-z0-9._~-]+)+$/;
+/**
+ * `https://host/path/name`: chart `name` of the HTTP chart repository at `https://host/path` (its index.yaml).
+ * Plain `http://` only on loopback (a local mirror, tests): anywhere else an unpinned chart could be swapped in transit.
+ */
+const HTTP_REPOSITORY = String.raw`(?:https:\/\/[a-z0-9.-]+|http:\/\/(?:127\.0\.0\.1|localhost))(?::\d+)?`;
+export const HTTP_CHART = new RegExp(String.raw`^${HTTP_REPOSITORY}(?:\/[A-Za-z0-9._~-]+)+$`);
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 
 /** A values key path as `helm --set` and Kargo's `key` spell it: dotted keys, `[n]` for list items. */
@@ -125,7 +129,7 @@ export const HelmSchema = z
   .object({
     /** The chart's folder in the repo, or oci://registry/path/name (allowed by chartRepositories). */
     chart: z.string().min(1, "must name the chart's folder in the repo (e.g. charts/web) or an OCI chart (oci://ghcr.io/acme/charts/web)")
-      .refine((c) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(c) || OCI_CHART.test(c) || HTTP_CHART.test(c), "must be a folder in the repo, oci://registry/path/chart (lowercase) or https://<chart repository URL>/<chart name> (no credentials, query or fragment)"),
+      .refine((c) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(c) || OCI_CHART.test(c) || HTTP_CHART.test(c), "must be a folder in the repo, oci://registry/path/chart (lowercase) or https://<chart repository URL>/<chart name> (no credentials, query or fragment; plain http:// only on 127.0.0.1 or localhost)"),
     /** The chart version (an OCI chart's tag); required for oci:// charts. */
     version: z.string().regex(/^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/, "must be a chart version (semver), e.g. 1.4.2").optional(),
     /** The chart's manifest digest (what `helm push` prints); a registry answering another digest for the version is refused. */
@@ -235,7 +239,7 @@ export const PipelineSchema = z
     environments: z.array(PipelineEnvironmentSchema).min(1, "list at least one environment"),
     notifications: z.array(NotifierSchema).optional(),
     /** The only places `oci://` and `https://` charts may be fetched from (a prefix: oci://ghcr.io/acme/charts allows oci://ghcr.io/acme/charts/web). */
-    chartRepositories: z.array(z.string().regex(/^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*\/?$|^https?:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[A-Za-z0-9._~-]+)*\/?$/, "must be an OCI registry location or an HTTP chart repository URL, e.g. oci://ghcr.io/acme/charts or https://charts.example.com (no credentials, query or fragment)")).optional(),
+    chartRepositories: z.array(z.string().regex(new RegExp(String.raw`^oci:\/\/[a-z0-9.-]+(?::\d+)?(?:\/[a-z0-9._-]+)*\/?$|^${HTTP_REPOSITORY}(?:\/[A-Za-z0-9._~-]+)*\/?$`), "must be an OCI registry location or an HTTPS chart repository URL, e.g. oci://ghcr.io/acme/charts or https://charts.example.com (no credentials, query or fragment; plain http:// only on 127.0.0.1 or localhost)")).optional(),
   })
   .strict();
 

@@ -64,6 +64,10 @@ test("oci:// and https:// charts: allowed only from chartRepositories, with a ve
   assert.deepEqual(problems({ chart: "https://charts.example.com/web?x=1", version: "1.2.0" }, ["https://charts.example.com"]), ["PIPELINE_SCHEMA environments[0].helm.chart"]);
   assert.throws(() => load({ chart: "charts/web" }, ["https://user:token@charts.example.com"]), (e: unknown) => e instanceof BatonErrors && e.errors[0]?.field === "chartRepositories[0]" && !e.errors[0].message.includes("token"));
   assert.deepEqual(problems({ chart: "oci://ghcr.io/acme/charts/web", version: "1.2.0", digest: "sha256:abc" }, ["oci://ghcr.io/acme/charts"]), ["PIPELINE_SCHEMA environments[0].helm.digest"]);
+  // Plain http:// only on loopback (a local mirror): elsewhere a chart could be swapped in transit.
+  assert.deepEqual(problems({ chart: "http://charts.example.com/web", version: "1.2.0" }, ["https://charts.example.com"]), ["PIPELINE_SCHEMA environments[0].helm.chart"]);
+  assert.deepEqual(problems({ chart: "charts/web" }, ["http://charts.example.com"]), ["PIPELINE_SCHEMA chartRepositories[0]"]);
+  assert.deepEqual(problems({ chart: "http://127.0.0.1:8080/charts/web", version: "1.2.0" }, ["http://127.0.0.1:8080/charts"]), []);
 });
 
 test("helm.images: declared values paths are a whole reference (path) or a repository's tagPath/digestPath; each mistake names its field", () => {
