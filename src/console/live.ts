@@ -76,12 +76,13 @@ export class BoardFeed {
       const message = await this.lock.run(async () => {
         const ws = await GitWorkspace.open(this.sources.repo);
         // The agent's view too (one list): an apply changes the board's health with no new commit in the clone.
-        const cluster = await this.sources.cluster?.();
-        const fingerprint = `${await ws.stateFingerprint()}\n${JSON.stringify(cluster ?? null)}`;
+        // An unreachable cluster is part of the state, so it is reported when it starts, not at every poll.
+        const cluster = await this.sources.cluster?.().catch((e: unknown) => new Error(e instanceof Error ? e.message : String(e)));
+        const fingerprint = `${await ws.stateFingerprint()}\n${cluster instanceof Error ? `unreachable: ${cluster.message}` : JSON.stringify(cluster ?? null)}`;
         if (fingerprint === this.fingerprint) return undefined;
         this.fingerprint = fingerprint;
         // The board is built from the list just read, not a second one that may differ from the fingerprint.
-        return this.message(cluster ? { ...this.sources, cluster: () => Promise.resolve(cluster) } : this.sources);
+        return this.message(cluster && !(cluster instanceof Error) ? { ...this.sources, cluster: () => Promise.resolve(cluster) } : this.sources);
       });
       if (message === undefined) return;
       this.latest = message;
