@@ -4,6 +4,9 @@
  * spec change), and only while it holds leadership. One reconcile per Environment at a time; a slow or
  * stuck Environment delays no other one, nor a new leadership term, nor shutdown (stop waits at most
  * its grace period, after which abandoned runs can no longer write: their signal is aborted).
+ * Git is polled per source, not per Environment: each run tells the source poller which repository,
+ * branch and credentials it read; the poller checks each source's head once per interval and a moved
+ * head (or a check that works again) wakes exactly the Environments whose last run did not read it.
  */
 import { parseDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
@@ -15,6 +18,8 @@ import { envKey, parseEnvironmentSpec, ENV_API_VERSION, ENV_KIND, type Environme
 import { reconcileEnvironment, type ReconcileDeps, type ReconcileResult } from "./reconcile.js";
 import { ownsEnvironment, type Shard } from "./shard.js";
 import { pushMatches, type PushEvent } from "./webhook.js";
+import { SourcePoller, type PollClock } from "./source-poller.js";
+import type { SourceRef } from "../git/sources.js";
 
 /** Set by a replica that is not the leader to ask the leader for a reconcile (webhook on a standby). */
 export const REQUEST_ANNOTATION = "baton.dev/reconcile-requested-at";
@@ -35,15 +40,42 @@ interface Loop {
 }
 
 /**
- * Triggers whose run may take the branch head from the shared cache (see HEAD_REUSE_SHARE). Any other
- * trigger (a new Environment, a webhook push, a request from a standby, a spec change, a manual trigger)
- * uses only a head seen after it was triggered.
+ * Triggers whose run takes the branch head the source poller keeps (see HEAD_REUSE_INTERVALS). Any
+ * other trigger (a new Environment, a webhook push, a request from a standby, a spec change, a manual
+ * trigger) uses only a head seen after it was triggered.
  */
 // A new Environment is not among them: it is often created right after a push, and must see that commit
 // (Environments created together still share one request: each reuses a head seen after its trigger).
 const HEAD_REUSE_REASONS = new Set(["interval", "new revision"]);
-/** Otherwise a run may use a head another Environment of the same repository saw this share of an interval ago. */
-const HEAD_REUSE_SHARE = 0.8;
+/**
+ * How old a head (or a failed check) such a run may use, in intervals. The poller keeps it at most one
+ * interval old; the margin covers a check in flight and timer lag, so an interval run sends no request
+ * of its own while the poller works, and asks itself only when the poller could not.
+ */
+const HEAD_REUSE_INTERVALS = 1.5;
+
+const DEFAULT_INTERVAL_MS = 60_000;
+
+/**
+ * The Environment's interval as validated (at least 1 s). A spec that does not validate (`interval: 0s`
+ * among others) is reported Stalled by its run and retried at the default interval, never in a loop; its
+ * fix arrives through the watch as a spec change anyway.
+ */
+function scheduledInterval(env: EnvironmentObject): number {
+  try {
+    return parseDuration(parseEnvironmentSpec(env).interval) ?? DEFAULT_INTERVAL_MS;
+  } catch {
+    return DEFAULT_INTERVAL_MS;
+  }
+}
+
+const systemPollClock: PollClock = {
+  now: () => performance.now(),
+  after: (ms, fn) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
 
 export interface ControllerOptions {
   /** Namespaces to watch; undefined = all namespaces. */
@@ -67,7 +99,17 @@ export class Controller {
   /** Monotonic time the term started: /readyz counts from it until the informers are current. */
   private termStartedAt = 0;
 
-  constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger) {}
+  /** One head check per git source per interval, for all the Environments that read it. */
+  private readonly poller: SourcePoller<SourceRef>;
+
+  constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger, clock: PollClock = systemPollClock) {
+    const sources = deps.sources;
+    this.poller = new SourcePoller<SourceRef>({
+      key: (ref) => sources.keyOf(ref),
+      lastCheckAt: (ref) => sources.lastCheckAt(ref),
+      check: (ref) => this.poll(ref),
+    }, clock, (e) => this.log.warn({ err: e instanceof Error ? e.message : String(e) }, "polling a git source failed; its Environments report it at their next run"));
+  }
 
   /**
    * Starts reconciling (call when leadership is acquired). Every request of this term is bound to
@@ -101,6 +143,7 @@ export class Controller {
     this.term++;
     this.abort.abort(new Error("the agent stopped reconciling (leadership lost or shutting down)"));
     this.informers = [];
+    this.poller.stop();
     const loops = [...this.loops.entries()];
     this.loops = new Map();
     const running: Array<Promise<void>> = [];
@@ -157,6 +200,7 @@ export class Controller {
     if (!loop) return;
     clearTimeout(loop.timer);
     this.loops.delete(key);
+    this.poller.unfollow(key);
     this.log.info({ env: key }, "environment removed; its objects stay in place");
   }
 
@@ -209,19 +253,25 @@ export class Controller {
   }
 
   /**
-   * One Environment's fetch saw the branch move: every other Environment that follows the same repository
-   * and branch and has not applied that revision reconciles now, instead of at its own next interval.
+   * A check (the poller's, or any run's) saw a source's branch move: every Environment reading that source
+   * whose last run did not read that revision reconciles now, instead of at its own next interval.
    */
-  followRevision(source: { url: string; branch: string }, revision: string): void {
-    for (const [key, loop] of this.loops) {
-      if (loop.lastResult?.revision === revision) continue;
-      try {
-        const spec = parseEnvironmentSpec(loop.env);
-        if (spec.url === source.url && spec.branch === source.branch) this.trigger(key, "new revision");
-      } catch {
-        // an invalid spec is reported by its own reconcile
-      }
+  followRevision(source: { key: string }, revision: string): void {
+    for (const key of this.poller.readers(source.key)) {
+      const loop = this.loops.get(key);
+      if (loop && loop.lastResult?.revision !== revision) this.trigger(key, "new revision");
     }
+  }
+
+  /**
+   * The poller's head check of one source. A moved head wakes its readers through GitSources'
+   * onNewRevision; readers whose last run did not read the head either (their fetch failed, e.g. while
+   * the server was down) are woken here, so they retry as soon as git answers again.
+   */
+  private async poll(ref: SourceRef): Promise<void> {
+    if (!this.active) return;
+    const head = await this.deps.sources.head(ref, { allowInsecureHttp: this.deps.allowInsecureHttp ?? false, ...this.deps.git, signal: this.signal, maxAgeMs: 0 });
+    this.followRevision({ key: this.deps.sources.keyOf(ref) }, head);
   }
 
   /** Triggers every Environment that follows the pushed repository and branch; returns their keys. */
@@ -239,7 +289,9 @@ export class Controller {
   }
 
   private async run(key: string, loop: Loop): Promise<void> {
-    let intervalMs = 60_000;
+    let intervalMs = DEFAULT_INTERVAL_MS;
+    /** Whether the run got as far as naming its git source (a suspended or invalid Environment reads none). */
+    let read = false;
     if (!this.active || this.loops.get(key) !== loop) return; // its term ended while an earlier run wound down
     try {
       // Read the latest object so status patches build on the current status.
@@ -248,17 +300,20 @@ export class Controller {
       const fresh = (await client.get(ENV_API_VERSION, ENV_KIND, loop.env.metadata.namespace, loop.env.metadata.name)) as EnvironmentObject | undefined;
       if (!fresh) return;
       loop.env = fresh;
-      const spec = (fresh.spec ?? {}) as { interval?: string; suspend?: boolean };
-      intervalMs = parseDuration(spec.interval ?? "1m") ?? 60_000;
+      const spec = (fresh.spec ?? {}) as { suspend?: boolean };
+      intervalMs = scheduledInterval(fresh);
       if (spec.suspend === true) {
         this.log.info({ env: key }, "suspended; skipping");
         return;
       }
-      // The jittered interval is at least 0.9 of spec.interval, so an Environment alone on its repository
-      // still asks the git server every interval; N Environments of one repository share one request.
-      const sourceMaxAgeMs = loop.freshSince === undefined ? HEAD_REUSE_SHARE * intervalMs : Math.max(0, performance.now() - loop.freshSince);
+      const sourceMaxAgeMs = loop.freshSince === undefined ? HEAD_REUSE_INTERVALS * intervalMs : Math.max(0, performance.now() - loop.freshSince);
       loop.freshSince = undefined;
-      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs }, fresh);
+      // The run names the source it reads; the poller then checks that source for it every interval.
+      const onSource = (ref: SourceRef) => {
+        read = true;
+        if (this.active && this.loops.get(key) === loop) this.poller.follow(key, ref, intervalMs);
+      };
+      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, onSource }, fresh);
       loop.lastResult = result;
       loop.failures = result.ok || result.stalled || result.superseded ? 0 : loop.failures + 1;
       if (result.superseded) {
@@ -269,6 +324,8 @@ export class Controller {
       loop.failures++;
       this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed");
     } finally {
+      // An Environment follows the source its last run read, and none once it reads none.
+      if (!read) this.poller.unfollow(key);
       if (this.active && this.loops.get(key) === loop) {
         loop.timer = setTimeout(() => this.trigger(key, "interval"), nextDelay(intervalMs, loop.failures));
       }

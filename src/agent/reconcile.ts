@@ -7,7 +7,7 @@
  */
 import { BatonError } from "../errors.js";
 import type { Logger } from "../log.js";
-import type { GitSources } from "../git/sources.js";
+import type { GitSources, SourceRef } from "../git/sources.js";
 import type { KubeClient } from "../kube/client.js";
 import { ResourceManager } from "../kube/manager.js";
 import { envKey, parseEnvironmentSpec, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
@@ -41,6 +41,8 @@ export interface ReconcileDeps {
   sources: GitSources;
   /** How old a remote head this run may use (0: ask the git server; a webhook push must see its commit). */
   sourceMaxAgeMs?: number;
+  /** Told which git source (repository, branch, credentials) the run reads, before it reads it. */
+  onSource?: (ref: SourceRef) => void;
   concurrency: number;
   now?: () => Date;
   /** Polling period while waiting for health. */
@@ -119,6 +121,7 @@ function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: Environm
     previous: env.status?.inventory?.entries ?? [],
     sources: deps.sources,
     sourceMaxAgeMs: deps.sourceMaxAgeMs ?? 0,
+    ...(deps.onSource ? { onSource: deps.onSource } : {}),
     concurrency: deps.concurrency,
     // Limits of every git request of this run; the term's signal cancels them when leadership ends.
     git: { allowInsecureHttp: deps.allowInsecureHttp ?? false, ...deps.git, ...(deps.signal ? { signal: deps.signal } : {}) },

@@ -9,6 +9,8 @@
  *
  * Credentials are part of a source's identity: an Environment never reads a repository through another
  * Environment's token (a tenant without access would otherwise see a private repository's files).
+ * A failed head check is shared like a successful one: a run that may use an answer of that age gets the
+ * failure instead of asking a failing server again (the agent's poller asks once per interval).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { promises as fs } from "node:fs";
@@ -45,14 +47,19 @@ export interface GitSourcesOptions {
   /** Counts each git network operation (metrics, tests). */
   onOperation?: (operation: "ls-remote" | "fetch") => void;
   /** A source's remote head moved (seen by any Environment's check): the other Environments can follow at once. */
-  onNewRevision?: (source: { url: string; branch: string }, revision: string) => void;
+  onNewRevision?: (source: { url: string; branch: string; key: string }, revision: string) => void;
 }
 
 interface Source {
+  key: string;
   root: string;
   gitdir: string;
   head?: { oid: string; seenAt: number };
   checking?: { promise: Promise<string>; startedAt: number; signal?: AbortSignal };
+  /** When the newest head check or fetch started, whatever its outcome. */
+  askedAt?: number;
+  /** The newest head check that failed (not cancelled), shared with runs that may use an answer that old. */
+  failed?: { error: unknown; startedAt: number };
   /** Serialises fetch + checkout in this source's gitdir (isomorphic-git keeps one index there). */
   lock: Promise<unknown>;
   /** Checkouts on disk (by commit), newest last, with their readers. */
@@ -79,22 +86,39 @@ export class GitSources {
   async head(ref: SourceRef, options: SourceFetchOptions = {}): Promise<string> {
     const source = this.source(ref);
     const oldest = this.now() - (options.maxAgeMs ?? 0);
+    const newest = source.head?.seenAt ?? -Infinity;
+    if (options.maxAgeMs && source.failed && source.failed.startedAt >= oldest && source.failed.startedAt > newest) throw source.failed.error;
     if (source.head && source.head.seenAt >= oldest && options.maxAgeMs) return source.head.oid;
     const inFlight = source.checking;
     // Join a request in flight only when it is fresh enough and not cancelled with another leadership term.
     if (inFlight && inFlight.startedAt >= oldest && !inFlight.signal?.aborted) return inFlight.promise;
     const startedAt = this.now();
+    source.askedAt = startedAt;
     const promise = this.limiter.schedule(() => {
       this.options.onOperation?.("ls-remote");
       return remoteHead(ref.url, ref.branch, ref.auth, options);
     }).then((oid) => {
       this.observe(ref, source, oid, startedAt);
       return oid;
+    }, (e: unknown) => {
+      // A request cancelled with its leadership term says nothing about the server.
+      if (!options.signal?.aborted && !(source.failed && source.failed.startedAt > startedAt)) source.failed = { error: e, startedAt };
+      throw e;
     }).finally(() => {
       if (source.checking?.promise === promise) source.checking = undefined;
     });
     source.checking = { promise, startedAt, ...(options.signal ? { signal: options.signal } : {}) };
     return promise;
+  }
+
+  /** The identity of a source (repository, branch, credentials), as `onNewRevision` reports it. */
+  keyOf(ref: SourceRef): string {
+    return this.source(ref).key;
+  }
+
+  /** When the newest head check or fetch of the source started (any caller, any outcome); undefined before the first. */
+  lastCheckAt(ref: SourceRef): number | undefined {
+    return this.sources.get(this.sourceKey(ref))?.askedAt;
   }
 
   /**
@@ -162,6 +186,7 @@ export class GitSources {
       // A checkout written by an earlier agent process (same cache directory) is reused as it is.
       if (await exists(path.join(source.root, wanted))) return this.keep(source, wanted);
       const startedAt = this.now();
+      source.askedAt = startedAt;
       const oid = await this.limiter.schedule(() => {
         this.options.onOperation?.("fetch");
         return fetchToGitdir(ref.url, ref.branch, source.gitdir, ref.auth, options);
@@ -205,16 +230,20 @@ export class GitSources {
     const before = source.head;
     if (before && before.seenAt > seenAt) return; // an answer to an older request says nothing new
     source.head = { oid, seenAt };
-    if (before && before.oid !== oid) this.options.onNewRevision?.({ url: ref.url, branch: ref.branch }, oid);
+    if (before && before.oid !== oid) this.options.onNewRevision?.({ url: ref.url, branch: ref.branch, key: source.key }, oid);
+  }
+
+  private sourceKey(ref: SourceRef): string {
+    const a = ref.auth ?? {};
+    return createHash("sha256").update(JSON.stringify([ref.url, ref.branch, a.username ?? null, a.password ?? null, a.token ?? null])).digest("hex").slice(0, 32);
   }
 
   private source(ref: SourceRef): Source {
-    const a = ref.auth ?? {};
-    const key = createHash("sha256").update(JSON.stringify([ref.url, ref.branch, a.username ?? null, a.password ?? null, a.token ?? null])).digest("hex").slice(0, 32);
+    const key = this.sourceKey(ref);
     let source = this.sources.get(key);
     if (!source) {
       const root = path.join(this.cacheDir, "sources", key);
-      source = { root, gitdir: path.join(root, ".gitdir"), lock: Promise.resolve(), revisions: new Map(), pending: new Map() };
+      source = { key, root, gitdir: path.join(root, ".gitdir"), lock: Promise.resolve(), revisions: new Map(), pending: new Map() };
       this.sources.set(key, source);
     }
     return source;

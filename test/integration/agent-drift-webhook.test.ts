@@ -84,3 +84,35 @@ test("a signed push webhook reconciles immediately; a bad signature is rejected"
     await f.cleanup();
   }
 });
+
+test("Environments of one repository share one head check per interval; a commit reaches all of them without a webhook", async (t) => {
+  const names = ["a", "b", "c", "d", "e", "f"];
+  const configMap = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {v: "${value}"}\n`;
+  const files = (value: string) => Object.fromEntries(names.map((n) => [`environments/${n}/cm.yaml`, configMap(n, value)]));
+  const f = await agentFixture("polling", files("1"));
+  const INTERVAL_MS = 1000;
+  // ls-remote is GET info/refs + POST ls-refs (protocol v2): the POST counts one head check.
+  const headChecks = (from: number, to = Infinity) => f.server.requests.filter((r, i) => r.startsWith("POST") && r.endsWith("git-upload-pack v2") && f.server.requestTimes[i]! >= from && f.server.requestTimes[i]! < to).length;
+  const packs = () => f.server.requests.filter((r) => r.startsWith("POST") && r.endsWith("git-upload-pack")).length;
+  try {
+    for (const n of names) await f.createEnvironment(n, { path: `environments/${n}`, interval: `${INTERVAL_MS}ms` });
+    await f.startAgent();
+    const first = await f.repo.git("rev-parse", "HEAD");
+    for (const n of names) await f.waitForEnvironment(n, "Ready", (e) => isReady(e, first));
+    // Idle: six Environments on 1 s intervals, one head check per interval for all of them.
+    const windowStart = performance.now();
+    await new Promise((r) => setTimeout(r, 6 * INTERVAL_MS));
+    const intervals = (performance.now() - windowStart) / INTERVAL_MS;
+    const checks = headChecks(windowStart);
+    t.diagnostic(`${checks} head checks in ${intervals.toFixed(2)} intervals (${(checks / intervals).toFixed(2)} per interval) for ${names.length} Environments`);
+    assert.ok(checks >= 1, "the source was polled while idle");
+    assert.ok(checks <= Math.floor(intervals) + 1, `at most one head check per interval (plus one at the window's edge): ${checks} in ${intervals.toFixed(2)} intervals`);
+    // A commit without a webhook: the poll sees it and wakes every Environment; one pack download for all.
+    const packsBefore = packs();
+    const pushed = await f.repo.commit(files("2"), "all environments");
+    for (const n of names) await f.waitForEnvironment(n, "applied the commit (polled)", (e) => isReady(e, pushed), 30_000);
+    assert.equal(packs() - packsBefore, 1, "one fetch of the new revision for all six Environments");
+  } finally {
+    await f.cleanup();
+  }
+});

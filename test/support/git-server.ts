@@ -23,6 +23,8 @@ export class GitServer {
    * git-upload-pack without it is a pack download (a fetch or clone).
    */
   readonly requests: string[] = [];
+  /** When each of `requests` arrived (performance.now(), same index): tests count requests per interval. */
+  readonly requestTimes: number[] = [];
   /** Requests being served now, and the most ever served at once (tests of bounded concurrency). */
   inFlight = 0;
   peakInFlight = 0;
@@ -91,6 +93,7 @@ export class GitServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? "/", "http://localhost");
+    this.requestTimes.push(performance.now());
     this.requests.push(`${req.method} ${url.pathname}${url.search}${String(req.headers["git-protocol"] ?? "").includes("version=2") ? " v2" : ""}`);
     this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);

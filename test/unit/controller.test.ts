@@ -104,3 +104,25 @@ test("a stuck Environment delays neither another Environment, nor shutdown, nor 
   assert.deepEqual(reads, { stuck: 1, healthy: 2 }, "the healthy Environment ran again at once; the stuck one waits for its own earlier run");
   await controller.stop(100);
 });
+
+test("an interval below the floor (0s) is reported Stalled and retried at the default interval, never in a loop", async () => {
+  const env = { apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name: "hot", namespace: "ns", generation: 1, resourceVersion: "1" }, spec: { url: "https://git.example.com/config.git", path: "env", interval: "0s" } };
+  const written: Array<Record<string, unknown>> = [];
+  const { client } = informerClient(() => [env], {
+    get: async () => env,
+    mergePatch: async (_v: string, _k: string, _ns: string, _n: string, patch: Record<string, unknown>) => {
+      written.push(patch);
+      return { ...env, metadata: { ...env.metadata, resourceVersion: String(written.length + 1) } };
+    },
+  });
+  const metrics = new Metrics();
+  const runs = async () => (await metrics.reconcileTotal.get()).values.reduce((n, v) => n + v.value, 0);
+  const events = { withClient: () => ({ record: async () => undefined }) } as unknown as EventRecorder;
+  const controller = new Controller({ client, log: silentLogger, events, metrics, sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
+  controller.start();
+  for (let i = 0; i < 500 && (await runs()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(await runs(), 1, "one run; the next one is a minute away");
+  assert.match(JSON.stringify(written), /spec\.interval must be at least 1s/);
+  await controller.stop();
+});

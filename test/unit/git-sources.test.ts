@@ -30,6 +30,7 @@ async function freshCache(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-sources-"));
   caches.push(dir);
   server.requests.length = 0;
+  server.requestTimes.length = 0;
   return dir;
 }
 
@@ -94,4 +95,30 @@ test("a new commit is fetched once and announced once; old checkouts stay while 
   await assert.rejects(fs.stat(first.dir), "released and two revisions old: removed");
   await assert.rejects(fs.stat(fresh[0]!.dir), "released and replaced: removed");
   assert.equal(await fs.readFile(path.join(third.dir, "env/a.yaml"), "utf8"), "a: 3\n");
+});
+
+test("a failed head check is shared like an answer: runs that may use one that old get the failure without asking again", async () => {
+  const operations: string[] = [];
+  const sources = new GitSources(await freshCache(), { concurrency: 4, onOperation: (op) => operations.push(op) });
+  const ref = { url: repo.url, branch: "main" };
+  const head = await sources.head(ref, insecure);
+  assert.equal(sources.lastCheckAt(ref) !== undefined, true);
+  await server.stop();
+  try {
+    const failedAt = sources.lastCheckAt(ref) ?? 0;
+    await assert.rejects(sources.head(ref, insecure), /GIT_FAILED|git fetch from/);
+    assert.ok((sources.lastCheckAt(ref) ?? 0) > failedAt, "a failed check counts as the newest check (the poller waits an interval after it)");
+    const asked = operations.length;
+    // Five interval runs that may use a minute-old answer: the newest answer is the failure, shared.
+    const shared = await Promise.allSettled(Array.from({ length: 5 }, () => sources.head(ref, { ...insecure, maxAgeMs: 60_000 })));
+    assert.deepEqual(shared.map((r) => r.status), ["rejected", "rejected", "rejected", "rejected", "rejected"]);
+    assert.equal(operations.length, asked, "no request to the failing server");
+  } finally {
+    await server.start();
+  }
+  // A run that must see the server (a webhook push) asks again; its answer replaces the failure.
+  assert.equal(await sources.head(ref, insecure), head);
+  assert.equal(await sources.head(ref, { ...insecure, maxAgeMs: 60_000 }), head);
+  assert.equal(sources.keyOf(ref), sources.keyOf({ ...ref }), "one key per repository, branch and credentials");
+  assert.notEqual(sources.keyOf(ref), sources.keyOf({ ...ref, auth: { token: "t" } }));
 });

@@ -2,7 +2,7 @@
 import type { NotifierSpec, PipelineEnvironment } from "../../config/pipeline.js";
 import type { RenderedObject } from "../../config/objects.js";
 import type { FetchOptions, GitAuth } from "../../git/fetch.js";
-import type { GitSources } from "../../git/sources.js";
+import type { GitSources, SourceRef } from "../../git/sources.js";
 import type { HealthStatus } from "../../kube/health/index.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { InventoryEntry } from "../../kube/inventory.js";
@@ -29,6 +29,8 @@ export interface StepContext {
   sources: GitSources;
   /** How old a remote head the fetch may use (see GitSources.head). */
   sourceMaxAgeMs: number;
+  /** Told which source the run reads (the agent's poller checks it every interval from then on). */
+  onSource?: (ref: SourceRef) => void;
   concurrency: number;
   git: FetchOptions;
   noCrossNamespaceObjects: boolean;

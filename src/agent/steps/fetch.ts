@@ -1,7 +1,8 @@
 /**
  * Step 1, fetch: the Environment's git credentials, then a checkout of the branch head shared with every
  * Environment of the same repository, branch and credentials (no request at all while the head seen by
- * any of them is fresh enough; one fetch per new revision).
+ * any of them is fresh enough; one fetch per new revision). The source is named to the agent's poller
+ * first, which from then on checks its head once per interval for all its Environments.
  */
 import { BatonError } from "../../errors.js";
 import { checkRemoteUrl, type GitAuth } from "../../git/fetch.js";
@@ -15,6 +16,7 @@ export async function fetchStep(ctx: StepContext): Promise<Fetched> {
   const namespace = ctx.owner.namespace;
   const credentials = await readCredentials(ctx.agent, namespace, ctx.spec);
   const source = { url: ctx.spec.url, branch: ctx.spec.branch, ...(credentials.git ? { auth: credentials.git } : {}) };
+  ctx.onSource?.(source);
   const fetched = await ctx.sources.checkout(source, { ...ctx.git, maxAgeMs: ctx.sourceMaxAgeMs });
   ctx.log.debug({ revision: fetched.revision, fetched: fetched.fetched }, "fetched");
   return { revision: fetched.revision, dir: fetched.dir, credentials, release: fetched.release };
