@@ -61,7 +61,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfi
   const controller: Controller = new Controller(
     { client, log, events: new EventRecorder(client, log), metrics, registry, sources, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
       tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects, ...(config.defaultServiceAccount ? { defaultServiceAccount: config.defaultServiceAccount } : {}) } },
-    { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs, shard },
+    { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs, shard, maxConcurrentReconciles: config.maxConcurrentReconciles },
     log,
   );
   const leader = timings

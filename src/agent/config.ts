@@ -38,6 +38,8 @@ export const AgentConfigSchema = z.object({
   gitMaxBytes: z.coerce.number().int().min(1024).default(64 * 1024 * 1024),
   /** Git network operations (ls-remote, fetch) in flight at once across all Environments. */
   gitConcurrency: z.coerce.number().int().min(1).max(64).default(4),
+  /** Reconciles in flight at once across all Environments (a run waiting on health gives its slot back). */
+  maxConcurrentReconciles: z.coerce.number().int().min(1).max(256).default(4),
   identity: z.string().default(`${os.hostname()}-${process.pid}`),
   resyncMs: z.coerce.number().int().min(100).default(5000),
   webhookSecret: z.string().optional(),

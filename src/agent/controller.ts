@@ -1,9 +1,11 @@
 /**
- * The agent's scheduler: watches the Environments in its scope (list + watch), runs one independent reconcile loop
- * per Environment (interval with jitter, exponential backoff after failures, immediate runs on webhook or
- * spec change), and only while it holds leadership. One reconcile per Environment at a time; a slow or
- * stuck Environment delays no other one, nor a new leadership term, nor shutdown (stop waits at most
- * its grace period, after which abandoned runs can no longer write: their signal is aborted).
+ * The agent's scheduler: watches the Environments in its scope (list + watch), keeps one schedule per
+ * Environment (interval with jitter, exponential backoff after failures, immediate runs on webhook or
+ * spec change), and only while it holds leadership. Runs go through one work queue: at most
+ * `maxConcurrentReconciles` at once across all Environments, one per Environment at a time (a trigger
+ * during a run makes one more run after it). A run waiting on a rollout's health gives its slot back, so
+ * slow rollouts delay no other Environment; nor does a stuck run delay a new leadership term or shutdown
+ * (stop waits at most its grace period, after which abandoned runs can no longer write: their signal is aborted).
  * Git is polled per source, not per Environment: each run tells the source poller which repository,
  * branch and credentials it read; the poller checks each source's head once per interval and a moved
  * head (or a check that works again) wakes exactly the Environments whose last run did not read it.
@@ -19,6 +21,7 @@ import { reconcileEnvironment, type ReconcileDeps, type ReconcileResult } from "
 import { ownsEnvironment, type Shard } from "./shard.js";
 import { pushMatches, type PushEvent } from "./webhook.js";
 import { SourcePoller, type PollClock } from "./source-poller.js";
+import { WorkQueue } from "./work-queue.js";
 import type { SourceRef } from "../git/sources.js";
 
 /** Set by a replica that is not the leader to ask the leader for a reconcile (webhook on a standby). */
@@ -28,8 +31,8 @@ interface Loop {
   env: EnvironmentObject;
   timer?: NodeJS.Timeout;
   running?: Promise<void>;
-  /** A trigger arrived while a reconcile was running: run again right after. */
-  again: boolean;
+  /** Waiting for a run of an earlier term to wind down before it is queued. */
+  deferred?: boolean;
   failures: number;
   lastResult?: ReconcileResult;
   /**
@@ -84,6 +87,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Reconcile only the Environments of this shard (`--shard`/`--shards`). */
   shard?: Shard;
+  /** Reconciles in flight at once across all Environments (`--max-concurrent-reconciles`); default 4. */
+  maxConcurrentReconciles?: number;
 }
 
 export class Controller {
@@ -101,6 +106,8 @@ export class Controller {
 
   /** One head check per git source per interval, for all the Environments that read it. */
   private readonly poller: SourcePoller<SourceRef>;
+  /** This term's runs, bounded across Environments. */
+  private queue?: WorkQueue;
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger, clock: PollClock = systemPollClock) {
     const sources = deps.sources;
@@ -123,6 +130,9 @@ export class Controller {
     this.abort = new AbortController();
     this.signal = leadership ? AbortSignal.any([leadership, this.abort.signal]) : this.abort.signal;
     this.termStartedAt = performance.now();
+    this.queue = new WorkQueue(this.options.maxConcurrentReconciles ?? 4, (key, release) => this.work(key, release), (key, e) => {
+      this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed");
+    });
     // Environments are watched, not listed on a timer: a new or changed Environment reconciles at once.
     const client = this.deps.client.withSignal(this.signal);
     const handlers = {
@@ -144,6 +154,7 @@ export class Controller {
     this.abort.abort(new Error("the agent stopped reconciling (leadership lost or shutting down)"));
     this.informers = [];
     this.poller.stop();
+    this.queue?.shutDown();
     const loops = [...this.loops.entries()];
     this.loops = new Map();
     const running: Array<Promise<void>> = [];
@@ -181,7 +192,7 @@ export class Controller {
     if (!ownsEnvironment(this.options.shard, key)) return; // another shard's agent reconciles it
     const loop = this.loops.get(key);
     if (!loop) {
-      this.loops.set(key, { env, again: false, failures: 0 });
+      this.loops.set(key, { env, failures: 0 });
       this.trigger(key, "new environment");
       return;
     }
@@ -200,31 +211,46 @@ export class Controller {
     if (!loop) return;
     clearTimeout(loop.timer);
     this.loops.delete(key);
+    this.queue?.forget(key);
     this.poller.unfollow(key);
     this.log.info({ env: key }, "environment removed; its objects stay in place");
   }
 
-  /** Reconciles an Environment now (or right after the run in progress). */
+  /** Queues a reconcile of an Environment (or one more right after the run in progress). */
   trigger(key: string, reason: string): boolean {
     const loop = this.loops.get(key);
-    if (!loop || !this.active) return false;
+    if (!loop || !this.active || !this.queue) return false;
     this.log.debug({ env: key, reason }, "reconcile triggered");
     clearTimeout(loop.timer);
     if (!HEAD_REUSE_REASONS.has(reason)) loop.freshSince = performance.now();
-    if (loop.running) {
-      loop.again = true;
+    // Never two runs of one Environment: a run of an earlier term that is still winding down goes first,
+    // and this one is queued only after it (so it holds no worker while it waits).
+    const previous = this.winding.get(key);
+    if (previous) {
+      if (!loop.deferred) {
+        loop.deferred = true;
+        void previous.then(() => {
+          loop.deferred = false;
+          if (this.loops.get(key) === loop) this.trigger(key, "earlier run wound down");
+        });
+      }
       return true;
     }
-    // Never two runs of one Environment: a run of an earlier term that is still winding down goes first.
-    const previous = this.winding.get(key) ?? Promise.resolve();
-    loop.running = previous.then(() => this.run(key, loop)).finally(() => {
-      loop.running = undefined;
-      if (loop.again && this.active) {
-        loop.again = false;
-        this.trigger(key, "queued trigger");
-      }
-    });
+    this.queue.add(key);
     return true;
+  }
+
+  /** One queued run; `release` gives the worker back when the run only waits on health. */
+  private async work(key: string, release: () => void): Promise<void> {
+    const loop = this.loops.get(key);
+    if (!loop || !this.active) return;
+    const running = this.run(key, loop, release);
+    loop.running = running;
+    try {
+      await running;
+    } finally {
+      if (loop.running === running) loop.running = undefined;
+    }
   }
 
   /**
@@ -288,7 +314,7 @@ export class Controller {
     return matched;
   }
 
-  private async run(key: string, loop: Loop): Promise<void> {
+  private async run(key: string, loop: Loop, release: () => void): Promise<void> {
     let intervalMs = DEFAULT_INTERVAL_MS;
     /** Whether the run got as far as naming its git source (a suspended or invalid Environment reads none). */
     let read = false;
@@ -313,12 +339,13 @@ export class Controller {
         read = true;
         if (this.active && this.loops.get(key) === loop) this.poller.follow(key, ref, intervalMs);
       };
-      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, onSource }, fresh);
+      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, onSource, onWaiting: release }, fresh);
       loop.lastResult = result;
       loop.failures = result.ok || result.stalled || result.superseded ? 0 : loop.failures + 1;
       if (result.superseded) {
-        loop.again = true;
+        // A newer commit arrived during the health wait: run again right after this run, with a fresh head.
         loop.freshSince = performance.now();
+        this.queue?.add(key);
       }
     } catch (e) {
       loop.failures++;
@@ -327,6 +354,7 @@ export class Controller {
       // An Environment follows the source its last run read, and none once it reads none.
       if (!read) this.poller.unfollow(key);
       if (this.active && this.loops.get(key) === loop) {
+        clearTimeout(loop.timer);
         loop.timer = setTimeout(() => this.trigger(key, "interval"), nextDelay(intervalMs, loop.failures));
       }
     }

@@ -43,6 +43,8 @@ export interface ReconcileDeps {
   sourceMaxAgeMs?: number;
   /** Told which git source (repository, branch, credentials) the run reads, before it reads it. */
   onSource?: (ref: SourceRef) => void;
+  /** Told when the run only waits (for health): the work queue gives its slot to another Environment. */
+  onWaiting?: () => void;
   concurrency: number;
   now?: () => Date;
   /** Polling period while waiting for health. */
@@ -122,6 +124,7 @@ function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: Environm
     sources: deps.sources,
     sourceMaxAgeMs: deps.sourceMaxAgeMs ?? 0,
     ...(deps.onSource ? { onSource: deps.onSource } : {}),
+    ...(deps.onWaiting ? { onWaiting: deps.onWaiting } : {}),
     concurrency: deps.concurrency,
     // Limits of every git request of this run; the term's signal cancels them when leadership ends.
     git: { allowInsecureHttp: deps.allowInsecureHttp ?? false, ...deps.git, ...(deps.signal ? { signal: deps.signal } : {}) },

@@ -17,6 +17,7 @@ export function registerAgent(program: Command): void {
     .option("--git-timeout <duration>", "deadline of one git fetch (a slower server counts as down)", "60s")
     .option("--git-max-bytes <n>", "bytes a git server may send in one fetch", String(64 * 1024 * 1024))
     .option("--git-concurrency <n>", "git fetches and ls-remotes in flight at once, across all Environments (Environments of one repository, branch and credentials share them)", "4")
+    .option("--max-concurrent-reconciles <n>", "Environments reconciled at once (fetch, render, apply; a run waiting on health holds no slot); others queue, one run per Environment at a time", "4")
     .option("--no-leader-elect", "run without leader election (single replica only)")
     .option("--lease-namespace <ns>", "namespace of the leader-election Lease", process.env.POD_NAMESPACE ?? "default")
     .option("--lease-name <name>", "name of the leader-election Lease", "baton-agent")

@@ -31,6 +31,8 @@ export interface StepContext {
   sourceMaxAgeMs: number;
   /** Told which source the run reads (the agent's poller checks it every interval from then on). */
   onSource?: (ref: SourceRef) => void;
+  /** Told when the run only waits for health: its work-queue slot goes to another Environment meanwhile. */
+  onWaiting?: () => void;
   concurrency: number;
   git: FetchOptions;
   noCrossNamespaceObjects: boolean;

@@ -17,6 +17,8 @@ export async function healthStep(ctx: StepContext, fetched: Fetched, planned: Pl
   // What the last poll was still waiting for (the Reconciling condition's message while it waited).
   let waited: string | undefined;
   let superseded = false;
+  // From here on the run only polls: its slot in the agent's work queue goes to another Environment.
+  if (health.status === "InProgress") ctx.onWaiting?.();
   for (let polls = 1; health.status === "InProgress" && Date.now() < deadline && !ctx.signal?.aborted; polls++) {
     // Environments waiting on one repository share the check (at most one request per five polls among them).
     const source = { url: ctx.spec.url, branch: ctx.spec.branch, ...(fetched.credentials.git ? { auth: fetched.credentials.git } : {}) };
