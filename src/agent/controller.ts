@@ -33,6 +33,13 @@ interface Loop {
   running?: Promise<void>;
   /** Waiting for a run of an earlier term to wind down before it is queued. */
   deferred?: boolean;
+  /** resourceVersions the watch showed since the current run started (and the newest before it). */
+  seen: Set<string>;
+  /**
+   * The resourceVersion of this agent's last status write while the watch has not shown it yet: until it
+   * does, a run reads the Environment from the API server instead of the watch's copy.
+   */
+  ownWrite?: string;
   failures: number;
   lastResult?: ReconcileResult;
   /**
@@ -58,6 +65,8 @@ const HEAD_REUSE_REASONS = new Set(["interval", "new revision"]);
 const HEAD_REUSE_INTERVALS = 1.5;
 
 const DEFAULT_INTERVAL_MS = 60_000;
+
+const versionOf = (env: EnvironmentObject): string[] => (typeof env.metadata.resourceVersion === "string" ? [env.metadata.resourceVersion] : []);
 
 /**
  * The Environment's interval as validated (at least 1 s). A spec that does not validate (`interval: 0s`
@@ -192,7 +201,7 @@ export class Controller {
     if (!ownsEnvironment(this.options.shard, key)) return; // another shard's agent reconciles it
     const loop = this.loops.get(key);
     if (!loop) {
-      this.loops.set(key, { env, failures: 0 });
+      this.loops.set(key, { env, failures: 0, seen: new Set(versionOf(env)) });
       this.trigger(key, "new environment");
       return;
     }
@@ -200,6 +209,10 @@ export class Controller {
     const changed = env.metadata.generation !== loop.env.metadata.generation;
     const requested = env.metadata.annotations?.[REQUEST_ANNOTATION] !== loop.env.metadata.annotations?.[REQUEST_ANNOTATION];
     loop.env = env;
+    for (const version of versionOf(env)) {
+      loop.seen.add(version);
+      if (version === loop.ownWrite) loop.ownWrite = undefined;
+    }
     if (changed) this.trigger(key, "spec changed");
     else if (requested) this.trigger(key, "reconcile requested");
   }
@@ -320,12 +333,15 @@ export class Controller {
     let read = false;
     if (!this.active || this.loops.get(key) !== loop) return; // its term ended while an earlier run wound down
     try {
-      // Read the latest object so status patches build on the current status.
       const signal = this.signal;
       const client = this.deps.client.withSignal(signal);
-      const fresh = (await client.get(ENV_API_VERSION, ENV_KIND, loop.env.metadata.namespace, loop.env.metadata.name)) as EnvironmentObject | undefined;
-      if (!fresh) return;
-      loop.env = fresh;
+      // The watch's copy is current unless it has not shown this agent's last status write yet (a run
+      // right after a run): then read it, so the status builds on what was written. Either way the status
+      // write carries the resourceVersion it was computed from (status.ts handles a conflict).
+      let fresh: EnvironmentObject | undefined = loop.env;
+      if (loop.ownWrite !== undefined) fresh = (await client.get(ENV_API_VERSION, ENV_KIND, loop.env.metadata.namespace, loop.env.metadata.name)) as EnvironmentObject | undefined;
+      if (!fresh || this.loops.get(key) !== loop) return;
+      loop.seen = new Set([...versionOf(loop.env), ...versionOf(fresh)]);
       const spec = (fresh.spec ?? {}) as { suspend?: boolean };
       intervalMs = scheduledInterval(fresh);
       if (spec.suspend === true) {
@@ -341,6 +357,8 @@ export class Controller {
       };
       const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, onSource, onWaiting: release }, fresh);
       loop.lastResult = result;
+      const written = result.stored ? versionOf(result.stored)[0] : undefined;
+      if (written !== undefined && !loop.seen.has(written)) loop.ownWrite = written;
       loop.failures = result.ok || result.stalled || result.superseded ? 0 : loop.failures + 1;
       if (result.superseded) {
         // A newer commit arrived during the health wait: run again right after this run, with a fresh head.

@@ -84,7 +84,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   try {
     spec = parseEnvironmentSpec(env);
   } catch (e) {
-    return report(reporter, {}, failureVerdict("spec", e, deps.signal?.aborted ?? false));
+    const result = await report(reporter, {}, failureVerdict("spec", e, deps.signal?.aborted ?? false));
+    return base === env ? result : { ...result, stored: base };
   }
   const ctx = stepContext(deps, env, spec, log, async (entries, options) => {
     status.inventory = { entries };
@@ -103,7 +104,8 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
   };
   const outcome = await runSteps(steps, observeSteps(ctx, status, deployment, deps.events, deps.metrics));
   try {
-    return await report({ ...reporter, timeout: spec.timeout, deployment }, outcome.done, verdict(outcome, deps.signal?.aborted ?? false));
+    const result = await report({ ...reporter, timeout: spec.timeout, deployment }, outcome.done, verdict(outcome, deps.signal?.aborted ?? false));
+    return base === env ? result : { ...result, stored: base };
   } finally {
     outcome.done.fetch?.release?.(); // the report read the commit from the checkout; it may go once replaced
   }

@@ -59,26 +59,47 @@ test("stop/start flapping while a LIST is in flight leaves a single watch", asyn
   assert.equal(state.open, 0);
 });
 
-test("watch events drive reconciles: a new or changed spec runs at once, a status change does not, a deletion ends the loop", async () => {
+/** Counts runs: each run takes the Event recorder once (its spec `{}` then fails validation, which is reported). */
+function countingEvents() {
+  const counter = { runs: 0 };
+  const events = { withClient: () => {
+    counter.runs++;
+    return { record: async () => undefined };
+  } } as unknown as EventRecorder;
+  return { counter, events };
+}
+
+test("watch events drive reconciles: a new or changed spec runs at once, a status change does not, a deletion ends the loop; runs read the watch's copy", async () => {
   const env = (generation: number, extra: Record<string, unknown> = {}) => ({ apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name: "web", namespace: "ns", generation, resourceVersion: String(generation), ...extra }, spec: {} });
-  let reads = 0;
-  const { client, state, send } = informerClient(() => [], { get: async () => {
-    reads++;
-    return undefined; // gone: the run ends at once
-  } });
-  const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
+  let gets = 0;
+  const { counter, events } = countingEvents();
+  // The status write answers the object as the watch last showed it (same resourceVersion).
+  let shown: unknown = env(1);
+  const { client, state, send: emit } = informerClient(() => [], { get: async () => {
+    gets++;
+    return undefined;
+  }, mergePatch: async () => shown });
+  const send = (type: string, object: unknown) => {
+    shown = object;
+    emit(type, object);
+  };
+  const reads = { get runs() {
+    return counter.runs;
+  } };
+  const controller = new Controller({ client, log: silentLogger, events, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
   controller.start();
   await until(() => state.open === 1);
   send("ADDED", env(1));
-  await until(() => reads === 1);
+  await until(() => reads.runs === 1);
   send("MODIFIED", { ...env(1), status: { lastReconcileTime: "now" } });
   await new Promise((r) => setTimeout(r, 100));
-  assert.equal(reads, 1, "a status write (same generation) triggers nothing");
+  assert.equal(reads.runs, 1, "a status write (same generation) triggers nothing");
   send("MODIFIED", env(2));
-  await until(() => reads === 2);
+  await until(() => reads.runs === 2);
   send("MODIFIED", env(2, { annotations: { "baton.dev/reconcile-requested-at": "t" } }));
-  await until(() => reads === 3);
-  assert.equal(reads, 3, "a spec change and a reconcile request each run at once");
+  await until(() => reads.runs === 3);
+  assert.equal(reads.runs, 3, "a spec change and a reconcile request each run at once");
+  assert.equal(gets, 0, "each run read the Environment from the watch, not from the API server");
   send("DELETED", env(2));
   assert.deepEqual(controller.environments(), []);
   await controller.stop();
@@ -87,14 +108,15 @@ test("watch events drive reconciles: a new or changed spec runs at once, a statu
 test("a stuck Environment delays neither another Environment, nor shutdown, nor the next term", async () => {
   const env = (name: string) => ({ apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name, namespace: "ns", generation: 1 }, spec: {} });
   const reads = { stuck: 0, healthy: 0 };
+  // Each run reports its invalid spec ({}) with one status write; the stuck one's never returns.
   const { client } = informerClient(() => [env("stuck"), env("healthy")], {
-    get: async (_v: string, _k: string, _ns: string, name: "stuck" | "healthy") => {
+    mergePatch: async (_v: string, _k: string, _ns: string, name: "stuck" | "healthy") => {
       reads[name]++;
       if (name === "stuck") await new Promise(() => undefined); // a hung server that ignores cancellation
-      return undefined; // gone: the run ends here
+      return env(name);
     },
   });
-  const controller = new Controller({ client, log: silentLogger, events: { withClient: () => ({}) } as unknown as EventRecorder, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
+  const controller = new Controller({ client, log: silentLogger, events: countingEvents().events, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000, maxConcurrentReconciles: 2 }, silentLogger);
   controller.start();
   await until(() => reads.stuck === 1 && reads.healthy === 1);
   assert.deepEqual(reads, { stuck: 1, healthy: 1 });
@@ -124,5 +146,30 @@ test("an interval below the floor (0s) is reported Stalled and retried at the de
   await new Promise((r) => setTimeout(r, 300));
   assert.equal(await runs(), 1, "one run; the next one is a minute away");
   assert.match(JSON.stringify(written), /spec\.interval must be at least 1s/);
+  await controller.stop();
+});
+
+test("a run right after the agent's own status write reads the Environment from the API server until the watch shows that write", async () => {
+  const env = (resourceVersion: string, request?: string) => ({ apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name: "web", namespace: "ns", generation: 1, resourceVersion, ...(request ? { annotations: { "baton.dev/reconcile-requested-at": request } } : {}) }, spec: {} });
+  let gets = 0;
+  const { counter, events } = countingEvents();
+  // Every status write is stored as resourceVersion 10, which the watch shows only later.
+  const { client, state, send } = informerClient(() => [], { get: async () => {
+    gets++;
+    return env("10");
+  }, mergePatch: async () => env("10") });
+  const controller = new Controller({ client, log: silentLogger, events, metrics: new Metrics(), sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000 }, silentLogger);
+  controller.start();
+  await until(() => state.open === 1);
+  send("ADDED", env("1"));
+  await until(() => counter.runs === 1);
+  assert.equal(gets, 0, "the first run reads the watch's copy");
+  send("MODIFIED", env("2", "a"));
+  await until(() => counter.runs === 2);
+  assert.equal(gets, 1, "the watch had not shown the write (10): the run read the Environment from the API server");
+  send("MODIFIED", env("10", "a"));
+  send("MODIFIED", env("11", "b"));
+  await until(() => counter.runs === 3);
+  assert.equal(gets, 1, "once the watch showed it, runs read the watch's copy again");
   await controller.stop();
 });

@@ -40,6 +40,8 @@ export interface ReconcileResult {
   /** The step (or the spec) that failed or was cut short. */
   failedStep?: FailedAt;
   error?: BatonError;
+  /** The Environment as this run last wrote it (absent when it wrote nothing): the agent's newest copy. */
+  stored?: EnvironmentObject;
 }
 
 export interface Reporter {
