@@ -3,6 +3,7 @@
 // test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { waitFor } from "../support/processes.js";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
 
@@ -67,8 +68,11 @@ test("an object the API server rejects stops the apply with nothing applied half
     agent.controller.trigger(`${f.namespace}/testing`, "test");
     const env = await f.waitForEnvironment("testing", "apply failure reported", (e) => e.status?.lastAttemptedRevision === bad && readyCondition(e)?.status === "False");
     assert.match(readyCondition(env)?.message ?? "", /Service .*bad/);
-    assert.equal(await f.client.get("v1", "ConfigMap", f.namespace, "new-a"), undefined, "created objects are rolled back");
-    assert.equal(await f.client.get("v1", "ConfigMap", f.namespace, "new-b"), undefined);
+    // The failed run deleted what it created. A retry after the failure backoff creates them again for a moment
+    // and deletes them again, so the check waits for a moment between runs instead of reading once.
+    await waitFor("created objects rolled back", async () => (
+      await f.client.get("v1", "ConfigMap", f.namespace, "new-a") === undefined && await f.client.get("v1", "ConfigMap", f.namespace, "new-b") === undefined ? true : undefined
+    ), 30_000);
     const config = await f.client.get("v1", "ConfigMap", f.namespace, "web-config");
     assert.equal((config?.data as Record<string, string>).MODE, "test", "updates wait until every create succeeded");
     assert.equal(env.status?.lastAppliedRevision, first);
