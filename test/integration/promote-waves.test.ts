@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
-import { ConfigRepo } from "../support/config-repo.js";
+import { ConfigRepo, webApp } from "../support/config-repo.js";
 import { cloneConfigRepo, git } from "../support/example-repo.js";
 import { promote } from "../../src/promote/promote.js";
 import { runPolicy } from "../../src/promote/policy-run.js";
@@ -22,21 +22,8 @@ let seed: ConfigRepo;
 let dev: string;
 let wave2Number = 0;
 
-const deployment = (digest: string) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-        - name: web
-          image: ghcr.io/acme/web@${digest}
-`;
+// The shared web app's Deployment (the stand-in runs no cluster: only its image line matters here).
+const deployment = (digest: string): string => webApp(`ghcr.io/acme/web@${digest}`)["deploy.yaml"] ?? "";
 
 const BATON_YAML = `apiVersion: baton.dev/v1alpha1
 kind: Pipeline
