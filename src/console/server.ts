@@ -190,15 +190,15 @@ export function createConsoleServer(options: ConsoleOptions, port: () => number,
  * branch, local changes in the way) leaves the clone as it was, so the board keeps showing the last good
  * state; it is retried every interval but said once (code and hint, at warn), and once more when it works again.
  */
-function startPulling(options: ConsoleOptions, lock: CloneLock, feed: BoardFeed): () => void {
-  if (!options.pullMs) return () => undefined;
-  let pulling = false;
+function startPulling(options: ConsoleOptions, lock: CloneLock, feed: BoardFeed): () => Promise<void> {
+  if (!options.pullMs) return () => Promise.resolve();
+  /** The pull in progress: stopping waits for it, so no git process still writes the clone after close(). */
+  let pulling: Promise<void> | undefined;
   /** The failure last reported: the same one again is only a debug line. */
   let failing: string | undefined;
   const timer = setInterval(() => {
     if (pulling) return;
-    pulling = true;
-    lock.run(async () => {
+    pulling = lock.run(async () => {
       const ws = await GitWorkspace.open(options.repo);
       await ws.syncBase(await ws.currentBranch());
     }).then(() => {
@@ -213,10 +213,13 @@ function startPulling(options: ConsoleOptions, lock: CloneLock, feed: BoardFeed)
       failing = key;
       options.log.warn(problem, `cannot pull the console's clone (retried every ${options.pullMs}ms; said again only when it changes): the board shows the clone as it is until this is fixed`);
     }).finally(() => {
-      pulling = false;
+      pulling = undefined;
     });
   }, options.pullMs);
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await pulling;
+  };
 }
 
 /** Starts listening; resolves once the port is bound. */
@@ -243,11 +246,16 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   return {
     url: `http://${shownHost}:${bound}/`,
     port: bound,
-    close: () => new Promise<void>((resolve) => {
-      stopPulling();
+    close: async () => {
+      await stopPulling();
       feed.close();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+      // Whatever still reads the clone under its lock (a board being built, an action) finishes first: a git
+      // process must not be writing the clone (an index refresh, a fetch) once close() has resolved.
+      await lock.run(async () => undefined);
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
   };
 }
