@@ -139,9 +139,12 @@ export class Controller {
     this.abort = new AbortController();
     this.signal = leadership ? AbortSignal.any([leadership, this.abort.signal]) : this.abort.signal;
     this.termStartedAt = performance.now();
-    this.queue = new WorkQueue(this.options.maxConcurrentReconciles ?? 4, (key, release) => this.work(key, release), (key, e) => {
-      this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed");
+    const queue = new WorkQueue(this.options.maxConcurrentReconciles ?? 4, (key, release) => this.work(key, release), {
+      onError: (key, e) => this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed"),
+      onStart: (_key, waitedMs) => this.deps.metrics.queueWait.observe(waitedMs / 1000),
     });
+    this.queue = queue;
+    this.deps.metrics.watchQueue(() => queue.stats());
     // Environments are watched, not listed on a timer: a new or changed Environment reconciles at once.
     const client = this.deps.client.withSignal(this.signal);
     const handlers = {

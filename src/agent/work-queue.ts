@@ -11,16 +11,35 @@
 
 export type WorkFn = (key: string, release: () => void) => Promise<void>;
 
+/** Keys waiting for a worker, keys in flight, and runs holding a worker (in flight and not released). */
+export interface QueueStats {
+  waiting: number;
+  inFlight: number;
+  busy: number;
+}
+
+export interface WorkQueueOptions {
+  onError?: (key: string, error: unknown) => void;
+  /** A worker took `key`, `waitedMs` after it was queued (metrics). */
+  onStart?: (key: string, waitedMs: number) => void;
+  /** Monotonic milliseconds; injected by tests. */
+  now?: () => number;
+}
+
 export class WorkQueue {
   private readonly waiting: string[] = [];
-  private readonly queued = new Set<string>();
+  /** Queued keys, with when they were queued. */
+  private readonly queued = new Map<string, number>();
   private readonly inFlight = new Set<string>();
   private readonly dirty = new Set<string>();
   /** Runs holding a worker (in flight and not released). */
   private busy = 0;
   private stopped = false;
 
-  constructor(private readonly workers: number, private readonly work: WorkFn, private readonly onError: (key: string, error: unknown) => void = () => undefined) {
+  private readonly now: () => number;
+
+  constructor(private readonly workers: number, private readonly work: WorkFn, private readonly options: WorkQueueOptions = {}) {
+    this.now = options.now ?? (() => performance.now());
     if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
   }
 
@@ -32,7 +51,7 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
-    this.queued.add(key);
+    this.queued.set(key, this.now());
     this.waiting.push(key);
     this.pump();
   }
@@ -53,14 +72,16 @@ export class WorkQueue {
   }
 
   /** Keys waiting for a worker, keys in flight, and runs holding a worker (metrics, tests). */
-  stats(): { waiting: number; inFlight: number; busy: number } {
+  stats(): QueueStats {
     return { waiting: this.waiting.length, inFlight: this.inFlight.size, busy: this.busy };
   }
 
   private pump(): void {
     while (!this.stopped && this.busy < this.workers && this.waiting.length > 0) {
       const key = this.waiting.shift() as string;
+      const queuedAt = this.queued.get(key) ?? this.now();
       this.queued.delete(key);
+      this.options.onStart?.(key, this.now() - queuedAt);
       this.inFlight.add(key);
       this.busy++;
       let holding = true;
@@ -70,7 +91,7 @@ export class WorkQueue {
         this.busy--;
         this.pump();
       };
-      void Promise.resolve().then(() => this.work(key, release)).catch((e: unknown) => this.onError(key, e)).finally(() => {
+      void Promise.resolve().then(() => this.work(key, release)).catch((e: unknown) => this.options.onError?.(key, e)).finally(() => {
         this.inFlight.delete(key);
         release();
         if (this.dirty.delete(key)) this.add(key);

@@ -173,3 +173,33 @@ test("a run right after the agent's own status write reads the Environment from 
   assert.equal(gets, 1, "once the watch showed it, runs read the watch's copy again");
   await controller.stop();
 });
+
+test("the queue's depth, its runs in flight and how long runs waited are Prometheus metrics", async () => {
+  const env = (name: string) => ({ apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name, namespace: "ns", generation: 1 }, spec: {} });
+  let writes = 0;
+  let unblock: () => void = () => undefined;
+  const blocked = new Promise<void>((r) => (unblock = r));
+  // Each run reports its invalid spec ({}) with one status write; the first one's write waits for the test.
+  const { client } = informerClient(() => [env("a"), env("b"), env("c")], {
+    mergePatch: async (_v: string, _k: string, _ns: string, name: string) => {
+      writes++;
+      if (writes === 1) await blocked;
+      return env(name);
+    },
+  });
+  const metrics = new Metrics();
+  const controller = new Controller({ client, log: silentLogger, events: countingEvents().events, metrics, sources: new GitSources("/tmp/x", { concurrency: 1 }), concurrency: 1 }, { resyncMs: 60_000, maxConcurrentReconciles: 1 }, silentLogger);
+  controller.start();
+  await until(() => writes === 1);
+  const text = await metrics.render();
+  assert.match(text, /^baton_reconcile_queue_depth 2$/m, "two Environments wait for the one worker");
+  assert.match(text, /^baton_reconcile_queue_in_flight\{state="working"\} 1$/m);
+  assert.match(text, /^baton_reconcile_queue_in_flight\{state="waiting_health"\} 0$/m);
+  unblock();
+  await until(() => writes === 3);
+  await new Promise((r) => setTimeout(r, 20));
+  const after = await metrics.render();
+  assert.match(after, /^baton_reconcile_queue_depth 0$/m);
+  assert.match(after, /^baton_reconcile_queue_wait_seconds_count 3$/m, "each of the three runs recorded its wait");
+  await controller.stop();
+});

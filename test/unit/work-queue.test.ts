@@ -103,7 +103,7 @@ test("a failing run is reported and frees its worker; forget and shutDown drop w
   const queue = new WorkQueue(1, async (key, release) => {
     if (key === "broken") throw new Error("boom");
     await w.work(key, release);
-  }, (key, e) => errors.push(`${key}: ${(e as Error).message}`));
+  }, { onError: (key, e) => errors.push(`${key}: ${(e as Error).message}`) });
   queue.add("broken");
   queue.add("a");
   queue.add("deleted");
@@ -119,4 +119,27 @@ test("a failing run is reported and frees its worker; forget and shutDown drop w
   await settle();
   assert.deepEqual(w.state.started, ["a"], "nothing runs after shutDown: not b, not a's re-run, not c");
   assert.throws(() => new WorkQueue(0, w.work), /positive integer/);
+});
+
+test("stats and onStart tell how many keys wait and how long each waited for a worker", async () => {
+  const w = controllable();
+  let now = 0;
+  const waited: Array<[string, number]> = [];
+  const queue = new WorkQueue(1, w.work, { now: () => now, onStart: (key, ms) => waited.push([key, ms]) });
+  queue.add("a");
+  now = 5;
+  queue.add("b");
+  queue.add("c");
+  await settle();
+  assert.deepEqual(queue.stats(), { waiting: 2, inFlight: 1, busy: 1 });
+  now = 105;
+  await w.finish("a");
+  assert.deepEqual(queue.stats(), { waiting: 1, inFlight: 1, busy: 1 });
+  w.state.releases.get("b")?.(); // b waits for health: c gets the worker
+  await settle();
+  assert.deepEqual(queue.stats(), { waiting: 0, inFlight: 2, busy: 1 });
+  assert.deepEqual(waited, [["a", 0], ["b", 100], ["c", 100]]);
+  await w.finish("b");
+  await w.finish("c");
+  assert.deepEqual(queue.stats(), { waiting: 0, inFlight: 0, busy: 0 });
 });
