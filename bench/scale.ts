@@ -12,6 +12,9 @@
  *
  *   npm run bench scale        BATON_BENCH_ENVS (200), BATON_BENCH_OBJECTS (20), BATON_BENCH_INTERVAL (10s),
  *                              BATON_BENCH_WINDOWS (3 intervals of steady state)
+ *   For profiling: BATON_BENCH_RUNS (which runs: "1,many,shards", the default), BATON_BENCH_AGENT_ARGS (extra
+ *   agent flags, e.g. "--log-level info"), BATON_BENCH_AGENT_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
+ *   BATON_BENCH_KEEP (keep the agents' logs and work directory, whose path is printed).
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -34,6 +37,10 @@ const OBJECTS = Number(process.env.BATON_BENCH_OBJECTS ?? 20);
 const INTERVAL = process.env.BATON_BENCH_INTERVAL ?? "10s";
 const INTERVAL_MS = parseDuration(INTERVAL) ?? 10_000;
 const WINDOWS = Number(process.env.BATON_BENCH_WINDOWS ?? 3);
+const RUNS = new Set((process.env.BATON_BENCH_RUNS ?? "1,many,shards").split(",").map((r) => r.trim()));
+const AGENT_ARGS = (process.env.BATON_BENCH_AGENT_ARGS ?? "").split(" ").filter((a) => a !== "");
+const AGENT_NODE_OPTIONS = process.env.BATON_BENCH_AGENT_NODE_OPTIONS;
+const KEEP = process.env.BATON_BENCH_KEEP !== undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -84,7 +91,8 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
   const sum = () => agents.map((a) => a.stats()).reduce((x, y) => ({ rssMiB: x.rssMiB + y.rssMiB, peakRssMiB: x.peakRssMiB + y.peakRssMiB, cpuS: x.cpuS + y.cpuS }));
   try {
     for (let shard = 0; shard < shards; shard++) {
-      agents.push(await startAgentProcess({ workDir: work, name: `agent-${label}-${shard}`, namespace, extraArgs: ["--shard", String(shard), "--shards", String(shards)] }));
+      agents.push(await startAgentProcess({ workDir: work, name: `agent-${label}-${shard}`, namespace, extraArgs: ["--shard", String(shard), "--shards", String(shards), ...AGENT_ARGS],
+        ...(AGENT_NODE_OPTIONS ? { env: { NODE_OPTIONS: AGENT_NODE_OPTIONS } } : {}) }));
     }
     await sleep(1000);
     const idleRssMiB = sum().rssMiB;
@@ -94,11 +102,14 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
     // Cold start: every Environment created at once, the commit already pushed.
     const created = performance.now();
     let firstReadyS = 0;
+    let lastReady = 0;
     await Promise.all(Array.from({ length: envs }, (_, i) => admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: `e${i}`, namespace },
       spec: { url: repo.url, branch: "main", path: `environments/e${i}`, interval: INTERVAL, timeout: "60s", targetNamespace: namespace } })));
     await waitFor(`${envs} Environments Ready`, async () => {
       const ready = (await list()).filter((e) => isReady(e, first)).length;
       if (ready > 0 && firstReadyS === 0) firstReadyS = (performance.now() - created) / 1000;
+      if (ready !== lastReady) process.stderr.write(`[bench scale]   ${ready}/${envs} Ready after ${((performance.now() - created) / 1000).toFixed(1)} s\n`);
+      lastReady = ready;
       return ready === envs ? true : undefined;
     }, 900_000, 100);
     const allReadyS = (performance.now() - created) / 1000;
@@ -149,13 +160,17 @@ export async function scaleBench(): Promise<void> {
     const admin = new KubeClient(testKubeConfig());
     await installCrd(admin);
     await environmentsServed(admin);
-    const one = await run(1, 1, server, admin, work);
-    const many = await run(ENVS, 1, server, admin, work);
-    const sharded = await run(ENVS, 3, server, admin, work);
+    // A run left out (BATON_BENCH_RUNS) prints "-": every figure of it is NaN.
+    const skipped = (envs: number, shards: number): RunResult => ({ envs, shards, idleRssMiB: NaN, firstReadyS: NaN, allReadyS: NaN, gitPerInterval: NaN, lsRefsPerInterval: NaN, packsPerInterval: NaN,
+      api: { total: NaN, reads: NaN, watches: NaN, dryRuns: NaN, writes: NaN }, pushS: NaN, pushPacks: NaN, peakRssMiB: NaN, maxPeakRssMiB: NaN, cpuS: NaN, idleCpuS: NaN });
+    const maybe = (name: string, envs: number, shards: number) => (RUNS.has(name) ? run(envs, shards, server, admin, work) : Promise.resolve(skipped(envs, shards)));
+    const one = await maybe("1", 1, 1);
+    const many = await maybe("many", ENVS, 1);
+    const sharded = await maybe("shards", ENVS, 3);
     admin.close();
     console.log(`scale: ${ENVS} Environments × ${OBJECTS} ConfigMaps of one repository and branch (interval ${INTERVAL}; steady state over ${WINDOWS} intervals), against 1 Environment`);
     console.log(machineLine());
-    const f = (n: number, digits: number) => n.toFixed(digits);
+    const f = (n: number, digits: number) => (Number.isNaN(n) ? "-" : n.toFixed(digits));
     const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? "=" : "n/a") : `${(a / b).toFixed(1)}x`);
     const header = `  ${"".padEnd(40)} ${"1 env".padStart(8)} ${`${ENVS} envs`.padStart(9)} ${"ratio".padStart(7)} ${"3 shards".padStart(9)}`;
     console.log(header);
@@ -180,7 +195,8 @@ export async function scaleBench(): Promise<void> {
     console.log("caveats: one run, no repetitions; the agent(s), the API server, etcd and the git server share the machine's cores, so timings vary with load; request counts do not.");
   } finally {
     await server.destroy();
-    await fs.rm(work, { recursive: true, force: true });
+    if (KEEP) process.stderr.write(`[bench scale] kept the agents' logs and caches in ${work}\n`);
+    else await fs.rm(work, { recursive: true, force: true });
     await testenv.stop();
     unlock();
   }
