@@ -7,7 +7,7 @@
 import { promises as fs } from "node:fs";
 import https from "node:https";
 import path from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterCredentials } from "../src/kube/credentials.js";
 import { parseAllDocuments } from "yaml";
 
 const RESOURCES: Record<string, string> = {
@@ -38,10 +38,9 @@ export async function floorPatches(dir: string, namespace: string): Promise<Patc
 }
 
 /** Sends the patches `concurrency` at a time; resolves with the wall time in ms. */
-export async function sendFloor(kc: KubeConfig, patches: readonly Patch[], concurrency: number): Promise<number> {
-  const options: https.RequestOptions = {};
-  await kc.applyToHTTPSOptions(options);
-  const server = new URL(kc.getCurrentCluster()?.server ?? "");
+export async function sendFloor(credentials: ClusterCredentials, patches: readonly Patch[], concurrency: number): Promise<number> {
+  const options = await credentials.requestOptions();
+  const server = new URL(credentials.server);
   const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency });
   const send = (p: Patch) => new Promise<void>((resolve, reject) => {
     const req = https.request({

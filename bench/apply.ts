@@ -12,10 +12,10 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../src/agent/environment.js";
 import { renderEnvironment } from "../src/config/render.js";
 import { KubeClient } from "../src/kube/client.js";
+import { loadKubeConfig } from "../src/kube/kubeconfig.js";
 import { BatonErrors } from "../src/errors.js";
 import { inventoryKey, type InventoryEntry } from "../src/kube/inventory.js";
 import { ResourceManager } from "../src/kube/manager.js";
@@ -55,8 +55,7 @@ export async function applyBench(): Promise<void> {
   try {
     const kubeconfig = testenv.cluster.kubeconfig;
     const bin = testenv.env.BATON_TEST_BIN as string;
-    const kc = new KubeConfig();
-    kc.loadFromFile(kubeconfig);
+    const kc = loadKubeConfig(kubeconfig);
     const work = await fs.mkdtemp(path.join(os.tmpdir(), "baton-bench-apply-"));
     const apps = 250;
     const count = await writeApps(path.join(work, "baton"), apps);
@@ -120,7 +119,7 @@ export async function applyBench(): Promise<void> {
     console.log(`  peak RSS of this benchmark process (Baton's apply path in-process, plus the harness): ${rssMb.toFixed(0)} MiB`);
     console.log(`  agent process (node dist/cli.js agent, one Environment of these ${count} objects from git):`);
     console.log(`    RSS idle ${agentFigures.idleMiB.toFixed(0)} MiB (target < 100: ${agentFigures.idleMiB < 100 ? "met" : "MISSED"}); peak ${agentFigures.peakMiB.toFixed(0)} MiB by the time all ${count} are applied and Ready (target < 150: ${agentFigures.peakMiB < 150 ? "met" : "MISSED"}); ${agentFigures.afterMiB.toFixed(0)} MiB after; Ready ${(agentFigures.readyMs / 1000).toFixed(1)} s after the Environment was created`);
-    console.log(`    what idle is made of (RSS of a bare node after importing only this): nothing ${modules.node.toFixed(0)} MiB; @kubernetes/client-node (Baton uses only its KubeConfig) ${modules.client.toFixed(0)} MiB; the agent command's modules, dist/cli/agent.js ${modules.agent.toFixed(0)} MiB`);
+    console.log(`    what idle is made of (RSS of a bare node after importing only this): nothing ${modules.node.toFixed(0)} MiB; @kubernetes/client-node (loaded only for exec/auth-provider kubeconfig users) ${modules.client.toFixed(0)} MiB; the agent command's modules, dist/cli/agent.js ${modules.agent.toFixed(0)} MiB`);
     await fs.rm(work, { recursive: true, force: true });
   } finally {
     await testenv.stop();

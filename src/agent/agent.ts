@@ -3,7 +3,7 @@
  * and shuts them down cleanly on SIGTERM.
  */
 import path from "node:path";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterCredentials, KubeConfigLike } from "../kube/credentials.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import type { Logger } from "../log.js";
 import { KubeClient } from "../kube/client.js";
@@ -39,7 +39,7 @@ export interface AgentHooks {
   onLeadership?: (leading: boolean) => void;
 }
 
-export async function startAgent(config: AgentConfig, log: Logger, kc: KubeConfig = loadKubeConfig(config.kubeconfig), hooks: AgentHooks = {}): Promise<RunningAgent> {
+export async function startAgent(config: AgentConfig, log: Logger, kc: ClusterCredentials | KubeConfigLike = loadKubeConfig(config.kubeconfig), hooks: AgentHooks = {}): Promise<RunningAgent> {
   registerSecret(config.webhookSecret);
   // Timings are checked before anything connects: a bad flag is a startup error, not a split brain.
   const timings = config.leaderElect ? defaultTimings(config.leaseDurationSeconds, config.renewDeadline, config.retryPeriod) : undefined;

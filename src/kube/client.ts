@@ -1,14 +1,14 @@
 /**
- * A thin Kubernetes REST client over node:https, authenticated by @kubernetes/client-node's KubeConfig
- * (kubeconfig file or in-cluster service account). Baton needs only a handful of verbs on arbitrary
+ * A thin Kubernetes REST client over node:https, authenticated by ClusterCredentials (Baton's kubeconfig
+ * loader: kubeconfig files or the in-cluster service account). Baton needs only a handful of verbs on arbitrary
  * kinds, plus API discovery to map kinds to resources; owning the HTTP layer lets it bound concurrency
  * with one keep-alive agent and count requests (reads and writes) for the benchmarks.
  */
 import https from "node:https";
 import http from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { BatonError } from "../errors.js";
 import { formatId, splitApiVersion, type KubeObject, type ObjectId } from "../config/objects.js";
+import { credentialsFromKubeConfig, isClusterCredentials, type ClusterCredentials, type KubeConfigLike } from "./credentials.js";
 
 export interface ResourceInfo {
   group: string;
@@ -78,10 +78,11 @@ class Transport {
   resources = new Map<string, ResourceInfo>();
   discovered?: Promise<void>;
 
-  constructor(readonly kc: KubeConfig, readonly options: ClientOptions) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new BatonError("KUBE_FAILED", "kubeconfig has no current cluster", { hint: "set a current-context or run in-cluster" });
-    this.server = cluster.server.replace(/\/$/, "");
+  readonly credentials: ClusterCredentials;
+
+  constructor(source: ClusterCredentials | KubeConfigLike, readonly options: ClientOptions) {
+    this.credentials = isClusterCredentials(source) ? source : credentialsFromKubeConfig(source);
+    this.server = this.credentials.server.replace(/\/$/, "");
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
     this.agent = this.server.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
@@ -99,8 +100,8 @@ export class KubeClient {
    * hands its reconciles a view bound to the leadership term (see withSignal), so a deposed leader
    * cannot write another byte.
    */
-  constructor(kc: KubeConfig | Transport, options: ClientOptions = {}, private readonly signal?: AbortSignal, readonly impersonatedUser?: string) {
-    this.t = kc instanceof Transport ? kc : new Transport(kc, options);
+  constructor(source: ClusterCredentials | KubeConfigLike | Transport, options: ClientOptions = {}, private readonly signal?: AbortSignal, readonly impersonatedUser?: string) {
+    this.t = source instanceof Transport ? source : new Transport(source, options);
   }
 
   get stats(): RequestStats {
@@ -128,15 +129,14 @@ export class KubeClient {
   }
 
   /**
-   * TLS material and credentials from the KubeConfig, reloaded every minute: projected service-account
-   * tokens rotate and exec credential plugins (EKS, GKE) hand out tokens that expire.
+   * TLS material and credentials, reloaded every minute: projected service-account tokens rotate and
+   * exec credential plugins (EKS, GKE) hand out tokens that expire.
    */
   private async init(): Promise<void> {
     const t = this.t;
     if (!t.ready || Date.now() - t.authLoadedAt > 60_000) {
       t.authLoadedAt = Date.now();
-      const options: https.RequestOptions = {};
-      t.ready = t.kc.applyToHTTPSOptions(options).then(() => {
+      t.ready = t.credentials.requestOptions().then((options) => {
         t.baseOptions = options;
       }, (e: unknown) => {
         t.ready = undefined;
