@@ -12,6 +12,7 @@ import git from "isomorphic-git";
 import { BatonError } from "../errors.js";
 import { boundedHttp, type GitLimits } from "./bounded-http.js";
 import { redactUrl } from "../log.js";
+import { mapLimit } from "../util/pool.js";
 
 export interface GitAuth {
   username?: string;
@@ -138,13 +139,45 @@ export async function deepenGitdir(url: string, branch: string, gitdir: string, 
   }
 }
 
+/** Files written at once by a checkout (thousands of small files: enough to overlap, few enough for the fd limit). */
+const CHECKOUT_WRITES = 32;
+
 /**
  * Writes the files of commit `oid` from `gitdir` into a new directory `dir` whose `.git` file points at the
  * gitdir (as `git worktree` does), so reading the commit through `dir` works like in a clone.
+ *
+ * The commit's trees are read and their blobs written directly, with one object cache for the whole
+ * checkout, instead of isomorphic-git's checkout: that one also builds an index (a stat and a hash per
+ * file) nobody reads here, which made a 4,000-file checkout take twice as long (measured 13.6 s against
+ * 5.9 s on a loaded machine). Symlinks stay symlinks (render refuses those that leave the folder) and
+ * submodules are left out, as in isomorphic-git's checkout. A tree entry that names no plain file
+ * (`..`, a slash, `.git`) is refused: a hostile server could otherwise write outside the checkout.
  */
 export async function checkoutFromGitdir(gitdir: string, oid: string, dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true });
-  await git.checkout({ fs: nodeFs, dir, gitdir, ref: oid, force: true });
+  const cache = {};
+  const blobs: Array<{ oid: string; mode: string; file: string }> = [];
+  const walk = async (treeOid: string, into: string): Promise<void> => {
+    await fs.mkdir(into, { recursive: true });
+    const refuse = (name: string) => new BatonError("PATH_TRAVERSAL", `commit ${oid.slice(0, 12)} holds a tree entry named ${JSON.stringify(name)}, which is not a file name`, { hint: "the git server sent a malformed tree; check the repository" });
+    const { tree } = await git.readTree({ fs: nodeFs, gitdir, oid: treeOid, cache }).catch((e: unknown) => {
+      // isomorphic-git refuses some names itself (`..`); its message names the entry.
+      const unsafe = (e as { code?: unknown; data?: { filepath?: unknown } }).code === "UnsafeFilepathError";
+      throw unsafe ? refuse(String((e as { data?: { filepath?: unknown } }).data?.filepath ?? "")) : e;
+    });
+    for (const entry of tree) {
+      if (entry.path === "" || entry.path === "." || entry.path === ".." || /[/\\\0]/.test(entry.path) || entry.path.toLowerCase() === ".git") throw refuse(entry.path);
+      const file = path.join(into, entry.path);
+      if (entry.type === "tree") await walk(entry.oid, file);
+      else if (entry.type === "blob") blobs.push({ oid: entry.oid, mode: entry.mode, file });
+    }
+  };
+  const { commit } = await git.readCommit({ fs: nodeFs, gitdir, oid, cache });
+  await walk(commit.tree, dir);
+  await mapLimit(blobs, CHECKOUT_WRITES, async (b) => {
+    const { blob } = await git.readBlob({ fs: nodeFs, gitdir, oid: b.oid, cache });
+    if (b.mode === "120000") await fs.symlink(Buffer.from(blob).toString("utf8"), b.file);
+    else await fs.writeFile(b.file, blob, { mode: b.mode === "100755" ? 0o755 : 0o644 });
+  });
   await fs.writeFile(path.join(dir, ".git"), `gitdir: ${path.resolve(gitdir)}\n`);
 }
 
