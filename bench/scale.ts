@@ -13,7 +13,7 @@
  *   npm run bench scale        BATON_BENCH_ENVS (200), BATON_BENCH_OBJECTS (20), BATON_BENCH_INTERVAL (10s),
  *                              BATON_BENCH_WINDOWS (3 intervals of steady state)
  *   For profiling: BATON_BENCH_RUNS (which runs: "1,many,shards", the default), BATON_BENCH_AGENT_ARGS (extra
- *   agent flags, e.g. "--log-level info"), BATON_BENCH_AGENT_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
+ *   agent flags, e.g. "--log-level info"), BATON_BENCH_AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"),
  *   BATON_BENCH_KEEP (keep the agents' logs and work directory, whose path is printed).
  */
 import { promises as fs } from "node:fs";
@@ -22,11 +22,12 @@ import path from "node:path";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../src/agent/environment.js";
 import { parseDuration } from "../src/config/duration.js";
 import { KubeClient } from "../src/kube/client.js";
+import { Informer } from "../src/kube/informer.js";
+import { silentLogger } from "../src/log.js";
 import { installCrd, isReady } from "../test/support/agent-fixture.js";
 import { ConfigRepo } from "../test/support/config-repo.js";
 import { GitServer } from "../test/support/git-server.js";
 import { machineLock } from "../test/support/machine-lock.js";
-import { waitFor } from "../test/support/processes.js";
 import { startTestEnvironment, testKubeConfig } from "../test/support/testenv.js";
 import { buildDist, environmentsServed, startAgentProcess, type AgentProcess } from "./agent-process.js";
 import { countRequests, type RequestCounts } from "./flux/requests.js";
@@ -39,7 +40,7 @@ const INTERVAL_MS = parseDuration(INTERVAL) ?? 10_000;
 const WINDOWS = Number(process.env.BATON_BENCH_WINDOWS ?? 3);
 const RUNS = new Set((process.env.BATON_BENCH_RUNS ?? "1,many,shards").split(",").map((r) => r.trim()));
 const AGENT_ARGS = (process.env.BATON_BENCH_AGENT_ARGS ?? "").split(" ").filter((a) => a !== "");
-const AGENT_NODE_OPTIONS = process.env.BATON_BENCH_AGENT_NODE_OPTIONS;
+const AGENT_NODE_ARGS = (process.env.BATON_BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 const KEEP = process.env.BATON_BENCH_KEEP !== undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -88,15 +89,40 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
   const repoName = `scale-${label}`;
   const repo = await ConfigRepo.create(server, repoName, files(envs, "1"));
   const agents: AgentProcess[] = [];
+  let stopWatching: () => void = () => undefined;
   const sum = () => agents.map((a) => a.stats()).reduce((x, y) => ({ rssMiB: x.rssMiB + y.rssMiB, peakRssMiB: x.peakRssMiB + y.peakRssMiB, cpuS: x.cpuS + y.cpuS }));
   try {
     for (let shard = 0; shard < shards; shard++) {
       agents.push(await startAgentProcess({ workDir: work, name: `agent-${label}-${shard}`, namespace, extraArgs: ["--shard", String(shard), "--shards", String(shards), ...AGENT_ARGS],
-        ...(AGENT_NODE_OPTIONS ? { env: { NODE_OPTIONS: AGENT_NODE_OPTIONS } } : {}) }));
+        nodeArgs: AGENT_NODE_ARGS }));
     }
     await sleep(1000);
     const idleRssMiB = sum().rssMiB;
-    const list = async () => (await admin.list(ENV_API_VERSION, ENV_KIND, namespace)) as EnvironmentObject[];
+    // The Environments as a watch shows them (a LIST of 200 Environments every 100 ms would load the
+    // machine the agent shares, and a coarser poll would blur the times measured).
+    const shown = new Map<string, EnvironmentObject>();
+    let onChange: () => void = () => undefined;
+    const watching = new AbortController();
+    const informer = new Informer(admin.withSignal(watching.signal), ENV_API_VERSION, ENV_KIND, namespace, {
+      upsert: (o) => { shown.set(o.metadata.name, o as EnvironmentObject); onChange(); },
+      remove: (o) => { shown.delete(o.metadata.name); onChange(); },
+    }, silentLogger, { retryMs: 500 });
+    void informer.run(watching.signal);
+    stopWatching = () => watching.abort();
+    /** Resolves once `count` of the shown Environments pass `ready` (all `envs` of them when count is envs). */
+    const untilReady = (what: string, ready: (e: EnvironmentObject) => boolean, onProgress: (n: number) => void = () => undefined) => new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 900_000);
+      onChange = () => {
+        const n = [...shown.values()].filter(ready).length;
+        onProgress(n);
+        if (n === envs) {
+          clearTimeout(timer);
+          onChange = () => undefined;
+          resolve();
+        }
+      };
+      onChange();
+    });
     const first = await repo.git("rev-parse", "HEAD");
 
     // Cold start: every Environment created at once, the commit already pushed.
@@ -105,13 +131,12 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
     let lastReady = 0;
     await Promise.all(Array.from({ length: envs }, (_, i) => admin.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name: `e${i}`, namespace },
       spec: { url: repo.url, branch: "main", path: `environments/e${i}`, interval: INTERVAL, timeout: "60s", targetNamespace: namespace } })));
-    await waitFor(`${envs} Environments Ready`, async () => {
-      const ready = (await list()).filter((e) => isReady(e, first)).length;
+    await untilReady(`${envs} Environments Ready`, (e) => isReady(e, first), (ready) => {
       if (ready > 0 && firstReadyS === 0) firstReadyS = (performance.now() - created) / 1000;
-      if (ready !== lastReady) process.stderr.write(`[bench scale]   ${ready}/${envs} Ready after ${((performance.now() - created) / 1000).toFixed(1)} s\n`);
+      // Progress on stderr, at most one line per 10 Environments.
+      if (Math.floor(ready / 10) !== Math.floor(lastReady / 10) || (ready === envs && lastReady !== envs)) process.stderr.write(`[bench scale]   ${ready}/${envs} Ready after ${((performance.now() - created) / 1000).toFixed(1)} s\n`);
       lastReady = ready;
-      return ready === envs ? true : undefined;
-    }, 900_000, 100);
+    });
     const allReadyS = (performance.now() - created) / 1000;
 
     // Steady state: one interval to settle, then WINDOWS intervals in which nothing changes.
@@ -135,13 +160,14 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
     const git1 = server.requests.length;
     const pushed = await repo.commit(files(envs, "2"), "change every environment");
     const pushAt = performance.now();
-    await waitFor("push applied everywhere", async () => ((await list()).every((e) => isReady(e, pushed)) ? true : undefined), 900_000, 100);
+    await untilReady("push applied everywhere", (e) => isReady(e, pushed));
     const pushS = (performance.now() - pushAt) / 1000;
     const pushPacks = gitCounts(server.requests.slice(git1), repoName).packs;
     const { peakRssMiB, cpuS } = sum();
     const maxPeakRssMiB = Math.max(...agents.map((a) => a.stats().peakRssMiB));
     return { envs, shards, idleRssMiB, firstReadyS, allReadyS, gitPerInterval: per(git.total), lsRefsPerInterval: per(git.lsRefs), packsPerInterval: per(git.packs), api, pushS, pushPacks, peakRssMiB, maxPeakRssMiB, cpuS, idleCpuS };
   } finally {
+    stopWatching();
     for (const agent of agents) await agent.stop();
     await repo.destroy();
     await admin.delete({ group: "", version: "v1", kind: "Namespace", name: namespace }).catch(() => undefined);
