@@ -92,6 +92,10 @@ const describeReason = (reason: unknown): string => (reason instanceof Error ? r
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
+/** Accept headers asking for metadata only (labels, annotations, managedFields, ownerReferences). */
+const METADATA_LIST = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json";
+const METADATA_OBJECT = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io,application/json";
+
 export class KubeClient {
   private readonly t: Transport;
 
@@ -367,8 +371,29 @@ export class KubeClient {
   async listMetadata(apiVersion: string, kind: string, namespace: string | undefined, options: { limit?: number } = {}): Promise<KubeObject[]> {
     const info = await this.resourceFor(apiVersion, kind);
     const query = options.limit ? `?limit=${options.limit}` : "";
-    const list = await this.request<{ items?: KubeObject[] }>("GET", this.pathFor(info, namespace) + query, undefined, { accept: "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json" });
+    const list = await this.request<{ items?: KubeObject[] }>("GET", this.pathFor(info, namespace) + query, undefined, { accept: METADATA_LIST });
     return (list.items ?? []).map((item) => ({ ...item, apiVersion, kind }));
+  }
+
+  /**
+   * At most `limit` objects' metadata, and whether that was all of them (no continue token): a bounded
+   * look at a namespace that may hold thousands of objects.
+   */
+  async listMetadataPage(apiVersion: string, kind: string, namespace: string | undefined, limit: number): Promise<{ items: KubeObject[]; complete: boolean }> {
+    const info = await this.resourceFor(apiVersion, kind);
+    const list = await this.request<{ items?: KubeObject[]; metadata?: { continue?: string } }>("GET", `${this.pathFor(info, namespace)}?limit=${limit}`, undefined, { accept: METADATA_LIST });
+    return { items: (list.items ?? []).map((item) => ({ ...item, apiVersion, kind })), complete: !list.metadata?.continue };
+  }
+
+  /** One object's metadata (PartialObjectMetadata); undefined when it does not exist. */
+  async getMetadata(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
+    const info = await this.resourceFor(apiVersion, kind);
+    try {
+      return { ...(await this.request<KubeObject>("GET", this.pathFor(info, namespace, name), undefined, { accept: METADATA_OBJECT })), apiVersion, kind };
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404) return undefined;
+      throw e;
+    }
   }
 
   /** Server-side apply. */

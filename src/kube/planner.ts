@@ -48,7 +48,7 @@ export async function planAgainstCluster(manager: ResourceManager, objects: Rend
   const foreign = new Map(labelled.foreign);
   const unseen = desired.filter((d) => !live.has(idKey(d.id)) && !foreign.has(idKey(d.id)));
   if (unseen.length > 0) {
-    const others = classifyExisting(target.owner, unseen, inventory, await manager.listExisting(unseen.map((d) => d.id), { metadataOnly: true }));
+    const others = classifyExisting(target.owner, unseen, inventory, await manager.findMetadata(unseen.map((d) => d.id)));
     for (const [key, o] of others.foreign) foreign.set(key, o);
     // Rare (a label removed by hand, an adoption): the plan compares whole objects, so read them whole.
     const taken = [...others.live.keys()].map((key) => (unseen.find((d) => idKey(d.id) === key) as RenderedObject).id);

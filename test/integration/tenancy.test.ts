@@ -91,6 +91,18 @@ test("ownership: another Environment's, Helm's and another tool's objects are ne
   assert.deepEqual(await dataOf(f.namespace, "helm-cm"), { FROM: "helm" });
   assert.deepEqual(await dataOf(f.namespace, "manual"), { FROM: "kubectl" });
   assert.equal(await configMap(f.namespace, "new"), undefined, "nothing is applied while a conflict stands");
+  // 1b. The same in a namespace of many objects, where each claimed object is read by itself (a GET each,
+  //     not a LIST of the whole namespace): the same owners are named, nothing is applied.
+  await Promise.all(Array.from({ length: 60 }, (_, i) => f.client.create({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `filler-${i}`, namespace: f.namespace, labels: { filler: "true" } }, data: {} })));
+  const lastRun = () => agent.controller.environments().find((e) => e.key === `${f.namespace}/prod`)?.lastResult;
+  const before = lastRun();
+  trigger("prod");
+  const rerun = await waitFor("a run with many objects in the namespace", async () => (lastRun() !== before ? lastRun() : undefined), 60_000, 100);
+  assert.equal(rerun?.error?.code, "OWNERSHIP_CONFLICT");
+  const again = (await f.client.get(ENV_API_VERSION, ENV_KIND, f.namespace, "prod")) as EnvironmentObject;
+  assert.equal(readyCondition(again)?.message, message, "the same conflicts, found with one GET per claimed object");
+  assert.equal(await configMap(f.namespace, "new"), undefined);
+  await f.client.request("DELETE", `/api/v1/namespaces/${f.namespace}/configmaps?labelSelector=filler%3Dtrue`);
 
   // 2. Adoption takes Helm's object; another Environment's object cannot be adopted, so A lets go of it.
   const adopt = await f.repo.commit({
