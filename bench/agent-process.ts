@@ -55,6 +55,8 @@ export interface AgentProcessOptions {
   name: string;
   namespace: string;
   extraArgs?: string[];
+  /** Flags of node itself, e.g. --cpu-prof (which NODE_OPTIONS does not allow). */
+  nodeArgs?: string[];
   env?: NodeJS.ProcessEnv;
 }
 
@@ -66,7 +68,7 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
   const port = await freePort();
   const metricsPort = await freePort();
   const child = startProcess(options.name, process.execPath, [
-    path.join(repoRoot, "dist/cli.js"), "agent", "--kubeconfig", kubeconfig, "--namespace", options.namespace, "--no-leader-elect",
+    ...(options.nodeArgs ?? []), path.join(repoRoot, "dist/cli.js"), "agent", "--kubeconfig", kubeconfig, "--namespace", options.namespace, "--no-leader-elect",
     "--port", String(port), "--metrics-port", String(metricsPort), "--bind-address", "127.0.0.1",
     "--cache-dir", path.join(options.workDir, `${options.name}-cache`), "--allow-insecure-http", "--log-level", "warn",
     ...(options.extraArgs ?? []),
