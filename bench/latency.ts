@@ -7,6 +7,9 @@
  *   - interval polling (interval 1 s; commits are spread over the interval so the push lands at every phase).
  *
  *   npm run bench latency      BATON_BENCH_COMMITS (20), BATON_BENCH_POLL_INTERVAL (1s)
+ *   To see where the time goes: BATON_BENCH_AGENT_ARGS (extra agent flags: "--log-level debug" logs each run's
+ *   "reconcile timings", per step in ms), BATON_BENCH_KEEP (keep the agent's log and work directory, whose path
+ *   is printed, with each push's start time on stderr to match against the log).
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -27,6 +30,8 @@ import { machineLine } from "./machine.js";
 const COMMITS = Number(process.env.BATON_BENCH_COMMITS ?? 20);
 const POLL_INTERVAL = process.env.BATON_BENCH_POLL_INTERVAL ?? "1s";
 const POLL_MS = parseDuration(POLL_INTERVAL) ?? 1000;
+const AGENT_ARGS = (process.env.BATON_BENCH_AGENT_ARGS ?? "").split(" ").filter((a) => a !== "");
+const KEEP = process.env.BATON_BENCH_KEEP !== undefined;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,9 +64,11 @@ async function pushes(tool: Contender, admin: KubeClient, repo: ConfigRepo, name
     if (!options.webhook) await sleep(((round * 0.618) % 1) * POLL_MS);
     const sha = await repo.commit(tenObjects(folder, round), `bench: ${folder} round ${round}`);
     const started = performance.now();
+    const startedAt = new Date();
     if (options.webhook) await tool.notifyPush(sha);
     await waitFor(`${name} Ready at ${sha.slice(0, 7)}`, async () => ((await tool.readyRevision(name)) === sha ? true : undefined), 120_000, 10);
     times.push(performance.now() - started);
+    if (KEEP) process.stderr.write(`[bench latency] ${name} ${sha.slice(0, 7)} pushed ${startedAt.toISOString()}: ${(times.at(-1) ?? 0).toFixed(0)} ms\n`);
     if (!(await allAtRound(admin, namespace, round))) throw new Error(`${name} reported ${sha.slice(0, 7)} Ready but not all 10 objects carry round ${round}`);
   }
   return times;
@@ -82,7 +89,7 @@ export async function latencyBench(): Promise<void> {
     await environmentsServed(admin);
     const repo = await ConfigRepo.create(server, "config", { ...tenObjects("hook", 0), ...tenObjects("poll", 0) });
     const head = await repo.git("rev-parse", "HEAD");
-    tool = await batonContender({ admin, repoUrl: repo.url, workDir, fluxDir: "", repoRoot });
+    tool = await batonContender({ admin, repoUrl: repo.url, workDir, fluxDir: "", repoRoot, agentArgs: AGENT_ARGS });
     await tool.start();
     for (const ns of ["latency-hook", "latency-poll"]) await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     const readyAt = (name: string, sha: string) => waitFor(`${name} Ready`, async () => ((await tool?.readyRevision(name)) === sha ? true : undefined), 120_000, 50);
@@ -109,7 +116,8 @@ export async function latencyBench(): Promise<void> {
     await tool?.stop();
     admin.close();
     await server.destroy();
-    await fs.rm(workDir, { recursive: true, force: true });
+    if (KEEP) process.stderr.write(`[bench latency] kept the agent's log and cache in ${workDir}\n`);
+    else await fs.rm(workDir, { recursive: true, force: true });
     await testenv.stop();
     unlock();
   }

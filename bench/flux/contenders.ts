@@ -46,6 +46,8 @@ interface Shared {
   workDir: string;
   fluxDir: string;
   repoRoot: string;
+  /** Extra flags for Baton's agent (e.g. `--log-level debug`, whose "reconcile timings" say where a run's time goes). */
+  agentArgs?: string[];
 }
 
 const readyCondition = (obj: KubeObject | undefined) => {
@@ -99,7 +101,7 @@ export async function batonContender(shared: Shared): Promise<Contender> {
     },
     async start() {
       await shared.admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-      agent = await startAgentProcess({ workDir: shared.workDir, name: "baton-agent", namespace, env: { BATON_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+      agent = await startAgentProcess({ workDir: shared.workDir, name: "baton-agent", namespace, env: { BATON_WEBHOOK_SECRET: WEBHOOK_SECRET }, ...(shared.agentArgs ? { extraArgs: shared.agentArgs } : {}) });
     },
     async deploy(env) {
       await shared.admin.create({

@@ -47,6 +47,13 @@ interface Loop {
    * change, a superseded run): the next run uses only a remote head seen by a request started after it.
    */
   freshSince?: number;
+  /** A run of this Environment is between its start and its end (set and cleared synchronously by run()). */
+  inRun?: boolean;
+  /**
+   * A new revision of its source seen while a run was in progress: compared with what that run read when
+   * it ends (it is often the run's own fetch that saw it), and run again only if the run read another one.
+   */
+  seenRevision?: string;
 }
 
 /**
@@ -301,7 +308,9 @@ export class Controller {
   followRevision(source: { key: string }, revision: string): void {
     for (const key of this.poller.readers(source.key)) {
       const loop = this.loops.get(key);
-      if (loop && loop.lastResult?.revision !== revision) this.trigger(key, "new revision");
+      if (!loop || loop.lastResult?.revision === revision) continue;
+      if (loop.inRun) loop.seenRevision = revision;
+      else this.trigger(key, "new revision");
     }
   }
 
@@ -335,6 +344,8 @@ export class Controller {
     /** Whether the run got as far as naming its git source (a suspended or invalid Environment reads none). */
     let read = false;
     if (!this.active || this.loops.get(key) !== loop) return; // its term ended while an earlier run wound down
+    loop.inRun = true;
+    loop.seenRevision = undefined;
     try {
       const signal = this.signal;
       const client = this.deps.client.withSignal(signal);
@@ -372,12 +383,15 @@ export class Controller {
       loop.failures++;
       this.log.error({ env: key, err: e instanceof Error ? e.message : String(e) }, "reconcile crashed");
     } finally {
+      loop.inRun = false;
       // An Environment follows the source its last run read, and none once it reads none.
       if (!read) this.poller.unfollow(key);
       if (this.active && this.loops.get(key) === loop) {
         clearTimeout(loop.timer);
         loop.timer = setTimeout(() => this.trigger(key, "interval"), nextDelay(intervalMs, loop.failures));
+        if (loop.seenRevision !== undefined && loop.seenRevision !== loop.lastResult?.revision) this.trigger(key, "new revision");
       }
+      loop.seenRevision = undefined;
     }
   }
 }

@@ -102,9 +102,21 @@ export async function reconcileEnvironment(deps: ReconcileDeps, env: Environment
     prune: ({ plan, apply }) => pruneStep(ctx, plan, apply),
     health: ({ fetch, plan }) => healthStep(ctx, fetch, plan),
   };
-  const outcome = await runSteps(steps, observeSteps(ctx, status, deployment, deps.events, deps.metrics));
+  // Where a run's time goes (debug log "reconcile timings"): each step with what reacts to it, then the report.
+  const ms: Record<string, number> = {};
+  const startedAt = performance.now();
+  let mark = startedAt;
+  const observer = observeSteps(ctx, status, deployment, deps.events, deps.metrics);
+  const outcome = await runSteps(steps, async (result, done) => {
+    await observer(result, done);
+    const now = performance.now();
+    ms[result.step] = Math.round(now - mark);
+    mark = now;
+  });
   try {
     const result = await report({ ...reporter, timeout: spec.timeout, deployment }, outcome.done, verdict(outcome, deps.signal?.aborted ?? false));
+    const now = performance.now();
+    log.debug({ revision: outcome.done.fetch?.revision, action: "timings", ms: { ...ms, report: Math.round(now - mark), total: Math.round(now - startedAt) } }, "reconcile timings");
     return base === env ? result : { ...result, stored: base };
   } finally {
     outcome.done.fetch?.release?.(); // the report read the commit from the checkout; it may go once replaced

@@ -1,7 +1,8 @@
 /**
  * Fetches shared by Environments. All Environments that follow one repository and branch with the same
  * credentials are one *source*: they share one remote-head check per freshness window (concurrent checks
- * join the request in flight), one fetch per new revision, and one read-only checkout per revision — a
+ * join the request in flight; a checkout that needs a fresher head than any known fetches straight away,
+ * the fetch being the check), one fetch per new revision, and one read-only checkout per revision — a
  * directory named by the commit, written once under a temporary name and renamed into place, so a reader
  * never sees a half-written tree and a newer revision never changes files under an older reconcile.
  * Git network operations across all sources run at most `concurrency` at a time (Bottleneck, which the
@@ -85,19 +86,34 @@ export class GitSources {
   /** The commit the remote branch points at, at most `maxAgeMs` old; concurrent asks share one request. */
   async head(ref: SourceRef, options: SourceFetchOptions = {}): Promise<string> {
     const source = this.source(ref);
-    const oldest = this.now() - (options.maxAgeMs ?? 0);
-    const newest = source.head?.seenAt ?? -Infinity;
-    if (options.maxAgeMs && source.failed && source.failed.startedAt >= oldest && source.failed.startedAt > newest) throw source.failed.error;
-    if (source.head && source.head.seenAt >= oldest && options.maxAgeMs) return source.head.oid;
-    const inFlight = source.checking;
-    // Join a request in flight only when it is fresh enough and not cancelled with another leadership term.
-    if (inFlight && inFlight.startedAt >= oldest && !inFlight.signal?.aborted) return inFlight.promise;
-    const startedAt = this.now();
-    source.askedAt = startedAt;
-    const promise = this.limiter.schedule(() => {
+    return this.known(source, options) ?? this.check(ref, source, options, () => {
       this.options.onOperation?.("ls-remote");
       return remoteHead(ref.url, ref.branch, ref.auth, options);
-    }).then((oid) => {
+    });
+  }
+
+  /**
+   * A head (or a failed check) at most `maxAgeMs` old, or a check in flight that started late enough to
+   * give one (not one cancelled with another leadership term); undefined when the server must be asked.
+   */
+  private known(source: Source, options: SourceFetchOptions): Promise<string> | undefined {
+    const oldest = this.now() - (options.maxAgeMs ?? 0);
+    const newest = source.head?.seenAt ?? -Infinity;
+    if (options.maxAgeMs && source.failed && source.failed.startedAt >= oldest && source.failed.startedAt > newest) return Promise.reject(source.failed.error);
+    if (source.head && source.head.seenAt >= oldest && options.maxAgeMs) return Promise.resolve(source.head.oid);
+    const inFlight = source.checking;
+    if (inFlight && inFlight.startedAt >= oldest && !inFlight.signal?.aborted) return inFlight.promise;
+    return undefined;
+  }
+
+  /**
+   * Asks the server for the head with `ask` (an ls-remote, or a fetch that learns the head as it goes):
+   * callers that may use an answer this fresh join it, and a failure is kept like an answer.
+   */
+  private check(ref: SourceRef, source: Source, options: SourceFetchOptions, ask: () => Promise<string>): Promise<string> {
+    const startedAt = this.now();
+    source.askedAt = startedAt;
+    const promise = ask().then((oid) => {
       this.observe(ref, source, oid, startedAt);
       return oid;
     }, (e: unknown) => {
@@ -127,14 +143,23 @@ export class GitSources {
    */
   async checkout(ref: SourceRef, options: SourceFetchOptions = {}): Promise<SharedCheckout> {
     const source = this.source(ref);
-    const wanted = await this.head(ref, options);
-    let revision = wanted;
     let fetched = false;
+    // No head fresh enough is known (a webhook push, a new Environment) and the source is not being
+    // checked: the fetch is the check. It learns the head itself, so this costs one git round trip (ref
+    // advertisement, then the pack) instead of a head check followed by a fetch; checkouts that may use
+    // its answer join it. While a check that is too old for this caller is in flight, a head check of
+    // its own is cheaper than a second fetch queued behind the first.
+    const wanted = await (this.known(source, options) ?? (source.checking ? this.head(ref, options) : this.check(ref, source, options, async () => {
+      const written = await this.write(ref, source, undefined, options);
+      fetched = written.wrote;
+      return written.oid;
+    })));
+    let revision = wanted;
     if (!source.revisions.has(wanted)) {
       let writing = source.pending.get(wanted);
       if (!writing) {
         fetched = true;
-        writing = this.write(ref, source, wanted, options);
+        writing = this.write(ref, source, wanted, options).then((w) => w.oid);
         source.pending.set(wanted, writing);
         void writing.catch(() => undefined).finally(() => source.pending.delete(wanted));
       }
@@ -180,11 +205,14 @@ export class GitSources {
     return result;
   }
 
-  /** Fetches and writes the checkout of the branch head (the head may have moved past `wanted`); returns its commit. */
-  private write(ref: SourceRef, source: Source, wanted: string, options: FetchOptions): Promise<string> {
-    const run = async (): Promise<string> => {
+  /**
+   * Fetches and writes the checkout of the branch head (the head may have moved past `wanted`, which is
+   * undefined when the fetch is the head check); returns its commit and whether this call wrote it.
+   */
+  private write(ref: SourceRef, source: Source, wanted: string | undefined, options: FetchOptions): Promise<{ oid: string; wrote: boolean }> {
+    const run = async (): Promise<{ oid: string; wrote: boolean }> => {
       // A checkout written by an earlier agent process (same cache directory) is reused as it is.
-      if (await exists(path.join(source.root, wanted))) return this.keep(source, wanted);
+      if (wanted !== undefined && (await exists(path.join(source.root, wanted)))) return { oid: await this.keep(source, wanted), wrote: false };
       const startedAt = this.now();
       source.askedAt = startedAt;
       const oid = await this.limiter.schedule(() => {
@@ -193,7 +221,9 @@ export class GitSources {
       });
       this.observe(ref, source, oid, startedAt);
       const dir = path.join(source.root, oid);
+      let wrote = false;
       if (!source.revisions.has(oid) && !(await exists(dir))) {
+        wrote = true;
         const tmp = path.join(source.root, `.tmp-${oid}-${randomBytes(4).toString("hex")}`);
         try {
           await checkoutFromGitdir(source.gitdir, oid, tmp);
@@ -205,7 +235,7 @@ export class GitSources {
           await fs.rm(tmp, { recursive: true, force: true });
         }
       }
-      return this.keep(source, oid);
+      return { oid: await this.keep(source, oid), wrote };
     };
     const result = source.lock.then(run, run);
     source.lock = result.catch(() => undefined);

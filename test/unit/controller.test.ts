@@ -8,6 +8,11 @@ import { GitSources } from "../../src/git/sources.js";
 import { silentLogger } from "../../src/log.js";
 import type { KubeClient } from "../../src/kube/client.js";
 import type { EventRecorder } from "../../src/agent/events.js";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { ConfigRepo } from "../support/config-repo.js";
+import { GitServer } from "../support/git-server.js";
 
 /**
  * A client double for the controller's informers: `listAt` answers `items()`, and each watch stays open
@@ -202,4 +207,43 @@ test("the queue's depth, its runs in flight and how long runs waited are Prometh
   assert.match(after, /^baton_reconcile_queue_depth 0$/m);
   assert.match(after, /^baton_reconcile_queue_wait_seconds_count 3$/m, "each of the three runs recorded its wait");
   await controller.stop();
+});
+
+test("a push reconciles once: the new revision its own fetch saw does not queue a second run, one seen by another check does", async () => {
+  const server = await GitServer.create();
+  // Every revision holds a file that does not parse: each run stops at render, Stalled (no retry before
+  // the 1h interval), which is all this test needs: it counts runs and the revision each one read.
+  const broken = (n: number) => ({ "env/a.yaml": `revision: ${n}\nnot yaml: [\n` });
+  const repo = await ConfigRepo.create(server, "config", broken(1));
+  const cache = await fs.mkdtemp(path.join(os.tmpdir(), "baton-controller-"));
+  const env = { apiVersion: "baton.dev/v1alpha1", kind: "Environment", metadata: { name: "web", namespace: "ns", generation: 1, resourceVersion: "1" }, spec: { url: repo.url, branch: "main", path: "env", interval: "1h" } };
+  const { client, state, send } = informerClient(() => [], { mergePatch: async () => env, discover: async () => undefined, isClusterScoped: () => false });
+  const { counter, events } = countingEvents();
+  // Wired as agent.ts wires them: a head any check sees moving wakes the source's readers.
+  const sources = new GitSources(cache, { concurrency: 2, onNewRevision: (source, revision) => controller.followRevision(source, revision) });
+  const controller = new Controller({ client, log: silentLogger, events, metrics: new Metrics(), sources, concurrency: 1, allowInsecureHttp: true }, { resyncMs: 60_000 }, silentLogger);
+  const lastRevision = () => controller.environments()[0]?.lastResult?.revision;
+  try {
+    controller.start();
+    await until(() => state.open === 1);
+    send("ADDED", env);
+    const first = await repo.git("rev-parse", "HEAD");
+    await until(() => lastRevision() === first);
+    const pushed = await repo.commit(broken(2), "a push");
+    assert.deepEqual(controller.triggerPush({ ref: "refs/heads/main", repository: { clone_url: repo.url } }), ["ns/web"]);
+    await until(() => lastRevision() === pushed);
+    // A second run would have been queued by the end of the first (the queue re-runs a dirty key at once).
+    await new Promise((r) => setImmediate(r));
+    assert.equal(counter.runs, 2, "one run for the new Environment, one for the push: the push's run read the revision its fetch announced");
+    // A revision seen by someone else's check (another Environment of the source, the poller) still wakes it.
+    const third = await repo.commit(broken(3), "another push");
+    assert.equal(await sources.head({ url: repo.url, branch: "main" }, { allowInsecureHttp: true }), third);
+    await until(() => lastRevision() === third);
+    assert.equal(counter.runs, 3);
+  } finally {
+    await controller.stop();
+    await repo.destroy();
+    await server.destroy();
+    await fs.rm(cache, { recursive: true, force: true });
+  }
 });

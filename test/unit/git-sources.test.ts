@@ -38,13 +38,13 @@ async function freshCache(): Promise<string> {
 const uploadPacks = () => server.requests.filter((r) => r.startsWith("POST") && r.endsWith("git-upload-pack")).length;
 const lsRemotes = () => server.requests.filter((r) => r.startsWith("POST") && r.endsWith("git-upload-pack v2")).length;
 
-test("ten concurrent checkouts of one source cost one head check and one fetch, and share one directory", async () => {
+test("ten concurrent checkouts of one source cost one fetch, which is also the head check, and share one directory", async () => {
   const operations: string[] = [];
   const sources = new GitSources(await freshCache(), { concurrency: 4, onOperation: (op) => operations.push(op) });
   const ref = { url: repo.url, branch: "main" };
   const checkouts = await Promise.all(Array.from({ length: 10 }, () => sources.checkout(ref, { ...insecure, maxAgeMs: 60_000 })));
-  assert.deepEqual(operations, ["ls-remote", "fetch"]);
-  assert.equal(lsRemotes(), 1, "one head check for ten Environments");
+  assert.deepEqual(operations, ["fetch"]);
+  assert.equal(lsRemotes(), 0, "no head check before the fetch: the fetch learns the head");
   assert.equal(uploadPacks(), 1, "one pack download for ten Environments");
   assert.equal(new Set(checkouts.map((c) => c.dir)).size, 1);
   assert.equal(checkouts.filter((c) => c.fetched).length, 1);
@@ -67,7 +67,7 @@ test("different credentials are different sources, and git operations across sou
   const checkouts = await Promise.all(tokens.map((token) => sources.checkout({ url: repo.url, branch: "main", auth: { token } }, insecure)));
   assert.equal(new Set(checkouts.map((c) => c.dir)).size, tokens.length);
   assert.equal(uploadPacks(), tokens.length);
-  assert.equal(lsRemotes(), tokens.length);
+  assert.equal(lsRemotes(), 0);
   assert.ok(server.peakInFlight <= 2, `at most 2 requests at once, saw ${server.peakInFlight}`);
   assert.ok(checkouts.every((c) => !/team-/.test(c.dir)), "paths name a hash, not the token");
 });
@@ -95,6 +95,30 @@ test("a new commit is fetched once and announced once; old checkouts stay while 
   await assert.rejects(fs.stat(first.dir), "released and two revisions old: removed");
   await assert.rejects(fs.stat(fresh[0]!.dir), "released and replaced: removed");
   assert.equal(await fs.readFile(path.join(third.dir, "env/a.yaml"), "utf8"), "a: 3\n");
+});
+
+test("a checkout that must see the server fetches at once: a push costs one round trip, an unchanged head downloads no checkout", async () => {
+  const operations: string[] = [];
+  const sources = new GitSources(await freshCache(), { concurrency: 4, onOperation: (op) => operations.push(op) });
+  const ref = { url: repo.url, branch: "main" };
+  const first = await sources.checkout(ref, insecure);
+  const pushed = await repo.commit({ "env/b.yaml": "b: 1\n" }, "a push");
+  const requests = server.requests.length;
+  const afterPush = await sources.checkout(ref, insecure);
+  assert.equal(afterPush.revision, pushed);
+  assert.equal(afterPush.fetched, true);
+  assert.deepEqual(server.requests.slice(requests), ["GET /config.git/info/refs?service=git-upload-pack", "POST /config.git/git-upload-pack"], "ref advertisement and pack, no ls-remote first");
+  assert.equal(await fs.readFile(path.join(afterPush.dir, "env/b.yaml"), "utf8"), "b: 1\n");
+  const unchanged = await sources.checkout(ref, insecure);
+  assert.equal(unchanged.revision, pushed);
+  assert.equal(unchanged.dir, afterPush.dir);
+  assert.equal(unchanged.fetched, false, "the head had not moved: nothing new written");
+  assert.deepEqual(operations, ["fetch", "fetch", "fetch"]);
+  assert.notEqual(first.revision, pushed);
+  // The fetch was a head check: a run that may use a minute-old head asks nothing.
+  const count = server.requests.length;
+  assert.equal(await sources.head(ref, { ...insecure, maxAgeMs: 60_000 }), pushed);
+  assert.equal(server.requests.length, count);
 });
 
 test("a failed head check is shared like an answer: runs that may use one that old get the failure without asking again", async () => {
