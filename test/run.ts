@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { buildCli } from "./support/build-cli.js";
 import { machineLock } from "./support/machine-lock.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -58,7 +59,10 @@ async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency
   const tap = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-tap-")), "out.tap");
   // A time limit per test FILE (node 20 applies --test-timeout to each file's process as a whole): a hung file
   // fails alone instead of holding CI until its limit. Generous: files run side by side on a loaded machine.
-  const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`,
+  // BATON_TEST_NODE_ARGS adds node flags to every test file's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  // (node refuses --cpu-prof in NODE_OPTIONS); the runner hands its own flags down to the files it starts.
+  const extra = process.env.BATON_TEST_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const args = [...extra, "--import", path.join(root, "test/support/test-runner-hooks.mjs"), "--import", "tsx", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`,
     "--test-reporter=spec", "--test-reporter-destination=stdout",
     "--test-reporter=tap", `--test-reporter-destination=${tap}`,
     `--test-reporter=${path.join(root, "test/support/file-times-reporter.mjs")}`, `--test-reporter-destination=${tap}.times`, ...files];
@@ -95,6 +99,13 @@ async function startImageBuild(files: string[]): Promise<{ env: Record<string, s
 // limit on explicitly), so test processes send writes without spacing.
 process.env.BATON_GITHUB_WRITE_INTERVAL_MS ??= "0";
 
+// Every git commit, fetch, merge and pull ends by starting `git maintenance run --auto`, one more process
+// (of the ~14,000 git processes in a run) that finds nothing to do in a test repository. Git reads this
+// config from the environment of every git the tests start, directly or through Baton's code.
+if (process.env.GIT_CONFIG_COUNT === undefined) {
+  Object.assign(process.env, { GIT_CONFIG_COUNT: "2", GIT_CONFIG_KEY_0: "maintenance.auto", GIT_CONFIG_VALUE_0: "false", GIT_CONFIG_KEY_1: "gc.auto", GIT_CONFIG_VALUE_1: "0" });
+}
+
 /**
  * `npm test` type-checks and lints beside the tests (tsc and eslint are each single-threaded); a type or lint
  * error fails the run like a failed test.
@@ -117,6 +128,8 @@ async function integrationTests(): Promise<Counts> {
   const files = await findTests(path.join(root, "test/integration"));
   if (files.length === 0) return { pass: 0, fail: 0 };
   const image = await startImageBuild(files);
+  // The CLI the integration files spawn, compiled once for the run (see test/support/cli.ts).
+  process.env.BATON_TEST_CLI ??= await buildCli(root, await fs.mkdtemp(path.join(os.tmpdir(), "baton-cli-")));
   const waitStart = Date.now();
   const unlock = await machineLock();
   if (Date.now() - waitStart > 1000) process.stderr.write(`[test] waited ${Math.round((Date.now() - waitStart) / 1000)}s for another integration run on this machine\n`);

@@ -3,14 +3,13 @@
 import { test } from "node:test";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import path from "node:path";
 import assert from "node:assert/strict";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
 import { waitFor } from "../support/processes.js";
+import { cliArgs } from "../support/cli.js";
 
 const P = "environments/production";
-const repoRoot = path.resolve(import.meta.dirname, "../..");
 
 test("a git outage keeps the last state, is reported, and recovers (with basic auth from a Secret)", async () => {
   const auth = { username: "agent", password: "pa55" };
@@ -43,9 +42,9 @@ test("a git outage keeps the last state, is reported, and recovers (with basic a
 test("with leader election only one agent applies, and the standby takes over when the leader is killed", async () => {
   const f = await agentFixture("leader", underPath(P, webApp(`ghcr.io/acme/web@${digest("leader")}`)));
   // Agent A is a real `baton agent` process, so it can be killed with SIGKILL (no lease release).
-  const a = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), "agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
+  const a = spawn(process.execPath, cliArgs("agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
     "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-test", "--lease-duration-seconds", "3", "--port", "0",
-    "--bind-address", "127.0.0.1", "--log-level", "warn", "--allow-insecure-http"], { env: { ...process.env, POD_NAME: "agent-a" }, stdio: "ignore" });
+    "--bind-address", "127.0.0.1", "--log-level", "warn", "--allow-insecure-http"), { env: { ...process.env, POD_NAME: "agent-a" }, stdio: "ignore" });
   const holder = async () => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, "baton-test"))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
   try {
     await f.createEnvironment("production", { path: P, interval: "1s" });
@@ -78,8 +77,8 @@ test("with leader election only one agent applies, and the standby takes over wh
 
 test("SIGTERM stops the agent cleanly: exit code 0 and the lease released for a standby", async () => {
   const f = await agentFixture("sigterm", underPath(P, webApp(`ghcr.io/acme/web@${digest("sigterm")}`)));
-  const agent = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), "agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
-    "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-term", "--port", "0", "--bind-address", "127.0.0.1", "--log-level", "warn", "--allow-insecure-http"],
+  const agent = spawn(process.execPath, cliArgs("agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
+    "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-term", "--port", "0", "--bind-address", "127.0.0.1", "--log-level", "warn", "--allow-insecure-http"),
   { env: { ...process.env, POD_NAME: "agent-term" }, stdio: "ignore" });
   const holder = async () => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, "baton-term"))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
   try {

@@ -23,14 +23,14 @@ import { status } from "../../src/promote/status.js";
 import { promisify } from "node:util";
 import { createHash } from "node:crypto";
 import http from "node:http";
+import { cliArgs } from "../support/cli.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures");
-const cli = path.resolve(import.meta.dirname, "../../src/cli.ts");
 
 /** The CLI as a user runs it; rejects with its stderr on a non-zero exit. */
 async function baton(...args: string[]): Promise<string> {
   try {
-    return (await promisify(execFile)(process.execPath, ["--import", "tsx", cli, ...args])).stdout;
+    return (await promisify(execFile)(process.execPath, cliArgs(...args))).stdout;
   } catch (e) {
     throw new Error(String((e as { stderr?: string }).stderr ?? e));
   }

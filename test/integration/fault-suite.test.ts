@@ -11,7 +11,6 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import path from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { inventoryKey } from "../../src/kube/inventory.js";
 import { ENVIRONMENT_LABEL } from "../../src/kube/desired.js";
@@ -19,9 +18,9 @@ import { mapLimit } from "../../src/util/pool.js";
 import { agentFixture, isReady, type AgentFixture } from "../support/agent-fixture.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { waitFor } from "../support/processes.js";
+import { cliArgs } from "../support/cli.js";
 
 const P = "environments/bulk";
-const repoRoot = path.resolve(import.meta.dirname, "../..");
 let cluster: Cluster;
 let kubeConfig: KubeConfig;
 
@@ -101,9 +100,9 @@ test("etcd SIGKILLed during a reconcile: converges, nothing lost", async () => {
 
 test("the leader SIGKILLed mid-apply: the standby finishes it", async () => {
   const f = await agentFixture("killed", bulk(300, "1"), { kubeConfig });
-  const leader = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), "agent", "--kubeconfig", cluster.kubeconfig,
+  const leader = spawn(process.execPath, cliArgs("agent", "--kubeconfig", cluster.kubeconfig,
     "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "bulk", "--lease-duration-seconds", "3", "--port", "0",
-    "--bind-address", "127.0.0.1", "--log-level", "warn", "--concurrency", "1", "--allow-insecure-http"], { env: { ...process.env, POD_NAME: "agent-a" }, stdio: "ignore" });
+    "--bind-address", "127.0.0.1", "--log-level", "warn", "--concurrency", "1", "--allow-insecure-http"), { env: { ...process.env, POD_NAME: "agent-a" }, stdio: "ignore" });
   const holder = async () => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, "bulk"))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
   try {
     await waitFor("agent-a leads", async () => ((await holder()) === "agent-a" ? true : undefined), 60_000);

@@ -13,6 +13,7 @@ import { promote } from "../../src/promote/promote.js";
 import { GitServer } from "../support/git-server.js";
 import { DEFAULT_SETTINGS, GitHubDouble } from "../support/github-double.js";
 import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
+import { cliArgs } from "../support/cli.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 let server: GitServer;
@@ -32,7 +33,7 @@ after(async () => {
 function baton(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.baseUrl, BATON_GITHUB_WRITE_INTERVAL_MS: "0" };
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, cliArgs(...args), { cwd: root, env, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -6,6 +6,7 @@ import path from "node:path";
 import { GitServer } from "../support/git-server.js";
 import { GitHubDouble } from "../support/github-double.js";
 import { cloneConfigRepo, git, seedConfigRepo } from "../support/example-repo.js";
+import { cliArgs } from "../support/cli.js";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const D1 = `sha256:${"1".repeat(64)}`;
@@ -26,7 +27,7 @@ after(async () => {
 
 function baton(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, BATON_GITHUB_WRITE_INTERVAL_MS: "0", ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, cliArgs(...args), { cwd: root, env: { PATH: process.env.PATH, HOME: process.env.HOME, BATON_GITHUB_WRITE_INTERVAL_MS: "0", ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });

@@ -23,6 +23,7 @@ import { RegistryClient } from "../../src/registry/client.js";
 import { dockerConfigCredentials } from "../../src/registry/auth.js";
 import { BatonError } from "../../src/errors.js";
 import { parsePublicKey, verifyImage } from "../../src/registry/signature.js";
+import { cliArgs } from "../support/cli.js";
 
 const exec = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
@@ -251,7 +252,7 @@ test("registry faults are clear errors: unreachable, 401, 429, malformed manifes
     await fs.writeFile(cfg, JSON.stringify({ auths: { [gate.host]: { username: "puller", password: "wrong-password-7" } } }));
     const cliRepo = await cloneConfigRepo(server, "acme/config", "CLI");
     await fs.writeFile(path.join(cliRepo, "baton.yaml"), pipeline(behind, "pr"));
-    const run = await exec(process.execPath, ["--import", "tsx", path.join(root, "src/cli.ts"), "watch", "--dry-run", "--repo", cliRepo, "--docker-config", cfg], { cwd: root, encoding: "utf8" }).then(() => ({ code: 0, stdout: "", stderr: "" }), (e: { code: number; stdout: string; stderr: string }) => e);
+    const run = await exec(process.execPath, cliArgs("watch", "--dry-run", "--repo", cliRepo, "--docker-config", cfg), { cwd: root, encoding: "utf8" }).then(() => ({ code: 0, stdout: "", stderr: "" }), (e: { code: number; stdout: string; stderr: string }) => e);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /testing: the token endpoint of 127\.0\.0\.1:\d+ refused the configured credentials for 127\.0\.0\.1:\d+\/acme\/web \(HTTP 401\) \[127\.0\.0\.1:\d+\/acme\/web\] \(REGISTRY_UNAUTHORIZED\)/);
     assert.doesNotMatch(run.stdout + run.stderr, /wrong-password-7/);

@@ -14,6 +14,7 @@ import { promisify } from "node:util";
 import { artifactPath } from "../support/artifacts.js";
 import { agentFixture, readyCondition, isReady } from "../support/agent-fixture.js";
 import { waitFor } from "../support/processes.js";
+import { cliArgs } from "../support/cli.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -91,7 +92,7 @@ test("no configured secret value appears in the agent's log, status or Events; r
     // baton render / baton diff on a clone where the Secret's value changed (not pushed).
     await fs.writeFile(path.join(f.repo.dir, P, "secret.yaml"), secretYaml(SECRETS.secretInGitNext));
     const kubeconfig = process.env.BATON_TEST_KUBECONFIG ?? "";
-    const cli = (...args: string[]) => promisify(execFile)(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), ...args, "--repo", f.repo.dir], { cwd: repoRoot })
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, cliArgs(...args, "--repo", f.repo.dir), { cwd: repoRoot })
       .catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout ?? "", stderr: e.stderr ?? "" }));
     const render = await cli("render", "scan");
     assert.match(render.stdout, /password: "\*\*\*"/);

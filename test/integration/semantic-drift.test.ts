@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { agentFixture, isReady } from "../support/agent-fixture.js";
 import { ApiProxy } from "../support/api-proxy.js";
 import { waitFor } from "../support/processes.js";
+import { cliArgs } from "../support/cli.js";
 
 const exec = promisify(execFile);
 const P = "environments/bulk";
@@ -69,7 +70,7 @@ test("a no-op over 1,000 objects with mixed spellings writes nothing, and baton 
     // `baton diff` plans with the agent's planner: same owner label, targetNamespace and inventory.
     const checkout = await fs.mkdtemp(path.join(os.tmpdir(), "baton-diff-"));
     await exec("git", ["clone", "--quiet", f.repo.url, checkout]);
-    const { stdout } = await exec(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli.ts"), "diff", "bulk", "--repo", checkout, "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "", "-o", "json"], { cwd: repoRoot });
+    const { stdout } = await exec(process.execPath, cliArgs("diff", "bulk", "--repo", checkout, "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "", "-o", "json"), { cwd: repoRoot });
     const diff = JSON.parse(stdout) as { changes: unknown[]; prune: unknown[]; unchanged: number };
     assert.deepEqual({ changes: diff.changes.length, prune: diff.prune.length, unchanged: diff.unchanged }, { changes: 0, prune: 0, unchanged: 1000 });
     await fs.rm(checkout, { recursive: true, force: true });

@@ -9,6 +9,16 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
+/**
+ * The http-backend program itself, from git's exec path: `git http-backend` would start a `git` process only
+ * to start this one, a third process per request on top of the upload-pack it runs.
+ */
+let httpBackendPath: string | undefined;
+function httpBackend(): string {
+  httpBackendPath ??= path.join(execFileSync("git", ["--exec-path"], { encoding: "utf8" }).trim(), "git-http-backend");
+  return httpBackendPath;
+}
+
 export interface GitServerOptions {
   auth?: { username: string; password: string };
 }
@@ -28,6 +38,13 @@ export class GitServer {
   /** Requests being served now, and the most ever served at once (tests of bounded concurrency). */
   inFlight = 0;
   peakInFlight = 0;
+  /**
+   * Protocol-v2 `info/refs` answers per repository path. In v2 that answer is the server's capability list
+   * only (the refs come with the `ls-refs` POST that follows), the same bytes for every request to a repo,
+   * so it is replayed instead of spawning http-backend and upload-pack again: the suite's agents ask it
+   * thousands of times, and each answer from git costs an http-backend and an upload-pack process.
+   */
+  private readonly v2Advertisements = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
 
   private constructor(root: string, private readonly options: GitServerOptions) {
     this.root = root;
@@ -103,7 +120,18 @@ export class GitServer {
       res.writeHead(401, { "WWW-Authenticate": 'Basic realm="baton-test"' }).end("authentication required\n");
       return;
     }
-    const cgi = spawn("git", ["http-backend"], {
+    const protocol = String(req.headers["git-protocol"] ?? "");
+    const v2Advertisement = req.method === "GET" && url.pathname.endsWith("/info/refs") && url.searchParams.get("service") === "git-upload-pack" && protocol.includes("version=2")
+      ? url.pathname : undefined;
+    const replay = v2Advertisement === undefined ? undefined : this.v2Advertisements.get(v2Advertisement);
+    if (replay) {
+      res.writeHead(replay.status, replay.headers).end(replay.body);
+      return;
+    }
+    const recorded: Buffer[] = [];
+    let recordedStatus = 0;
+    let recordedHeaders: Record<string, string> = {};
+    const cgi = spawn(httpBackend(), [], {
       env: {
         ...process.env,
         GIT_PROJECT_ROOT: this.root,
@@ -113,7 +141,7 @@ export class GitServer {
         REQUEST_METHOD: req.method ?? "GET",
         CONTENT_TYPE: req.headers["content-type"] ?? "",
         HTTP_CONTENT_ENCODING: String(req.headers["content-encoding"] ?? ""),
-        GIT_PROTOCOL: String(req.headers["git-protocol"] ?? ""),
+        GIT_PROTOCOL: protocol,
         REMOTE_USER: user,
         REMOTE_ADDR: "127.0.0.1",
       },
@@ -123,6 +151,7 @@ export class GitServer {
     let headersSent = false;
     cgi.stdout.on("data", (chunk: Buffer) => {
       if (headersSent) {
+        if (v2Advertisement !== undefined) recorded.push(chunk);
         res.write(chunk);
         return;
       }
@@ -140,12 +169,18 @@ export class GitServer {
       }
       res.writeHead(status, headers);
       headersSent = true;
+      recordedStatus = status;
+      recordedHeaders = headers;
+      recorded.push(head.subarray(end + 4));
       res.write(head.subarray(end + 4));
     });
     cgi.stderr.on("data", () => undefined);
-    cgi.on("close", () => {
+    cgi.on("close", (code) => {
       if (!headersSent) res.writeHead(500).end("git http-backend failed\n");
       else res.end();
+      if (v2Advertisement !== undefined && code === 0 && recordedStatus === 200) {
+        this.v2Advertisements.set(v2Advertisement, { status: recordedStatus, headers: recordedHeaders, body: Buffer.concat(recorded) });
+      }
     });
   }
 }

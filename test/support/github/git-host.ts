@@ -39,10 +39,16 @@ export class BareRepo {
     return stdout;
   }
 
+  /** Commits known to exist: a commit never leaves a test repository, so its sha needs one git call. */
+  private readonly knownCommits = new Set<string>();
+
   /** A branch, tag or sha → commit sha; undefined when git does not know it. */
   async resolve(ref: string): Promise<string | undefined> {
     if (!/^[\w./-]+$/.test(ref) || ref.startsWith("-")) return undefined;
-    return this.git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).then((s) => s.trim() || undefined, () => undefined);
+    if (this.knownCommits.has(ref)) return ref;
+    const sha = await this.git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).then((s) => s.trim() || undefined, () => undefined);
+    if (sha) this.knownCommits.add(sha);
+    return sha;
   }
 
   /** Every branch → its commit, in one call. */
@@ -52,6 +58,12 @@ export class BareRepo {
   }
 
   async branchSha(branch: string): Promise<string | undefined> {
+    // A pushed branch is a loose ref file (receive-pack writes it with a lock and a rename), read without
+    // spawning git; anything else (packed refs, odd names) goes through rev-parse.
+    if (!branch.split("/").some((part) => part === ".." || part === "." || part === "")) {
+      const loose = await fs.readFile(path.join(this.dir, "refs/heads", branch), "utf8").catch(() => "");
+      if (/^[0-9a-f]{40}\n?$/.test(loose)) return loose.trim();
+    }
     return this.resolve(`refs/heads/${branch}`);
   }
 
