@@ -22,6 +22,7 @@ import { ownsEnvironment, type Shard } from "./shard.js";
 import { pushMatches, type PushEvent } from "./webhook.js";
 import { SourcePoller, type PollClock } from "./source-poller.js";
 import { WorkQueue } from "./work-queue.js";
+import { RenderCache } from "./steps/render.js";
 import type { SourceRef } from "../git/sources.js";
 
 /** Set by a replica that is not the leader to ask the leader for a reconcile (webhook on a standby). */
@@ -124,6 +125,8 @@ export class Controller {
   private readonly poller: SourcePoller<SourceRef>;
   /** This term's runs, bounded across Environments. */
   private queue?: WorkQueue;
+  /** Each Environment's last render: an interval run of the same revision does not read and parse its folder again. */
+  private readonly renders = new RenderCache();
 
   constructor(private readonly deps: Omit<ReconcileDeps, "signal">, private readonly options: ControllerOptions, private readonly log: Logger, clock: PollClock = systemPollClock) {
     const sources = deps.sources;
@@ -236,6 +239,7 @@ export class Controller {
     this.loops.delete(key);
     this.queue?.forget(key);
     this.poller.unfollow(key);
+    this.renders.forget(key);
     this.log.info({ env: key }, "environment removed; its objects stay in place");
   }
 
@@ -369,7 +373,7 @@ export class Controller {
         read = true;
         if (this.active && this.loops.get(key) === loop) this.poller.follow(key, ref, intervalMs);
       };
-      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, onSource, onWaiting: release }, fresh);
+      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, onSource, onWaiting: release, renders: this.renders }, fresh);
       loop.lastResult = result;
       const written = result.stored ? versionOf(result.stored)[0] : undefined;
       if (written !== undefined && !loop.seen.has(written)) loop.ownWrite = written;

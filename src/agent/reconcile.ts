@@ -22,7 +22,7 @@ import { healthStep } from "./steps/health.js";
 import { observeSteps } from "./steps/observe.js";
 import { planStep } from "./steps/plan.js";
 import { pruneStep } from "./steps/prune.js";
-import { renderStep } from "./steps/render.js";
+import { renderStep, type RenderCache } from "./steps/render.js";
 import { trustStep } from "./steps/trust.js";
 import { verifyStep } from "./steps/verify.js";
 import { RegistryClient } from "../registry/client.js";
@@ -58,6 +58,8 @@ export interface ReconcileDeps {
   registry?: RegistryClient;
   /** Deadline and size cap of each git operation (the signal above is added to them). */
   git?: { timeoutMs?: number; maxBytes?: number };
+  /** Each Environment's last render, reused by runs of the same revision (the controller keeps it). */
+  renders?: RenderCache;
 }
 
 export async function reconcileEnvironment(deps: ReconcileDeps, env: EnvironmentObject): Promise<ReconcileResult> {
@@ -146,6 +148,7 @@ function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: Environm
     healthPollMs: deps.healthPollMs ?? 1000,
     registry: deps.registry ?? anonymousRegistry,
     ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.renders ? { renders: deps.renders } : {}),
     recordInventory,
   };
 }

@@ -77,6 +77,8 @@ class Transport {
   authLoadedAt = 0;
   resources = new Map<string, ResourceInfo>();
   discovered?: Promise<void>;
+  /** Counts the discoveries loaded (a render that asked discovery about scope is current while it stays). */
+  discoveryGeneration = 0;
 
   readonly credentials: ClusterCredentials;
 
@@ -234,6 +236,7 @@ export class KubeClient {
         }
       })));
       this.t.resources = resources;
+      this.t.discoveryGeneration++;
     })();
     try {
       await this.t.discovered;
@@ -241,6 +244,11 @@ export class KubeClient {
       this.t.discovered = undefined;
       throw e;
     }
+  }
+
+  /** Changes whenever API discovery is loaded again (e.g. after a CRD was established). */
+  get discoveryGeneration(): number {
+    return this.t.discoveryGeneration;
   }
 
   async resourceFor(apiVersion: string, kind: string): Promise<ResourceInfo> {

@@ -13,6 +13,7 @@ import type { ApplyRender } from "../../release/render.js";
 import type { Logger } from "../../log.js";
 import type { RegistryClient } from "../../registry/client.js";
 import type { EnvironmentObject, EnvironmentSpec } from "../environment.js";
+import type { RenderCache } from "./render.js";
 
 export interface StepContext {
   env: EnvironmentObject;
@@ -40,6 +41,8 @@ export interface StepContext {
   /** Reads image signatures for baton.yaml's `verify` (with the agent's --registry-config credentials). */
   registry: RegistryClient;
   signal?: AbortSignal;
+  /** The agent's last render of each Environment, reused while the revision, spec and discovery stay (absent: render every run). */
+  renders?: RenderCache;
   /**
    * The inventory is the one status field written during the work: before the first object is created it
    * must hold it (so a run cut short never orphans an object), and after apply and prune it holds what is
