@@ -179,20 +179,31 @@ export class KubeClient {
       headers["Content-Length"] = String(payload.length);
     }
     const deadline = Math.min(timeoutMs ?? Infinity, t.options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-    const timeout = AbortSignal.timeout(Math.max(1, Math.ceil(deadline)));
-    const signal = this.signal ? AbortSignal.any([this.signal, timeout]) : timeout;
     const lib = url.protocol === "https:" ? https : http;
-    const failed = (e: unknown): Error => {
-      if (timeout.aborted) return new Error(`${method} ${url.pathname}: no answer within ${deadline} ms`);
-      if (this.signal?.aborted) return new RequestAbortedError(`${method} ${url.pathname}: cancelled (${describeReason(this.signal.reason)})`);
-      return e instanceof Error ? e : new Error(String(e));
-    };
+    // One timer per request, cleared when it settles. (AbortSignal.timeout kept a timer and a signal alive
+    // for the whole deadline after every request, and AbortSignal.any a WeakRef per request on the
+    // client's long-lived signal: thousands of each during a 1,000-object apply.)
     return new Promise<T>((resolve, reject) => {
-      const req = lib.request(url, { ...t.baseOptions, method, headers, agent: t.agent, signal }, (res) => {
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.signal?.removeEventListener("abort", onAbort);
+        fn();
+      };
+      const fail = (e: Error) => settle(() => {
+        reject(e);
+        req.destroy();
+      });
+      const onAbort = () => fail(new RequestAbortedError(`${method} ${url.pathname}: cancelled (${describeReason(this.signal?.reason)})`));
+      const timer = setTimeout(() => fail(new Error(`${method} ${url.pathname}: no answer within ${deadline} ms`)), Math.max(1, Math.ceil(deadline)));
+      this.signal?.addEventListener("abort", onAbort, { once: true });
+      const req = lib.request(url, { ...t.baseOptions, method, headers, agent: t.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", (e) => reject(failed(e)));
-        res.on("end", () => {
+        res.on("error", (e) => fail(e));
+        res.on("end", () => settle(() => {
           const text = Buffer.concat(chunks).toString("utf8");
           let parsed: unknown = text;
           try {
@@ -206,11 +217,10 @@ export class KubeClient {
             const s = parsed as { reason?: string; message?: string } | undefined;
             reject(new KubeApiError(status, s?.reason ?? String(status), `${method} ${url.pathname}: ${s?.message ?? text.slice(0, 300)}`, parsed));
           }
-        });
+        }));
       });
-      req.on("error", (e) => reject(failed(e)));
-      if (payload) req.write(payload);
-      req.end();
+      req.on("error", (e) => fail(e));
+      req.end(payload);
     });
   }
 
