@@ -56,6 +56,9 @@ COPY --from=tools /out/kustomize /usr/local/bin/kustomize
 COPY --from=tools /out/helm /usr/local/bin/helm
 RUN ln -s /app/dist/cli.js /usr/local/bin/baton && chmod +x /app/dist/cli.js
 USER 10001:10001
-ENV NODE_ENV=production BATON_CACHE_DIR=/cache
+# A 4 MiB young generation instead of V8's 16 MiB semi-spaces: the agent's live heap is ~25 MiB, the rest of
+# a large apply is short-lived garbage; measured peak RSS at 1,000 objects 115 MiB instead of 138 MiB
+# (npm run bench apply runs the agent with this same NODE_OPTIONS).
+ENV NODE_ENV=production BATON_CACHE_DIR=/cache NODE_OPTIONS=--max-semi-space-size=4
 ENTRYPOINT ["baton"]
 CMD ["agent"]

@@ -13,6 +13,12 @@ import { freePort, startProcess, stopProcess, waitFor, type Managed } from "../t
 
 export const repoRoot = path.resolve(import.meta.dirname, "..");
 
+/** The NODE_OPTIONS the image sets (Dockerfile `ENV … NODE_OPTIONS=…`): the agent's V8 heap sizing. */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(path.join(repoRoot, "Dockerfile"), "utf8");
+  return /^ENV .*\bNODE_OPTIONS=(\S+)/m.exec(dockerfile)?.[1] ?? "";
+}
+
 /** `npm run build` once per benchmark run: the agent runs from dist/, as in its image. */
 export function buildDist(): void {
   execFileSync("npm", ["run", "--silent", "build"], { cwd: repoRoot, stdio: "inherit" });
@@ -72,7 +78,7 @@ export async function startAgentProcess(options: AgentProcessOptions): Promise<A
     "--port", String(port), "--metrics-port", String(metricsPort), "--bind-address", "127.0.0.1",
     "--cache-dir", path.join(options.workDir, `${options.name}-cache`), "--allow-insecure-http", "--log-level", "warn",
     ...(options.extraArgs ?? []),
-  ], path.join(options.workDir, `${options.name}.log`), { ...process.env, ...options.env });
+  ], path.join(options.workDir, `${options.name}.log`), { ...process.env, ...options.env, NODE_OPTIONS: [imageNodeOptions(), options.env?.NODE_OPTIONS].filter(Boolean).join(" ") });
   await waitFor(`${options.name} /readyz`, async () => ((await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok ? true : undefined), 60_000, 100);
   return {
     proxy, process: child, port,
