@@ -6,7 +6,8 @@ import { silentLogger } from "../../src/log.js";
 import { Metrics } from "../../src/agent/metrics.js";
 import type { EventRecorder } from "../../src/agent/events.js";
 import type { EnvironmentObject, EnvironmentStatus } from "../../src/agent/environment.js";
-import type { HealthOutcome } from "../../src/agent/steps/context.js";
+import type { HealthOutcome, Planned, StepContext } from "../../src/agent/steps/context.js";
+import { healthPollDelay, healthStep } from "../../src/agent/steps/health.js";
 import { report, type Reporter } from "../../src/agent/steps/report.js";
 import { runSteps, type StepName, type StepResult, type Steps } from "../../src/agent/steps/sequence.js";
 import { verdict } from "../../src/agent/steps/verdict.js";
@@ -118,4 +119,24 @@ test("an interrupted run reports nothing: no status, no Event, no metric", async
   const result = await report(r, { fetch: { revision: "abc", dir: "/x", credentials: {} } }, { kind: "interrupted", step: "health" });
   assert.deepEqual([result.interrupted, result.failedStep, saves(), events.length], [true, "health", 0, 0]);
   assert.doesNotMatch(await metrics.render(), /baton_reconcile_total\{/);
+});
+
+test("the health wait polls soon at first, then less often: 100 ms, doubling up to the poll period", async () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 40].map((poll) => healthPollDelay(poll, 1000)), [100, 200, 400, 800, 1000, 1000, 1000]);
+  assert.deepEqual([1, 2, 3].map((poll) => healthPollDelay(poll, 50)), [50, 50, 50], "never longer apart than the period");
+  // A rollout done by the third read settles after two short polls, and gives its worker back while it waits.
+  const reads: string[] = [];
+  let waiting = 0;
+  const rollingOut = { status: "InProgress" as const, results: [{ object: "apps/v1 Deployment ns/web", health: { status: "InProgress" as const, message: "1 of 2 replicas updated" } }] };
+  const done = { status: "Current" as const, results: [{ object: "apps/v1 Deployment ns/web", health: { status: "Current" as const, message: "" } }] };
+  const ctx = {
+    spec: { timeout: "1m", url: "https://git.example.com/config.git", branch: "main" },
+    manager: { health: async () => (reads.push("read"), reads.length < 3 ? rollingOut : done) },
+    onWaiting: () => waiting++,
+    git: {}, healthPollMs: 1000,
+  } as unknown as StepContext;
+  const outcome = await healthStep(ctx, { revision: "a".repeat(40), dir: "/nowhere", credentials: {} }, { desired: [], plan: { objects: [], prune: [] }, pruning: false, deploys: true } as unknown as Planned);
+  assert.deepEqual(outcome, { kind: "settled", status: "Current", notReady: "", waited: "waiting for apps/v1 Deployment ns/web: 1 of 2 replicas updated" });
+  assert.equal(reads.length, 3);
+  assert.equal(waiting, 1);
 });

@@ -1,13 +1,20 @@
 /**
  * Step 6, health: waited for up to spec.timeout. A newer commit must not wait behind this rollout, so
  * every few polls one ls-remote-sized request checks the branch; the end of the term (lost leadership,
- * shutdown) cuts the wait short without a verdict.
+ * shutdown) cuts the wait short without a verdict. The first polls come soon (healthPollDelay): a small
+ * rollout is often done within a few hundred milliseconds, and a fixed one-second sleep added up to a
+ * second to every push that rolls a Deployment out.
  */
 import { parseDuration } from "../../config/duration.js";
 import { sleep } from "../../util/pool.js";
 import type { Fetched, HealthOutcome, Planned, StepContext } from "./context.js";
 
 type Polled = Awaited<ReturnType<StepContext["manager"]["health"]>>;
+
+/** The first poll after 100 ms, each next one after twice as long, at most `periodMs` apart (poll counts from 1). */
+export function healthPollDelay(poll: number, periodMs: number): number {
+  return Math.min(periodMs, 100 * 2 ** Math.min(poll - 1, 20));
+}
 
 const waitingFor = (health: Polled): string => health.results.filter((r) => r.health.status !== "Current").map((r) => `${r.object}: ${r.health.message}`).join("; ");
 
@@ -27,7 +34,7 @@ export async function healthStep(ctx: StepContext, fetched: Fetched, planned: Pl
       break;
     }
     waited = `waiting for ${waitingFor(health)}`.slice(0, 1000);
-    await sleep(ctx.healthPollMs, ctx.signal);
+    await sleep(healthPollDelay(polls, ctx.healthPollMs), ctx.signal);
     health = await ctx.manager.health(planned.desired);
   }
   if (ctx.signal?.aborted) return { kind: "interrupted" };
