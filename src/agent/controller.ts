@@ -48,6 +48,8 @@ interface Loop {
    * change, a superseded run): the next run uses only a remote head seen by a request started after it.
    */
   freshSince?: number;
+  /** Set with freshSince by a push (a webhook, or a standby's request): the next run fetches without checking the head first. */
+  pushed?: boolean;
   /** A run of this Environment is between its start and its end (set and cleared synchronously by run()). */
   inRun?: boolean;
   /**
@@ -71,6 +73,9 @@ const HEAD_REUSE_REASONS = new Set(["interval", "new revision"]);
  * of its own while the poller works, and asks itself only when the poller could not.
  */
 const HEAD_REUSE_INTERVALS = 1.5;
+
+/** Triggers that say the branch moved: their run fetches at once instead of checking the head first. */
+const PUSH_REASONS = new Set(["webhook push", "reconcile requested"]);
 
 const DEFAULT_INTERVAL_MS = 60_000;
 
@@ -250,6 +255,7 @@ export class Controller {
     this.log.debug({ env: key, reason }, "reconcile triggered");
     clearTimeout(loop.timer);
     if (!HEAD_REUSE_REASONS.has(reason)) loop.freshSince = performance.now();
+    if (PUSH_REASONS.has(reason)) loop.pushed = true;
     // Never two runs of one Environment: a run of an earlier term that is still winding down goes first,
     // and this one is queued only after it (so it holds no worker while it waits).
     const previous = this.winding.get(key);
@@ -368,12 +374,14 @@ export class Controller {
       }
       const sourceMaxAgeMs = loop.freshSince === undefined ? HEAD_REUSE_INTERVALS * intervalMs : Math.max(0, performance.now() - loop.freshSince);
       loop.freshSince = undefined;
+      const sourceMoved = loop.pushed === true;
+      loop.pushed = false;
       // The run names the source it reads; the poller then checks that source for it every interval.
       const onSource = (ref: SourceRef) => {
         read = true;
         if (this.active && this.loops.get(key) === loop) this.poller.follow(key, ref, intervalMs);
       };
-      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, onSource, onWaiting: release, renders: this.renders }, fresh);
+      const result = await reconcileEnvironment({ ...this.deps, client, events: this.deps.events.withClient(client), signal, sourceMaxAgeMs, sourceMoved, onSource, onWaiting: release, renders: this.renders }, fresh);
       loop.lastResult = result;
       const written = result.stored ? versionOf(result.stored)[0] : undefined;
       if (written !== undefined && !loop.seen.has(written)) loop.ownWrite = written;

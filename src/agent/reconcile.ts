@@ -41,6 +41,8 @@ export interface ReconcileDeps {
   sources: GitSources;
   /** How old a remote head this run may use (0: ask the git server; a webhook push must see its commit). */
   sourceMaxAgeMs?: number;
+  /** The run was triggered by a push (see GitSources' expectNewHead). */
+  sourceMoved?: boolean;
   /** Told which git source (repository, branch, credentials) the run reads, before it reads it. */
   onSource?: (ref: SourceRef) => void;
   /** Told when the run only waits (for health): the work queue gives its slot to another Environment. */
@@ -139,6 +141,7 @@ function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: Environm
     previous: env.status?.inventory?.entries ?? [],
     sources: deps.sources,
     sourceMaxAgeMs: deps.sourceMaxAgeMs ?? 0,
+    sourceMoved: deps.sourceMoved ?? false,
     ...(deps.onSource ? { onSource: deps.onSource } : {}),
     ...(deps.onWaiting ? { onWaiting: deps.onWaiting } : {}),
     concurrency: deps.concurrency,

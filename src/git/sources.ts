@@ -1,8 +1,8 @@
 /**
  * Fetches shared by Environments. All Environments that follow one repository and branch with the same
  * credentials are one *source*: they share one remote-head check per freshness window (concurrent checks
- * join the request in flight; a checkout that needs a fresher head than any known fetches straight away,
- * the fetch being the check), one fetch per new revision, and one read-only checkout per revision — a
+ * join the request in flight; after a push, a checkout that needs a fresher head than any known fetches
+ * straight away, the fetch being the check), one fetch per new revision, and one read-only checkout per revision — a
  * directory named by the commit, written once under a temporary name and renamed into place, so a reader
  * never sees a half-written tree and a newer revision never changes files under an older reconcile.
  * Git network operations across all sources run at most `concurrency` at a time (Bottleneck, which the
@@ -32,6 +32,12 @@ export interface SourceFetchOptions extends FetchOptions {
    * 0 (the default) always asks the server (a webhook push must see the pushed commit).
    */
   maxAgeMs?: number;
+  /**
+   * The caller knows the branch moved (a push webhook): with no fresh-enough head known, fetch at once (the
+   * fetch learns the head) instead of checking the head first. Not for polling: a fetch that finds nothing
+   * new still costs the server a pack negotiation, where a head check is a ref listing.
+   */
+  expectNewHead?: boolean;
 }
 
 /** A checkout in use; `release()` lets the cleanup remove it once newer revisions replace it. */
@@ -86,10 +92,10 @@ export class GitSources {
   /** The commit the remote branch points at, at most `maxAgeMs` old; concurrent asks share one request. */
   async head(ref: SourceRef, options: SourceFetchOptions = {}): Promise<string> {
     const source = this.source(ref);
-    return this.known(source, options) ?? this.check(ref, source, options, () => {
+    return this.known(source, options) ?? this.check(ref, source, options, () => this.limiter.schedule(() => {
       this.options.onOperation?.("ls-remote");
       return remoteHead(ref.url, ref.branch, ref.auth, options);
-    });
+    }));
   }
 
   /**
@@ -144,12 +150,12 @@ export class GitSources {
   async checkout(ref: SourceRef, options: SourceFetchOptions = {}): Promise<SharedCheckout> {
     const source = this.source(ref);
     let fetched = false;
-    // No head fresh enough is known (a webhook push, a new Environment) and the source is not being
-    // checked: the fetch is the check. It learns the head itself, so this costs one git round trip (ref
+    // After a push (expectNewHead), with no head fresh enough known and no check of the source in flight,
+    // the fetch is the check. It learns the head itself, so a push costs one git round trip (ref
     // advertisement, then the pack) instead of a head check followed by a fetch; checkouts that may use
-    // its answer join it. While a check that is too old for this caller is in flight, a head check of
-    // its own is cheaper than a second fetch queued behind the first.
-    const wanted = await (this.known(source, options) ?? (source.checking ? this.head(ref, options) : this.check(ref, source, options, async () => {
+    // its answer join it. While a check that is too old for this caller is in flight, a head check of its
+    // own is cheaper than a second fetch queued behind the first.
+    const wanted = await (this.known(source, options) ?? (source.checking || !options.expectNewHead ? this.head(ref, options) : this.check(ref, source, options, async () => {
       const written = await this.write(ref, source, undefined, options);
       fetched = written.wrote;
       return written.oid;

@@ -39,13 +39,13 @@ async function freshCache(): Promise<string> {
 const uploadPacks = () => server.requests.filter((r) => r.startsWith("POST") && r.endsWith("git-upload-pack")).length;
 const lsRemotes = () => server.requests.filter((r) => r.startsWith("POST") && r.endsWith("git-upload-pack v2")).length;
 
-test("ten concurrent checkouts of one source cost one fetch, which is also the head check, and share one directory", async () => {
+test("ten concurrent checkouts of one source cost one head check and one fetch, and share one directory", async () => {
   const operations: string[] = [];
   const sources = new GitSources(await freshCache(), { concurrency: 4, onOperation: (op) => operations.push(op) });
   const ref = { url: repo.url, branch: "main" };
   const checkouts = await Promise.all(Array.from({ length: 10 }, () => sources.checkout(ref, { ...insecure, maxAgeMs: 60_000 })));
-  assert.deepEqual(operations, ["fetch"]);
-  assert.equal(lsRemotes(), 0, "no head check before the fetch: the fetch learns the head");
+  assert.deepEqual(operations, ["ls-remote", "fetch"]);
+  assert.equal(lsRemotes(), 1, "one head check for ten Environments");
   assert.equal(uploadPacks(), 1, "one pack download for ten Environments");
   assert.equal(new Set(checkouts.map((c) => c.dir)).size, 1);
   assert.equal(checkouts.filter((c) => c.fetched).length, 1);
@@ -68,7 +68,7 @@ test("different credentials are different sources, and git operations across sou
   const checkouts = await Promise.all(tokens.map((token) => sources.checkout({ url: repo.url, branch: "main", auth: { token } }, insecure)));
   assert.equal(new Set(checkouts.map((c) => c.dir)).size, tokens.length);
   assert.equal(uploadPacks(), tokens.length);
-  assert.equal(lsRemotes(), 0);
+  assert.equal(lsRemotes(), tokens.length);
   assert.ok(server.peakInFlight <= 2, `at most 2 requests at once, saw ${server.peakInFlight}`);
   assert.ok(checkouts.every((c) => !/team-/.test(c.dir)), "paths name a hash, not the token");
 });
@@ -98,23 +98,30 @@ test("a new commit is fetched once and announced once; old checkouts stay while 
   assert.equal(await fs.readFile(path.join(third.dir, "env/a.yaml"), "utf8"), "a: 3\n");
 });
 
-test("a checkout that must see the server fetches at once: a push costs one round trip, an unchanged head downloads no checkout", async () => {
+test("after a push a checkout fetches at once (one round trip, joined by the others); without one it checks the head first", async () => {
   const operations: string[] = [];
   const sources = new GitSources(await freshCache(), { concurrency: 4, onOperation: (op) => operations.push(op) });
   const ref = { url: repo.url, branch: "main" };
   const first = await sources.checkout(ref, insecure);
   const pushed = await repo.commit({ "env/b.yaml": "b: 1\n" }, "a push");
+  const pushedAt = performance.now();
   const requests = server.requests.length;
-  const afterPush = await sources.checkout(ref, insecure);
+  const pushedOptions = { ...insecure, expectNewHead: true };
+  // Two Environments woken by the push: each may use a head seen after it (as the controller asks).
+  const [afterPush, joined] = await Promise.all([sources.checkout(ref, pushedOptions), sources.checkout(ref, { ...pushedOptions, maxAgeMs: performance.now() - pushedAt })]);
   assert.equal(afterPush.revision, pushed);
   assert.equal(afterPush.fetched, true);
   assert.deepEqual(server.requests.slice(requests), ["GET /config.git/info/refs?service=git-upload-pack", "POST /config.git/git-upload-pack"], "ref advertisement and pack, no ls-remote first");
+  assert.equal(joined.dir, afterPush.dir, "a checkout that may use the fetch's answer waits for it");
   assert.equal(await fs.readFile(path.join(afterPush.dir, "env/b.yaml"), "utf8"), "b: 1\n");
-  const unchanged = await sources.checkout(ref, insecure);
+  const unchanged = await sources.checkout(ref, pushedOptions);
   assert.equal(unchanged.revision, pushed);
   assert.equal(unchanged.dir, afterPush.dir);
   assert.equal(unchanged.fetched, false, "the head had not moved: nothing new written");
-  assert.deepEqual(operations, ["fetch", "fetch", "fetch"]);
+  assert.deepEqual(operations, ["ls-remote", "fetch", "fetch", "fetch"], "the first checkout (no push) checked the head first");
+  // Polling (no push): a head check, and no pack negotiation when nothing moved.
+  await sources.checkout(ref, insecure);
+  assert.deepEqual(operations.slice(4), ["ls-remote"]);
   assert.notEqual(first.revision, pushed);
   // The fetch was a head check: a run that may use a minute-old head asks nothing.
   const count = server.requests.length;

@@ -30,6 +30,8 @@ export interface StepContext {
   sources: GitSources;
   /** How old a remote head the fetch may use (see GitSources.head). */
   sourceMaxAgeMs: number;
+  /** The run was triggered by a push: the branch moved, so the fetch need not check the head first. */
+  sourceMoved: boolean;
   /** Told which source the run reads (the agent's poller checks it every interval from then on). */
   onSource?: (ref: SourceRef) => void;
   /** Told when the run only waits for health: its work-queue slot goes to another Environment meanwhile. */

@@ -17,7 +17,7 @@ export async function fetchStep(ctx: StepContext): Promise<Fetched> {
   const credentials = await readCredentials(ctx.agent, namespace, ctx.spec);
   const source = { url: ctx.spec.url, branch: ctx.spec.branch, ...(credentials.git ? { auth: credentials.git } : {}) };
   ctx.onSource?.(source);
-  const fetched = await ctx.sources.checkout(source, { ...ctx.git, maxAgeMs: ctx.sourceMaxAgeMs });
+  const fetched = await ctx.sources.checkout(source, { ...ctx.git, maxAgeMs: ctx.sourceMaxAgeMs, expectNewHead: ctx.sourceMoved });
   ctx.log.debug({ revision: fetched.revision, fetched: fetched.fetched }, "fetched");
   return { revision: fetched.revision, dir: fetched.dir, credentials, release: fetched.release };
 }
