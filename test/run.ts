@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { buildCli } from "./support/build-cli.js";
+import { compileRepo, type CompiledTree } from "./support/compile-repo.js";
 import { machineLock } from "./support/machine-lock.js";
 
 const root = path.resolve(import.meta.dirname, "..");
@@ -28,6 +28,9 @@ async function findTests(dir: string): Promise<string[]> {
 }
 
 interface Counts { pass: number; fail: number }
+
+/** The repository compiled for this run (test/support/compile-repo.ts); undefined under BATON_TEST_TSX=1. */
+let compiledTree: CompiledTree | undefined;
 
 /**
  * Whether a test file uses the control plane: it imports, directly or through test/support modules, the
@@ -62,10 +65,11 @@ async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency
   // BATON_TEST_NODE_ARGS adds node flags to every test file's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   // (node refuses --cpu-prof in NODE_OPTIONS); the runner hands its own flags down to the files it starts.
   const extra = process.env.BATON_TEST_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const args = [...extra, "--import", path.join(root, "test/support/test-runner-hooks.mjs"), "--import", "tsx", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`,
+  const loader = compiledTree ? [] : ["--import", "tsx"];
+  const args = [...extra, "--import", path.join(root, "test/support/test-runner-hooks.mjs"), ...loader, "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`,
     "--test-reporter=spec", "--test-reporter-destination=stdout",
     "--test-reporter=tap", `--test-reporter-destination=${tap}`,
-    `--test-reporter=${path.join(root, "test/support/file-times-reporter.mjs")}`, `--test-reporter-destination=${tap}.times`, ...files];
+    `--test-reporter=${path.join(root, "test/support/file-times-reporter.mjs")}`, `--test-reporter-destination=${tap}.times`, ...files.map((f) => compiledTree?.compiled(f) ?? f)];
   const code = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, args, { stdio: "inherit", env, cwd: root });
     child.on("exit", (c) => resolve(c ?? 1));
@@ -78,7 +82,7 @@ async function runNodeTests(files: string[], env: NodeJS.ProcessEnv, concurrency
     .map((line) => ({ s: Number(line.split(" ")[0]), file: path.relative(root, line.slice(line.indexOf(" ") + 1)) }))
     .sort((a, b) => b.s - a.s);
   if (files.length > 1 && times.length > 0) {
-    process.stderr.write(`[test] slowest files: ${times.slice(0, 8).map((t) => `${path.basename(t.file, ".test.ts")} ${Math.round(t.s)} s`).join(", ")}\n`);
+    process.stderr.write(`[test] slowest files: ${times.slice(0, 8).map((t) => `${path.basename(t.file).replace(/\.test\.[jt]s$/, "")} ${Math.round(t.s)} s`).join(", ")}\n`);
   }
   await fs.rm(path.dirname(tap), { recursive: true, force: true });
   return counts;
@@ -128,8 +132,8 @@ async function integrationTests(): Promise<Counts> {
   const files = await findTests(path.join(root, "test/integration"));
   if (files.length === 0) return { pass: 0, fail: 0 };
   const image = await startImageBuild(files);
-  // The CLI the integration files spawn, compiled once for the run (see test/support/cli.ts).
-  process.env.BATON_TEST_CLI ??= await buildCli(root, await fs.mkdtemp(path.join(os.tmpdir(), "baton-cli-")));
+  // The CLI the integration files spawn, compiled for the run (see test/support/cli.ts).
+  if (compiledTree) process.env.BATON_TEST_CLI ??= compiledTree.cli;
   const waitStart = Date.now();
   const unlock = await machineLock();
   if (Date.now() - waitStart > 1000) process.stderr.write(`[test] waited ${Math.round((Date.now() - waitStart) / 1000)}s for another integration run on this machine\n`);
@@ -177,6 +181,7 @@ async function runTempDir(): Promise<{ dir: string; remove: () => Promise<void> 
 async function main(): Promise<number> {
   const started = Date.now();
   const tmp = await runTempDir();
+  if (process.env.BATON_TEST_TSX !== "1") compiledTree = await compileRepo(root, path.join(tmp.dir, "compiled"));
   // Everything at once under `npm test`: the integration lanes spend much of their time waiting (rollouts,
   // intervals, the fake kubelet), and the checks and unit tests fill those gaps; one after the other, the
   // machine sat a fifth idle. The cluster lane is the longest path, so it starts first.

@@ -72,6 +72,9 @@ after(async () => {
 
 async function openPage(url: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 900, height: 420 } });
+  // An action (a promote or rollback: git commands and GitHub calls in this process) took over playwright's
+  // default 30 s to report twice at load average 22 to 28 on the 2-core machine: waits here get 2 minutes.
+  page.setDefaultTimeout(120_000);
   await page.goto(url);
   return page;
 }

@@ -1,8 +1,8 @@
 /**
  * How tests run the `baton` CLI: as a child process, the way a user or the image runs it. Under `npm test` the
- * runner compiles src/ once per run and points BATON_TEST_CLI at that cli.js, so a spawn is a plain node start
- * (about 0.5 s of CPU); a test file run on its own falls back to tsx on src/cli.ts, which compiles the module
- * graph through its loader hooks at every spawn (about 1.2 s for a command, 4 s for `--help`, measured).
+ * runner compiles the repository once per run (test/support/compile-repo.ts) and points BATON_TEST_CLI at the
+ * compiled cli.js, so a spawn is a plain node start (about 0.5 s of CPU); without it (BATON_TEST_TSX=1) the
+ * CLI runs through tsx, whose loader hooks cost about 1 s more per spawn (4 s for `--help`, measured).
  */
 import path from "node:path";
 
