@@ -70,7 +70,7 @@ export interface AgentProcessOptions {
 export async function startAgentProcess(options: AgentProcessOptions): Promise<AgentProcess> {
   const proxy = await ApiProxy.start();
   const kubeconfig = path.join(options.workDir, `${options.name}.kubeconfig`);
-  await fs.writeFile(kubeconfig, proxy.kubeConfig().exportConfig(), { mode: 0o600 });
+  await fs.writeFile(kubeconfig, await proxy.kubeconfigText(), { mode: 0o600 });
   const port = await freePort();
   const metricsPort = await freePort();
   const child = startProcess(options.name, process.execPath, [

@@ -58,7 +58,7 @@ const readyCondition = (obj: KubeObject | undefined) => {
 const peakRss = (processes: readonly Managed[]) => processes.reduce((sum, p) => sum + processStats(p.pid).peakRssMiB, 0);
 
 async function proxyKubeconfig(proxy: ApiProxy, file: string): Promise<void> {
-  await fs.writeFile(file, proxy.kubeConfig().exportConfig(), { mode: 0o600 });
+  await fs.writeFile(file, await proxy.kubeconfigText(), { mode: 0o600 });
 }
 
 async function httpOk(url: string): Promise<true | undefined> {

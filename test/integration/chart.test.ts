@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { credentialsFor } from "../../src/kube/credentials.js";
+import type { ClusterCredentials } from "../../src/kube/credentials.js";
 import { startAgent } from "../../src/agent/agent.js";
 import { parseAgentConfig } from "../../src/agent/config.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
@@ -20,19 +21,12 @@ import { chartDir as chart, helm, helmTemplate as template } from "../support/ch
 import { ConfigRepo, digest, underPath, webApp } from "../support/config-repo.js";
 import { GitServer } from "../support/git-server.js";
 import { waitFor } from "../support/processes.js";
-import { testKubeConfig } from "../support/testenv.js";
+import { testCluster, testKubeConfig } from "../support/testenv.js";
 
-function tokenKubeConfig(token: string): KubeConfig {
-  const admin = testKubeConfig().getCurrentCluster();
-  assert.ok(admin);
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "test", server: admin.server, caFile: admin.caFile, skipTLSVerify: false }],
-    users: [{ name: "sa", token }],
-    contexts: [{ name: "sa", cluster: "test", user: "sa" }],
-    currentContext: "sa",
-  });
-  return kc;
+/** The shared control plane seen with a ServiceAccount's token instead of the admin's. */
+function tokenKubeConfig(token: string): ClusterCredentials {
+  const admin = testCluster();
+  return credentialsFor({ source: "a ServiceAccount token", server: admin.server, tls: { caFile: admin.tls.caFile, insecureSkipTlsVerify: false }, user: { token } });
 }
 
 /** What the apiserver says `client`'s own identity may do (the SelfSubjectAccessReview the preflight asks too). */

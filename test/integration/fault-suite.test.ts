@@ -11,7 +11,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterCredentials } from "../../src/kube/credentials.js";
+import { loadKubeConfig } from "../../src/kube/kubeconfig.js";
 import { inventoryKey } from "../../src/kube/inventory.js";
 import { ENVIRONMENT_LABEL } from "../../src/kube/desired.js";
 import { mapLimit } from "../../src/util/pool.js";
@@ -22,12 +23,11 @@ import { cliArgs } from "../support/cli.js";
 
 const P = "environments/bulk";
 let cluster: Cluster;
-let kubeConfig: KubeConfig;
+let kubeConfig: ClusterCredentials;
 
 before(async () => {
   cluster = await startCluster(process.env.BATON_TEST_BIN ?? "", { controlPlaneOnly: true, durableEtcd: true });
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(cluster.kubeconfig);
+  kubeConfig = loadKubeConfig(cluster.kubeconfig);
 });
 after(async () => {
   await cluster.stop();

@@ -19,7 +19,7 @@ import { ConfigRepo } from "../support/config-repo.js";
 import { GitServer } from "../support/git-server.js";
 import { podman, podmanRunFor, testImage, type PodSpec } from "../support/image.js";
 import { freePort, waitFor } from "../support/processes.js";
-import { testKubeConfig } from "../support/testenv.js";
+import { testCluster, testKubeConfig } from "../support/testenv.js";
 
 const fixture = path.resolve(import.meta.dirname, "../fixtures/kustomize");
 const version = (JSON.parse(readFileSync(path.resolve(import.meta.dirname, "../../package.json"), "utf8")) as { version: string }).version;
@@ -97,10 +97,10 @@ test("the image runs the agent as the chart's pod: in-cluster token, chart RBAC,
     const tokenRequest = await admin.request<{ status: { token: string } }>("POST", `/api/v1/namespaces/${system}/serviceaccounts/${pod.serviceAccountName}/token`,
       { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } });
     const token = tokenRequest.status.token;
-    const cluster = testKubeConfig().getCurrentCluster();
-    assert.ok(cluster?.caFile);
+    const cluster = testCluster();
+    assert.ok(cluster.tls.caFile);
     await fs.writeFile(path.join(secrets, "token"), token);
-    await fs.copyFile(cluster.caFile, path.join(secrets, "ca.crt"));
+    await fs.copyFile(cluster.tls.caFile, path.join(secrets, "ca.crt"));
     await fs.writeFile(path.join(secrets, "namespace"), system);
     await fs.chmod(secrets, 0o755);
     for (const f of ["token", "ca.crt", "namespace"]) await fs.chmod(path.join(secrets, f), 0o644);

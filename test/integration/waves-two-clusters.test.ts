@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import { loadKubeConfig } from "../../src/kube/kubeconfig.js";
 import { startCluster, type Cluster } from "../support/cluster.js";
 import { agentFixture, isReady, type AgentFixture } from "../support/agent-fixture.js";
 import { GitHubDouble } from "../support/github-double.js";
@@ -57,8 +57,7 @@ let github: GitHubDouble;
 
 before(async () => {
   clusterB = await startCluster(process.env.BATON_TEST_BIN ?? "", { controlPlaneOnly: true });
-  const kcB = new KubeConfig();
-  kcB.loadFromFile(clusterB.kubeconfig);
+  const kcB = loadKubeConfig(clusterB.kubeconfig);
   github = await GitHubDouble.start();
   a = await agentFixture("wave-a", { "baton.yaml": BATON_YAML, ...target("environments/staging", D1), ...target("environments/prod-eu", D0), ...target("environments/prod-us", D0) });
   // B's fixture brings its own (unused) git server: its Environment follows A's config repo.

@@ -6,7 +6,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { ClusterCredentials } from "../../src/kube/credentials.js";
 import { startAgent, type AgentHooks, type RunningAgent } from "../../src/agent/agent.js";
 import { parseAgentConfig, type AgentConfig } from "../../src/agent/config.js";
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/agent/environment.js";
@@ -37,7 +37,7 @@ export interface AgentFixture {
   repo: ConfigRepo;
   agent?: RunningAgent;
   /** `kubeConfig`: e.g. one that goes through an ApiProxy; `hooks`: a skewed clock, leadership observer. */
-  startAgent(overrides?: Partial<AgentConfig>, options?: { kubeConfig?: KubeConfig; hooks?: AgentHooks }): Promise<RunningAgent>;
+  startAgent(overrides?: Partial<AgentConfig>, options?: { kubeConfig?: ClusterCredentials; hooks?: AgentHooks }): Promise<RunningAgent>;
   createEnvironment(name: string, spec: Record<string, unknown>): Promise<void>;
   environment(name: string): Promise<EnvironmentObject | undefined>;
   waitForEnvironment(name: string, what: string, predicate: (env: EnvironmentObject) => boolean, timeoutMs?: number): Promise<EnvironmentObject>;
@@ -46,7 +46,7 @@ export interface AgentFixture {
 }
 
 /** `kubeConfig`: another cluster than the shared one (the fault suite's private control plane). */
-export async function agentFixture(prefix: string, files: Record<string, string>, options: { auth?: { username: string; password: string }; kubeConfig?: KubeConfig } = {}): Promise<AgentFixture> {
+export async function agentFixture(prefix: string, files: Record<string, string>, options: { auth?: { username: string; password: string }; kubeConfig?: ClusterCredentials } = {}): Promise<AgentFixture> {
   const kubeConfig = () => options.kubeConfig ?? testKubeConfig();
   const client = new KubeClient(kubeConfig());
   await installCrd(client);

@@ -11,8 +11,9 @@ import type http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
-import { testKubeConfig } from "./testenv.js";
+import type { ClusterCredentials } from "../../src/kube/credentials.js";
+import { parse, stringify } from "yaml";
+import { testKubeConfig, testKubeConfigFile } from "./testenv.js";
 
 export interface ForwardedRequest {
   method: string;
@@ -42,7 +43,7 @@ export class ApiProxy {
     const dir = process.env.BATON_TEST_CLUSTER_DIR;
     if (!dir) throw new Error("BATON_TEST_CLUSTER_DIR is not set: run integration tests through `npm test`");
     const [cert, key] = await Promise.all([fs.readFile(path.join(dir, "certs/apiserver.crt")), fs.readFile(path.join(dir, "certs/apiserver.key"))]);
-    const upstream = new URL(testKubeConfig().getCurrentCluster()?.server ?? "");
+    const upstream = new URL(testKubeConfig().server);
     const server = https.createServer({ cert, key });
     const proxy = new ApiProxy(server, upstream, cert);
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => proxy.receive(req, res));
@@ -55,14 +56,16 @@ export class ApiProxy {
   }
 
   /** The test's kubeconfig pointed at this proxy. */
-  kubeConfig(): KubeConfig {
+  kubeConfig(): ClusterCredentials {
     const base = testKubeConfig();
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: base.clusters.map((c) => ({ ...c, server: this.url })),
-      users: base.users, contexts: base.contexts, currentContext: base.currentContext,
-    });
-    return kc;
+    return { server: this.url, requestOptions: () => base.requestOptions() };
+  }
+
+  /** The test's kubeconfig file, every cluster pointed at this proxy: for an agent run as a child process. */
+  async kubeconfigText(): Promise<string> {
+    const config = parse(await fs.readFile(testKubeConfigFile(), "utf8")) as { clusters: { cluster: { server: string } }[] };
+    for (const c of config.clusters) c.cluster.server = this.url;
+    return stringify(config);
   }
 
   writes(since = 0): ForwardedRequest[] {

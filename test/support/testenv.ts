@@ -5,7 +5,9 @@
 import { createWriteStream, mkdirSync, promises as fs } from "node:fs";
 import { createLogger, type Logger } from "../../src/log.js";
 import path from "node:path";
-import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { KubeClient } from "../../src/kube/client.js";
+import type { ClusterCredentials } from "../../src/kube/credentials.js";
+import { findKubeConfig, loadKubeConfig, type ResolvedKubeConfig } from "../../src/kube/kubeconfig.js";
 import { artifactPath } from "./artifacts.js";
 import { ensureBinaries, startCluster, type Cluster } from "./cluster.js";
 import { isAlive, waitFor } from "./processes.js";
@@ -16,27 +18,29 @@ export interface TestEnvironment {
   stop(): Promise<void>;
 }
 
-export async function createFakeNode(kc: KubeConfig, name = "kwok-node-0"): Promise<void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  await core.createNode({
-    body: {
-      apiVersion: "v1",
-      kind: "Node",
-      metadata: {
-        name,
-        annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
-        labels: { type: "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" },
-      },
-      status: {
-        allocatable: { cpu: "64", memory: "256Gi", pods: "500" },
-        capacity: { cpu: "64", memory: "256Gi", pods: "500" },
-      },
+export async function createFakeNode(credentials: ClusterCredentials, name = "kwok-node-0"): Promise<void> {
+  const client = new KubeClient(credentials);
+  await client.request("POST", "/api/v1/nodes", {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+      labels: { type: "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64" },
+    },
+    status: {
+      allocatable: { cpu: "64", memory: "256Gi", pods: "500" },
+      capacity: { cpu: "64", memory: "256Gi", pods: "500" },
     },
   });
-  await waitFor(`node ${name} Ready`, async () => {
-    const node = await core.readNode({ name });
-    return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
-  }, 60_000, 250);
+  try {
+    await waitFor(`node ${name} Ready`, async () => {
+      const node = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>("GET", `/api/v1/nodes/${name}`);
+      return node.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? true : undefined;
+    }, 60_000, 250);
+  } finally {
+    client.close();
+  }
 }
 
 export async function startTestEnvironment(): Promise<TestEnvironment> {
@@ -44,9 +48,7 @@ export async function startTestEnvironment(): Promise<TestEnvironment> {
   await fs.rm(artifactPath("cluster-logs"), { recursive: true, force: true });
   const bin = ensureBinaries();
   const cluster = await startCluster(bin);
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfig);
-  await createFakeNode(kc);
+  await createFakeNode(loadKubeConfig(cluster.kubeconfig));
   process.stderr.write(`[testenv] control plane ready at ${cluster.server} in ${((Date.now() - started) / 1000).toFixed(1)}s\n`);
   const env = {
     BATON_TEST_KUBECONFIG: cluster.kubeconfig,
@@ -81,11 +83,21 @@ export function testLogger(name: string): Logger {
   return createLogger("debug", createWriteStream(path.join(dir, `agent-${name}.log`)));
 }
 
-/** Inside an integration test: a KubeConfig for the shared control plane. */
-export function testKubeConfig(): KubeConfig {
+export function testKubeConfigFile(): string {
   const file = process.env.BATON_TEST_KUBECONFIG;
   if (!file) throw new Error("BATON_TEST_KUBECONFIG is not set: run integration tests through `npm test` (test/run.ts)");
-  const kc = new KubeConfig();
-  kc.loadFromFile(file);
-  return kc;
+  return file;
+}
+
+/**
+ * Inside an integration test: the credentials of the shared control plane, read by Baton's own loader
+ * (not @kubernetes/client-node, which costs about a second of CPU to load in every test process).
+ */
+export function testKubeConfig(): ClusterCredentials {
+  return loadKubeConfig(testKubeConfigFile());
+}
+
+/** The shared control plane's kubeconfig as resolved: its server, CA file and admin token. */
+export function testCluster(): ResolvedKubeConfig {
+  return findKubeConfig(testKubeConfigFile());
 }
