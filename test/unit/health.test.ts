@@ -66,3 +66,43 @@ test("a generic Ready condition counts on any kind without a rule of its own", (
   assert.equal(widget({ status: "False", reason: "ReconcileError", message: "bad" }).status, "Failed");
   assert.equal(widget({ status: "Unknown", reason: "Progressing" }).status, "InProgress");
 });
+
+test("Flux HelmRelease: InProgress until Ready=True for the current generation, Failed when helm-controller gave up", () => {
+  const release = (status?: Record<string, unknown>, generation = 2, spec: Record<string, unknown> = {}) =>
+    assessHealth({ apiVersion: "helm.toolkit.fluxcd.io/v2", kind: "HelmRelease", metadata: { name: "podinfo", namespace: "podinfo", generation }, spec, ...(status ? { status } : {}) });
+  const ready = { type: "Ready", status: "True", reason: "UpgradeSucceeded", message: "Helm upgrade succeeded" };
+
+  assert.equal(release().status, "InProgress", "just applied, no status yet: not healthy");
+  assert.match(release().message, /waiting for Flux to reconcile HelmRelease podinfo/);
+  assert.match(release(undefined, 1, { suspend: true }).message, /suspended/);
+  assert.equal(release({ conditions: [ready] }).status, "InProgress", "conditions without observedGeneration are not for this spec");
+  assert.equal(release({ observedGeneration: 1, conditions: [ready] }).status, "InProgress", "Ready for the previous generation");
+  assert.equal(release({ observedGeneration: 2, conditions: [{ ...ready, observedGeneration: 1 }] }).status, "InProgress", "the Ready condition itself is stale");
+  assert.equal(release({ observedGeneration: 2, conditions: [] }).status, "InProgress");
+  assert.equal(release({ observedGeneration: 2, conditions: [{ ...ready, observedGeneration: 2 }] }).status, "Current");
+
+  const upgradeFailed = { type: "Ready", status: "False", reason: "UpgradeFailed", message: "Helm upgrade failed: timed out waiting for the condition" };
+  assert.equal(release({ observedGeneration: 2, conditions: [upgradeFailed, { type: "Reconciling", status: "True", reason: "ProgressingWithRetry" }] }).status, "InProgress", "helm-controller still retries");
+  const gaveUp = release({ observedGeneration: 2, conditions: [upgradeFailed] });
+  assert.equal(gaveUp.status, "Failed");
+  assert.match(gaveUp.message, /HelmRelease podinfo failed: UpgradeFailed \(Helm upgrade failed: timed out/);
+  assert.equal(release({ observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "RollbackSucceeded" }] }).status, "Failed", "remediated: the wanted release did not install");
+  const stalled = release({ observedGeneration: 2, conditions: [{ type: "Stalled", status: "True", reason: "RetriesExceeded", message: "Failed to upgrade after 1 attempt(s)" }, { type: "Ready", status: "False", reason: "PendingRelease" }] });
+  assert.equal(stalled.status, "Failed");
+  assert.match(stalled.message, /stalled: RetriesExceeded \(Failed to upgrade after 1 attempt\(s\)\)/);
+  assert.equal(release({ observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "DependencyNotReady" }] }).status, "InProgress");
+  assert.equal(release({ observedGeneration: 2, conditions: [{ type: "Ready", status: "False", reason: "ArtifactFailed", message: "HelmChart is not ready" }] }).status, "InProgress", "the source may not be ready yet");
+  assert.equal(release({ observedGeneration: 1, conditions: [upgradeFailed] }).status, "InProgress", "a failure of the previous spec says nothing about this one");
+  assert.equal(hasHealthRule("helm.toolkit.fluxcd.io", "HelmRelease"), true);
+});
+
+test("other Flux kinds (Kustomization, GitRepository) follow the same kstatus reading", () => {
+  const flux = (apiVersion: string, kind: string, status?: Record<string, unknown>) => assessHealth({ apiVersion, kind, metadata: { name: "apps", generation: 3 }, ...(status ? { status } : {}) });
+  assert.equal(flux("kustomize.toolkit.fluxcd.io/v1", "Kustomization").status, "InProgress");
+  assert.equal(flux("kustomize.toolkit.fluxcd.io/v1", "Kustomization", { observedGeneration: 3, conditions: [{ type: "Ready", status: "True" }] }).status, "Current");
+  assert.equal(flux("kustomize.toolkit.fluxcd.io/v1", "Kustomization", { observedGeneration: 3, conditions: [{ type: "Ready", status: "False", reason: "BuildFailed" }] }).status, "Failed");
+  assert.equal(flux("kustomize.toolkit.fluxcd.io/v1", "Kustomization", { observedGeneration: 3, conditions: [{ type: "Ready", status: "Unknown", reason: "Progressing" }, { type: "Reconciling", status: "True" }] }).status, "InProgress");
+  assert.equal(flux("source.toolkit.fluxcd.io/v1", "GitRepository").status, "InProgress");
+  assert.equal(flux("source.toolkit.fluxcd.io/v1", "GitRepository", { observedGeneration: 3, conditions: [{ type: "Stalled", status: "True", reason: "InvalidURL" }] }).status, "Failed");
+  assert.equal(hasHealthRule("kustomize.toolkit.fluxcd.io", "Kustomization"), true);
+});
