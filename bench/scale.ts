@@ -9,6 +9,9 @@
  * Each run: time from creating the Environments until all are Ready (cold start), then, while nothing
  * changes, git requests and API requests per interval (steady state), then a push that changes every
  * folder, found by polling, and the time until every Environment reports it.
+ * A floor for the cold start, measured in the same run: the same N×K ConfigMaps sent as raw server-side
+ * apply PATCHes (bench/apply-floor.ts), as many in flight as the agent's connection pool allows, with no
+ * git, render, plan, status or health wait: what creating the objects alone costs this control plane.
  *
  *   npm run bench scale        BATON_BENCH_ENVS (200), BATON_BENCH_OBJECTS (20), BATON_BENCH_INTERVAL (10s),
  *                              BATON_BENCH_WINDOWS (3 intervals of steady state)
@@ -29,6 +32,7 @@ import { ConfigRepo } from "../test/support/config-repo.js";
 import { GitServer } from "../test/support/git-server.js";
 import { machineLock } from "../test/support/machine-lock.js";
 import { startTestEnvironment, testKubeConfig } from "../test/support/testenv.js";
+import { floorPatches, sendFloor } from "./apply-floor.js";
 import { buildDist, environmentsServed, startAgentProcess, type AgentProcess } from "./agent-process.js";
 import { countRequests, type RequestCounts } from "./flux/requests.js";
 import { machineLine } from "./machine.js";
@@ -174,6 +178,24 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
   }
 }
 
+/** In flight at once in the floor: the agent's pool (`--concurrency` 8, two sockets each). */
+const FLOOR_IN_FLIGHT = 16;
+
+/** Seconds to create the many-run's objects as raw PATCHes in a namespace of their own. */
+async function coldStartFloor(admin: KubeClient, work: string): Promise<number> {
+  const namespace = `bench-scale-floor-${Date.now().toString(36)}`;
+  const dir = path.join(work, "floor");
+  await fs.mkdir(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files(ENVS, "1"))) await fs.writeFile(path.join(dir, file.replaceAll("/", "-")), text);
+  await admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+  try {
+    const patches = await floorPatches(dir, namespace);
+    return (await sendFloor(testKubeConfig(), patches, FLOOR_IN_FLIGHT)) / 1000;
+  } finally {
+    await admin.delete({ group: "", version: "v1", kind: "Namespace", name: namespace }).catch(() => undefined);
+  }
+}
+
 export async function scaleBench(): Promise<void> {
   buildDist();
   process.stderr.write("[bench scale] waiting for the machine's control-plane lock\n");
@@ -193,6 +215,7 @@ export async function scaleBench(): Promise<void> {
     const one = await maybe("1", 1, 1);
     const many = await maybe("many", ENVS, 1);
     const sharded = await maybe("shards", ENVS, 3);
+    const floorS = RUNS.has("many") ? await coldStartFloor(admin, work) : NaN;
     admin.close();
     console.log(`scale: ${ENVS} Environments × ${OBJECTS} ConfigMaps of one repository and branch (interval ${INTERVAL}; steady state over ${WINDOWS} intervals), against 1 Environment`);
     console.log(machineLine());
@@ -204,6 +227,7 @@ export async function scaleBench(): Promise<void> {
       console.log(`  ${name.padEnd(40)} ${f(pick(one), digits).padStart(8)} ${f(pick(many), digits).padStart(9)} ${ratio(pick(many), pick(one)).padStart(7)} ${f(pick(sharded), digits).padStart(9)}${note ? `   ${note}` : ""}`);
     row("cold start: first Ready (s)", (r) => r.firstReadyS, 1);
     row("cold start: all Ready (s)", (r) => r.allReadyS, 1, `(target < 10 s with ${ENVS}: ${many.allReadyS < 10 ? "met" : "MISSED"})`);
+    console.log(`    floor: the same ${ENVS * OBJECTS} ConfigMaps as raw server-side applies, ${FLOOR_IN_FLIGHT} in flight: ${f(floorS, 1)} s; all Ready/floor ${ratio(many.allReadyS, floorS)}`);
     row("git requests per interval (idle)", (r) => r.gitPerInterval, 2);
     row("  of which head checks (ls-refs)", (r) => r.lsRefsPerInterval, 2, `(target 1 per repository and branch: ${many.lsRefsPerInterval <= 1.05 ? "met" : "MISSED"})`);
     row("  of which pack downloads", (r) => r.packsPerInterval, 2);
