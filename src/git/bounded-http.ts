@@ -3,6 +3,13 @@
  * drips one byte every few seconds never finishes one), a cap on the bytes a server may send (a 150 MB
  * pack is refused, not read whole), and the caller's AbortSignal (leadership lost, shutdown). Waiting
  * for headers and for every body chunk races the signal, so a stuck socket cannot outlive it.
+ *
+ * A request whose connection is reset before any response byte is sent once more on a new connection:
+ * Node keeps connections alive between requests, and after the git server restarts the first request
+ * on a pooled connection meets a reset (the pattern Node documents with `request.reusedSocket`; curl
+ * does the same). isomorphic-git's client (simple-get) neither retries nor shows whether the socket was
+ * reused, so any reset before the response is retried once: git's requests here only read, and a
+ * server that resets every connection fails at the second attempt.
  */
 import http from "isomorphic-git/http/node";
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from "isomorphic-git";
@@ -19,6 +26,9 @@ export interface GitLimits {
   /** Cancels the operation (leadership lost, shutdown). */
   signal?: AbortSignal;
 }
+
+/** How a connection the server no longer knows fails a request sent on it. */
+const CONNECTION_RESET = new Set(["ECONNRESET", "EPIPE"]);
 
 const formatBytes = (n: number): string => (n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MiB` : `${Math.round(n / 1024)} KiB`);
 
@@ -67,9 +77,20 @@ export function boundedHttp(limits: GitLimits = {}): { client: HttpClient; viola
     }
   }
 
+  const send = async (req: GitHttpRequest): Promise<GitHttpResponse> => {
+    try {
+      return await http.request({ ...req, signal });
+    } catch (e) {
+      // A body given as a list of chunks (isomorphic-git's fetch) can be sent again; a stream cannot.
+      const replayable = req.body === undefined || Array.isArray(req.body);
+      if (signal.aborted || !replayable || !CONNECTION_RESET.has((e as { code?: unknown }).code as string)) throw e;
+      return http.request({ ...req, signal, agent: false }); // agent false: a new connection, not a pooled one
+    }
+  };
+
   const client: HttpClient = {
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
-      const res = await race(http.request({ ...req, signal }));
+      const res = await race(send(req));
       return res.body ? { ...res, body: capped(res.body) } : res;
     },
   };

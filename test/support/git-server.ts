@@ -6,6 +6,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { promises as fs } from "node:fs";
 import http from "node:http";
+import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
@@ -44,6 +45,11 @@ export class GitServer {
    * so it is replayed instead of spawning http-backend and upload-pack again: the suite's agents ask it
    * thousands of times, and each answer from git costs an http-backend and an upload-pack process.
    */
+  /** Connections accepted, and requests answered with a TCP reset because they came on a connection from before a restart(). */
+  connections = 0;
+  resets = 0;
+  private readonly sockets = new Set<Socket>();
+  private readonly forgotten = new WeakSet<Socket>();
   private readonly v2Advertisements = new Map<string, { status: number; headers: Record<string, string>; body: Buffer }>();
 
   private constructor(root: string, private readonly options: GitServerOptions) {
@@ -77,6 +83,11 @@ export class GitServer {
 
   async start(port = this.port): Promise<void> {
     const server = http.createServer((req, res) => this.handle(req, res));
+    server.on("connection", (socket: Socket) => {
+      this.connections++;
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(port, "127.0.0.1", () => resolve());
@@ -94,6 +105,17 @@ export class GitServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * A restart as a client's kept-alive connections meet it: the restarted server no longer knows the
+   * connections from before, so the next request on one is answered with a TCP reset before any response
+   * byte (what a client sees when it sends on a pooled connection before reading the old process's close,
+   * or after the server's host restarted). stop() and start() close them first, which a client usually,
+   * but not always, notices before its next request.
+   */
+  restart(): void {
+    for (const socket of this.sockets) this.forgotten.add(socket);
+  }
+
   async destroy(): Promise<void> {
     await this.stop();
     await fs.rm(this.root, { recursive: true, force: true });
@@ -109,6 +131,11 @@ export class GitServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.forgotten.has(req.socket)) {
+      this.resets++;
+      req.socket.resetAndDestroy();
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://localhost");
     this.requestTimes.push(performance.now());
     this.requests.push(`${req.method} ${url.pathname}${url.search}${String(req.headers["git-protocol"] ?? "").includes("version=2") ? " v2" : ""}`);

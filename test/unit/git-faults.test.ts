@@ -89,3 +89,28 @@ test("an oversized pack is refused and the last checkout stays; a cancelled fetc
     await fs.rm(cacheDir, { recursive: true, force: true });
   }
 });
+
+test("after the git server restarts, a request on a kept-alive connection from before is sent again on a new one", async () => {
+  const server = await GitServer.create();
+  const repo = await ConfigRepo.create(server, "config", { "env/a.yaml": "a: 1\n" });
+  const cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-git-faults-"));
+  const sources = new GitSources(cacheDir, { concurrency: 2 });
+  const ref = { url: repo.url, branch: "main" };
+  try {
+    const head = await remoteHead(repo.url, "main", undefined, insecure);
+    server.restart();
+    assert.equal(await remoteHead(repo.url, "main", undefined, insecure), head, "the head check succeeds at the first attempt of the agent");
+    assert.equal(server.resets, 1, "its request did meet the connection from before the restart");
+    await sources.checkout(ref, insecure);
+    server.restart();
+    const pushed = await repo.commit({ "env/a.yaml": "a: 2\n" }, "after the restart");
+    const checkout = await sources.checkout(ref, insecure);
+    assert.equal(checkout.revision, pushed);
+    assert.equal(await fs.readFile(path.join(checkout.dir, "env/a.yaml"), "utf8"), "a: 2\n");
+    assert.ok(server.resets >= 2, `the checkout did meet a connection from before the restart (${server.resets} resets)`);
+  } finally {
+    await server.destroy();
+    await repo.destroy();
+    await fs.rm(cacheDir, { recursive: true, force: true });
+  }
+});
