@@ -46,6 +46,16 @@ async function get(url: string, limit: number, what: string, where: ChartWhere):
   return bytes;
 }
 
+/**
+ * The chart's version is not published where baton.yaml says (an https:// index or an OCI registry). It is
+ * a fix in git (or a push of the chart), so the agent reports it as Stalled instead of retrying hot.
+ */
+export function chartVersionNotFound(spec: RemoteChart, where: ChartWhere, source: string, pinInstead: string): BatonError {
+  return new BatonError("CHART_VERSION_NOT_FOUND", `environment "${where.env}": chart ${spec.chart} has no version ${spec.version} in ${source}; nothing was rendered`, {
+    file: where.file, field: `${where.field}.version`, hint: `set ${where.field}.version to ${pinInstead}, or publish ${spec.version} first`,
+  });
+}
+
 /** The archive URL and sha256 the index names for the chart's version (pure). */
 export function indexEntry(indexText: string, spec: RemoteChart, indexUrl: string, where: ChartWhere): { url: string; digest?: string } {
   const { name } = splitHttpChart(spec.chart);
@@ -61,9 +71,8 @@ export function indexEntry(indexText: string, spec: RemoteChart, indexUrl: strin
   const entry = versions.find((v) => v.version === spec.version);
   const url = entry?.urls[0];
   if (!entry || !url) {
-    throw new BatonError("CHART_VERSION_NOT_FOUND", `environment "${where.env}": ${indexUrl} has no ${name} ${spec.version}${versions.length ? ` (it has ${versions.slice(0, 5).map((v) => v.version).join(", ")}${versions.length > 5 ? ", …" : ""})` : ""}`, {
-      file: where.file, field: `${where.field}.version`, hint: "pin a version the repository lists (helm search repo <name> --versions)",
-    });
+    const listed = versions.length ? `it lists ${versions.slice(0, 5).map((v) => v.version).join(", ")}${versions.length > 5 ? ", …" : ""}` : `it lists no ${name} at all`;
+    throw chartVersionNotFound(spec, where, `${indexUrl} (${listed})`, "a version the repository lists (helm search repo <name> --versions)");
   }
   const digest = entry.digest ? `sha256:${entry.digest.replace(/^sha256:/, "")}` : undefined;
   return { url: new URL(url, indexUrl).toString(), ...(digest ? { digest } : {}) };

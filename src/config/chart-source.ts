@@ -12,7 +12,7 @@ import path from "node:path";
 import { BatonError } from "../errors.js";
 import { defaultDockerConfigPath, dockerConfigCredentials } from "../registry/auth.js";
 import { RegistryClient } from "../registry/client.js";
-import { fetchHttpChart } from "./chart-http.js";
+import { chartVersionNotFound, fetchHttpChart } from "./chart-http.js";
 
 /** The layer `helm push` writes: the packaged chart (.tgz). */
 export const HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
@@ -72,7 +72,10 @@ export async function fetchChart(spec: RemoteChart, where: ChartWhere): Promise<
   const repository = spec.chart.slice("oci://".length);
   const name = `${spec.chart}:${spec.version}`;
   // helm push stores a version's `+` (build metadata) as `_`: OCI tags cannot hold `+`.
-  const manifest = await registry.manifest(repository, spec.version.replace(/\+/g, "_"));
+  const manifest = await registry.manifest(repository, spec.version.replace(/\+/g, "_")).catch((e: unknown) => {
+    if (e instanceof BatonError && e.code === "REGISTRY_NOT_FOUND") throw chartVersionNotFound(spec, where, "the registry", `a version pushed there (helm show chart ${spec.chart} --version <v> checks one)`);
+    throw e;
+  });
   if (spec.digest && manifest.digest !== spec.digest) {
     throw new BatonError("CHART_DIGEST_MISMATCH", `environment "${where.env}": ${name} is ${manifest.digest} in the registry, but baton.yaml pins ${spec.digest}`, {
       file: where.file, field: `${where.field}.digest`, hint: "the version was pushed again since it was pinned; nothing was rendered. Find out who re-pushed it; pin the new digest only if you trust that chart",

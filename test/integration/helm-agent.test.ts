@@ -2,7 +2,7 @@
 // registry and pinned by version and digest; the agent fetches it, renders it with prod's values by
 // `helm template` and applies it in Argo CD sync-wave order; a promotion (an edit of prod's values) is
 // applied, history names it, a rollback (a revert) brings the old digest back, and a digest the registry
-// does not hold for that version stalls the Environment with nothing applied.
+// does not hold for that version, or a version never pushed, stalls the Environment with nothing applied.
 // test-lane: shares-cluster
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -32,9 +32,9 @@ async function chartFiles(): Promise<Record<string, string>> {
 
 const values = (web: string, tag: string) => `image:\n  repository: ghcr.io/acme/web\n  tag: "${tag}"\n  digest: "${web}"\nproxy:\n  image:\n    tag: "2.0@${OLD}"\n`;
 
-const pipelineFile = (registry: TestRegistry, chartDigest: string) => `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nchartRepositories: [oci://${registry.host}/charts]\nenvironments:\n`
+const pipelineFile = (registry: TestRegistry, chartDigest: string, version = "0.3.0") => `apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nchartRepositories: [oci://${registry.host}/charts]\nenvironments:\n`
   + "  - {name: dev, path: environments/dev, helm: {chart: charts/web}}\n"
-  + `  - {name: prod, path: environments/prod, promoteFrom: dev, allowDirectPush: true, helm: {chart: oci://${registry.host}/charts/web, version: 0.3.0, digest: "${chartDigest}", releaseName: web}}\n`;
+  + `  - {name: prod, path: environments/prod, promoteFrom: dev, allowDirectPush: true, helm: {chart: oci://${registry.host}/charts/web, version: ${version}, digest: "${chartDigest}", releaseName: web}}\n`;
 
 test("a Helm environment is promoted and rolled back through git, and the agent applies each commit", async () => {
   const registry = await TestRegistry.start();
@@ -90,6 +90,17 @@ test("a Helm environment is promoted and rolled back through git, and the agent 
     assert.equal(stalled.status?.conditions?.find((c) => c.type === "Stalled")?.reason, "CHART_DIGEST_MISMATCH");
     assert.equal(stalled.status?.lastAppliedRevision, reverted);
     assert.equal(await f.deploymentImage("web"), `ghcr.io/acme/web:1.4.0@${OLD}`);
+
+    // A chart version never pushed: Stalled too (a fix in git or a chart push, not a retry), naming chart, version and what to do.
+    const missing = await f.repo.commit({ "baton.yaml": pipelineFile(registry, digest("not-the-chart"), "0.9.9") }, "Pin a chart version that was never pushed");
+    trigger();
+    const unpublished = await f.waitForEnvironment("prod", "missing chart version stalled", (e) => e.status?.lastAttemptedRevision === missing && e.status.conditions?.some((c) => c.type === "Stalled" && c.status === "True") === true);
+    const stalledOn = unpublished.status?.conditions?.find((c) => c.type === "Stalled");
+    assert.equal(stalledOn?.reason, "CHART_VERSION_NOT_FOUND");
+    assert.equal(stalledOn?.message, `baton.yaml: environments[1].helm.version: environment "prod": chart oci://${registry.host}/charts/web has no version 0.9.9 in the registry; nothing was rendered (CHART_VERSION_NOT_FOUND)`
+      + ` — set environments[1].helm.version to a version pushed there (helm show chart oci://${registry.host}/charts/web --version <v> checks one), or publish 0.9.9 first`);
+    assert.equal(unpublished.status?.conditions?.find((c) => c.type === "Ready")?.reason, "ValidationFailed");
+    assert.equal(unpublished.status?.lastAppliedRevision, reverted);
   } finally {
     await f.cleanup();
     await registry.stop();

@@ -22,7 +22,9 @@ test("an index entry gives the archive URL (relative to the index) and its diges
 
 test("a version the index does not list, and a file that is not an index, are refused naming the field", () => {
   assert.throws(() => indexEntry(index, { chart: "https://charts.example.com/stable/web", version: "9.9.9" }, url, where),
-    (e: unknown) => e instanceof BatonError && e.code === "CHART_VERSION_NOT_FOUND" && e.field === "environments[1].helm.version" && e.message.includes("(it has 0.4.0, 0.3.0)"));
+    (e: unknown) => e instanceof BatonError && e.code === "CHART_VERSION_NOT_FOUND" && e.field === "environments[1].helm.version"
+      && e.message.includes("chart https://charts.example.com/stable/web has no version 9.9.9 in https://charts.example.com/stable/index.yaml (it lists 0.4.0, 0.3.0)")
+      && e.hint === "set environments[1].helm.version to a version the repository lists (helm search repo <name> --versions), or publish 9.9.9 first");
   assert.throws(() => indexEntry(index, { chart: "https://charts.example.com/stable/api", version: "1.0.0" }, url, where), (e: unknown) => e instanceof BatonError && e.code === "CHART_VERSION_NOT_FOUND");
   assert.throws(() => indexEntry("<html>not found</html>", { chart: "https://charts.example.com/stable/web", version: "0.4.0" }, url, where), (e: unknown) => e instanceof BatonError && e.code === "CHART_BAD_ARTIFACT" && e.field === "environments[1].helm.chart");
 });

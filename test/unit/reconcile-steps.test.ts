@@ -61,6 +61,8 @@ test("verdicts: transient errors retry, guards name themselves, a git outage say
   // A commit not signed by a trusted key, or a history rewrite: refused before render, retried (the key or a fix may follow).
   assert.deepEqual(pick(await failed("trust", new BatonError("COMMIT_VERIFICATION_FAILED", "refusing to apply commit abc"))), ["trust", false, "CommitVerificationFailed", "COMMIT_VERIFICATION_FAILED"]);
   assert.deepEqual(pick(await failed("trust", new BatonError("NON_FAST_FORWARD", "abc does not descend from def"))), ["trust", false, "NonFastForward", "NON_FAST_FORWARD"]);
+  // A chart version that is not published is a fix in git (or a chart push): Stalled, not retried hot.
+  assert.deepEqual(pick(await failed("render", new BatonError("CHART_VERSION_NOT_FOUND", "chart oci://r/charts/web has no version 9.9.9"))), ["render", true, "ValidationFailed", "CHART_VERSION_NOT_FOUND"]);
   // One transient error among stalling ones: retried, not stalled.
   assert.deepEqual(pick(await failed("plan", new BatonErrors([new BatonError("OWNERSHIP_CONFLICT", "x"), new BatonError("KUBE_FAILED", "y")]))), ["plan", false, "ReconciliationFailed", "OWNERSHIP_CONFLICT"]);
   const timedOut = verdict(await runSteps(fakeSteps(undefined, { kind: "settled", status: "InProgress", notReady: "Deployment/web: 1 of 2 updated" }).steps, () => undefined), false);
