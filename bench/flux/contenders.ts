@@ -48,6 +48,8 @@ interface Shared {
   repoRoot: string;
   /** Extra flags for Baton's agent (e.g. `--log-level debug`, whose "reconcile timings" say where a run's time goes). */
   agentArgs?: string[];
+  /** Flags of node itself for Baton's agent (e.g. `--cpu-prof --cpu-prof-dir=…`). */
+  agentNodeArgs?: string[];
 }
 
 const readyCondition = (obj: KubeObject | undefined) => {
@@ -101,7 +103,7 @@ export async function batonContender(shared: Shared): Promise<Contender> {
     },
     async start() {
       await shared.admin.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-      agent = await startAgentProcess({ workDir: shared.workDir, name: "baton-agent", namespace, env: { BATON_WEBHOOK_SECRET: WEBHOOK_SECRET }, ...(shared.agentArgs ? { extraArgs: shared.agentArgs } : {}) });
+      agent = await startAgentProcess({ workDir: shared.workDir, name: "baton-agent", namespace, env: { BATON_WEBHOOK_SECRET: WEBHOOK_SECRET }, ...(shared.agentArgs ? { extraArgs: shared.agentArgs } : {}), ...(shared.agentNodeArgs ? { nodeArgs: shared.agentNodeArgs } : {}) });
     },
     async deploy(env) {
       await shared.admin.create({

@@ -6,6 +6,7 @@ import path from "node:path";
 import type { ClusterCredentials, KubeConfigLike } from "../kube/credentials.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import type { Logger } from "../log.js";
+import { AccessReviews } from "../kube/access.js";
 import { KubeClient } from "../kube/client.js";
 import { GitSources } from "../git/sources.js";
 import { registerSecret } from "../util/secrets.js";
@@ -37,6 +38,8 @@ export interface AgentHooks {
   clock?: Clock;
   /** Observes leadership changes (tests record their order across replicas). */
   onLeadership?: (leading: boolean) => void;
+  /** The agent's allowed access reviews (tests give them a TTL longer than the test, so reuse does not depend on its speed). */
+  accessReviews?: AccessReviews;
 }
 
 export async function startAgent(config: AgentConfig, log: Logger, kc: ClusterCredentials | KubeConfigLike = loadKubeConfig(config.kubeconfig), hooks: AgentHooks = {}): Promise<RunningAgent> {
@@ -59,7 +62,7 @@ export async function startAgent(config: AgentConfig, log: Logger, kc: ClusterCr
     onNewRevision: (source, revision) => controller.followRevision(source, revision),
   });
   const controller: Controller = new Controller(
-    { client, log, events: new EventRecorder(client, log), metrics, registry, sources, concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
+    { client, log, events: new EventRecorder(client, log), metrics, registry, sources, accessReviews: hooks.accessReviews ?? new AccessReviews(), concurrency: config.concurrency, allowInsecureHttp: config.allowInsecureHttp, git: { timeoutMs: config.gitTimeout, maxBytes: config.gitMaxBytes },
       tenancy: { noCrossNamespaceObjects: config.noCrossNamespaceObjects, ...(config.defaultServiceAccount ? { defaultServiceAccount: config.defaultServiceAccount } : {}) } },
     { ...(config.namespace ? { namespaces: config.namespace.split(",").map((n) => n.trim()).filter(Boolean) } : {}), resyncMs: config.resyncMs, shard, maxConcurrentReconciles: config.maxConcurrentReconciles },
     log,

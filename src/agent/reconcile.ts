@@ -9,6 +9,7 @@ import { BatonError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { GitSources, SourceRef } from "../git/sources.js";
 import type { KubeClient } from "../kube/client.js";
+import type { AccessReviews } from "../kube/access.js";
 import { ResourceManager } from "../kube/manager.js";
 import { envKey, parseEnvironmentSpec, type EnvironmentObject, type EnvironmentSpec, type EnvironmentStatus } from "./environment.js";
 import type { EventRecorder } from "./events.js";
@@ -62,6 +63,8 @@ export interface ReconcileDeps {
   git?: { timeoutMs?: number; maxBytes?: number };
   /** Each Environment's last render, reused by runs of the same revision (the controller keeps it). */
   renders?: RenderCache;
+  /** The agent's allowed access reviews, reused for a short while (src/kube/access.ts says why that is safe). */
+  accessReviews?: AccessReviews;
 }
 
 export async function reconcileEnvironment(deps: ReconcileDeps, env: EnvironmentObject): Promise<ReconcileResult> {
@@ -152,6 +155,7 @@ function stepContext(deps: ReconcileDeps, env: EnvironmentObject, spec: Environm
     registry: deps.registry ?? anonymousRegistry,
     ...(deps.signal ? { signal: deps.signal } : {}),
     ...(deps.renders ? { renders: deps.renders } : {}),
+    ...(deps.accessReviews ? { accessReviews: deps.accessReviews } : {}),
     recordInventory,
   };
 }

@@ -10,6 +10,8 @@ import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../../src/age
 import type { RunningAgent } from "../../src/agent/agent.js";
 import type { KubeObject } from "../../src/config/objects.js";
 import { waitFor } from "../support/processes.js";
+import { ApiProxy } from "../support/api-proxy.js";
+import { AccessReviews } from "../../src/kube/access.js";
 
 const A = "environments/a";
 const B = "environments/b";
@@ -25,6 +27,8 @@ let agent: RunningAgent;
 /** Team B's namespace: its Environment is also called `prod`. */
 let nsB: string;
 const extraNamespaces: string[] = [];
+/** Counts the impersonating agent's requests (last case). */
+let proxy: ApiProxy | undefined;
 
 before(async () => {
   f = await agentFixture("tenancy", { [`${A}/config.yaml`]: cm("config", { MODE: "a" }) });
@@ -36,6 +40,7 @@ before(async () => {
 after(async () => {
   for (const ns of [nsB, ...extraNamespaces]) await f.client.delete({ group: "", version: "v1", kind: "Namespace", name: ns }).catch(() => undefined);
   await f.cleanup();
+  await proxy?.stop();
 });
 
 async function waitForEnv(namespace: string, name: string, what: string, predicate: (e: EnvironmentObject) => boolean): Promise<EnvironmentObject> {
@@ -250,7 +255,11 @@ test("impersonation: every write is made as the Environment's ServiceAccount; a 
   await f.client.create({ apiVersion: rbac, kind: "RoleBinding", metadata: { name: "deployer", namespace: nsI }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "deployer" }, subjects: [{ kind: "ServiceAccount", name: "deployer", namespace: nsI }] });
   const deployment = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: imp-web\nspec:\n  replicas: 0\n  selector:\n    matchLabels: {app: imp-web}\n  template:\n    metadata:\n      labels: {app: imp-web}\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web@sha256:${"1".repeat(64)}\n`;
   const both = await f.repo.commit({ [`${I}/config.yaml`]: cm("imp-config", { A: "1" }), [`${I}/deploy.yaml`]: deployment }, "imp");
-  const locked = await f.startAgent({ namespace: nsI, defaultServiceAccount: "deployer" });
+  // Behind a proxy that counts its access reviews; allowed answers are kept longer than this test takes.
+  proxy = await ApiProxy.start();
+  const locked = await f.startAgent({ namespace: nsI, defaultServiceAccount: "deployer" }, { kubeConfig: proxy.kubeConfig(), hooks: { accessReviews: new AccessReviews(10 * 60_000) } });
+  const counted = proxy;
+  const reviews = () => counted.forwarded.filter((r) => r.method === "POST" && r.path.endsWith("/selfsubjectaccessreviews")).length;
   const create = (name: string, spec: Record<string, unknown> = {}) => f.client.create({ apiVersion: ENV_API_VERSION, kind: ENV_KIND, metadata: { name, namespace: nsI }, spec: { url: f.repo.url, path: I, targetNamespace: nsI, interval: "1h", timeout: "60s", ...spec } });
   await create("imp");
   // spec.serviceAccountName wins over the default: an account without any grant may not even read.
@@ -272,4 +281,14 @@ test("impersonation: every write is made as the Environment's ServiceAccount; a 
   locked.controller.trigger(`${nsI}/imp`, "test");
   await waitForEnv(nsI, "imp", "Ready as the ServiceAccount", (e) => isReady(e, allowed));
   assert.deepEqual(await dataOf(nsI, "imp-config"), { A: "1" });
+
+  // 3. Allowed answers are reused (per identity, verb, resource and namespace; 30 s by default, longer
+  //    here): the next push's run asks nothing again, and still writes as the ServiceAccount.
+  const asked = reviews();
+  assert.ok(asked > 0, "the runs above asked the API server");
+  const again = await f.repo.commit({ [`${I}/config.yaml`]: cm("imp-config", { A: "2" }) }, "imp again");
+  locked.controller.trigger(`${nsI}/imp`, "test");
+  await waitForEnv(nsI, "imp", "Ready at the next commit", (e) => isReady(e, again));
+  assert.deepEqual(await dataOf(nsI, "imp-config"), { A: "2" });
+  assert.equal(reviews(), asked, "no access review asked again for a permission allowed moments ago");
 });

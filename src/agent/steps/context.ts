@@ -4,6 +4,7 @@ import type { RenderedObject } from "../../config/objects.js";
 import type { FetchOptions, GitAuth } from "../../git/fetch.js";
 import type { GitSources, SourceRef } from "../../git/sources.js";
 import type { HealthStatus } from "../../kube/health/index.js";
+import type { AccessReviews } from "../../kube/access.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { InventoryEntry } from "../../kube/inventory.js";
 import type { ChangeSetEntry, ResourceManager } from "../../kube/manager.js";
@@ -45,6 +46,8 @@ export interface StepContext {
   signal?: AbortSignal;
   /** The agent's last render of each Environment, reused while the revision, spec and discovery stay (absent: render every run). */
   renders?: RenderCache;
+  /** Allowed access reviews the plan's preflight may reuse (absent: every check is asked). */
+  accessReviews?: AccessReviews;
   /**
    * The inventory is the one status field written during the work: before the first object is created it
    * must hold it (so a run cut short never orphans an object), and after apply and prune it holds what is
