@@ -71,6 +71,8 @@ interface RunResult {
   idleRssMiB: number;
   firstReadyS: number;
   allReadyS: number;
+  /** API requests of the agent(s) from creating the Environments until all were Ready, per Environment. */
+  coldApi: RequestCounts;
   gitPerInterval: number;
   lsRefsPerInterval: number;
   packsPerInterval: number;
@@ -142,6 +144,21 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
       lastReady = ready;
     });
     const allReadyS = (performance.now() - created) / 1000;
+    const cold = agents.map((a) => countRequests(a.proxy.forwarded, created, created + allReadyS * 1000));
+    const perEnv = (n: number) => n / envs;
+    const coldApi: RequestCounts = {
+      total: perEnv(cold.reduce((s, c) => s + c.total, 0)), reads: perEnv(cold.reduce((s, c) => s + c.reads, 0)), watches: perEnv(cold.reduce((s, c) => s + c.watches, 0)),
+      dryRuns: perEnv(cold.reduce((s, c) => s + c.dryRuns, 0)), writes: perEnv(cold.reduce((s, c) => s + c.writes, 0)),
+    };
+    if (KEEP) {
+      // Which requests a cold start is made of, for whoever profiles it: method and path with names blurred.
+      const kinds = new Map<string, number>();
+      for (const r of agents.flatMap((a) => a.proxy.forwarded).filter((r) => r.at >= created && r.at < created + allReadyS * 1000)) {
+        const key = `${r.method} ${r.path.replace(/\?.*$/, "").replace(/\/namespaces\/[^/]+/, "/namespaces/*").replace(/\/(e\d+|e\d+-cm-\d+|[a-z0-9.-]+\.[a-z0-9-]+)$/, "/*")}`;
+        kinds.set(key, (kinds.get(key) ?? 0) + 1);
+      }
+      for (const [key, n] of [...kinds].sort((a, b) => b[1] - a[1]).slice(0, 20)) process.stderr.write(`[bench scale]   cold start: ${String(n).padStart(6)} ${key}\n`);
+    }
 
     // Steady state: one interval to settle, then WINDOWS intervals in which nothing changes.
     await sleep(INTERVAL_MS);
@@ -169,7 +186,7 @@ async function run(envs: number, shards: number, server: GitServer, admin: KubeC
     const pushPacks = gitCounts(server.requests.slice(git1), repoName).packs;
     const { peakRssMiB, cpuS } = sum();
     const maxPeakRssMiB = Math.max(...agents.map((a) => a.stats().peakRssMiB));
-    return { envs, shards, idleRssMiB, firstReadyS, allReadyS, gitPerInterval: per(git.total), lsRefsPerInterval: per(git.lsRefs), packsPerInterval: per(git.packs), api, pushS, pushPacks, peakRssMiB, maxPeakRssMiB, cpuS, idleCpuS };
+    return { envs, shards, idleRssMiB, firstReadyS, allReadyS, coldApi, gitPerInterval: per(git.total), lsRefsPerInterval: per(git.lsRefs), packsPerInterval: per(git.packs), api, pushS, pushPacks, peakRssMiB, maxPeakRssMiB, cpuS, idleCpuS };
   } finally {
     stopWatching();
     for (const agent of agents) await agent.stop();
@@ -209,7 +226,7 @@ export async function scaleBench(): Promise<void> {
     await installCrd(admin);
     await environmentsServed(admin);
     // A run left out (BATON_BENCH_RUNS) prints "-": every figure of it is NaN.
-    const skipped = (envs: number, shards: number): RunResult => ({ envs, shards, idleRssMiB: NaN, firstReadyS: NaN, allReadyS: NaN, gitPerInterval: NaN, lsRefsPerInterval: NaN, packsPerInterval: NaN,
+    const skipped = (envs: number, shards: number): RunResult => ({ envs, shards, idleRssMiB: NaN, firstReadyS: NaN, allReadyS: NaN, coldApi: { total: NaN, reads: NaN, watches: NaN, dryRuns: NaN, writes: NaN }, gitPerInterval: NaN, lsRefsPerInterval: NaN, packsPerInterval: NaN,
       api: { total: NaN, reads: NaN, watches: NaN, dryRuns: NaN, writes: NaN }, pushS: NaN, pushPacks: NaN, peakRssMiB: NaN, maxPeakRssMiB: NaN, cpuS: NaN, idleCpuS: NaN });
     const maybe = (name: string, envs: number, shards: number) => (RUNS.has(name) ? run(envs, shards, server, admin, work) : Promise.resolve(skipped(envs, shards)));
     const one = await maybe("1", 1, 1);
@@ -228,6 +245,9 @@ export async function scaleBench(): Promise<void> {
     row("cold start: first Ready (s)", (r) => r.firstReadyS, 1);
     row("cold start: all Ready (s)", (r) => r.allReadyS, 1, `(target < 10 s with ${ENVS}: ${many.allReadyS < 10 ? "met" : "MISSED"})`);
     console.log(`    floor: the same ${ENVS * OBJECTS} ConfigMaps as raw server-side applies, ${FLOOR_IN_FLIGHT} in flight: ${f(floorS, 1)} s; all Ready/floor ${ratio(many.allReadyS, floorS)}`);
+    row("  API requests per Environment", (r) => r.coldApi.total, 1);
+    row("    reads (GET/LIST)", (r) => r.coldApi.reads, 1);
+    row("    writes (of which creates: the objects)", (r) => r.coldApi.writes, 1, `(${OBJECTS} objects each)`);
     row("git requests per interval (idle)", (r) => r.gitPerInterval, 2);
     row("  of which head checks (ls-refs)", (r) => r.lsRefsPerInterval, 2, `(target 1 per repository and branch: ${many.lsRefsPerInterval <= 1.05 ? "met" : "MISSED"})`);
     row("  of which pack downloads", (r) => r.packsPerInterval, 2);
