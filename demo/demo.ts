@@ -15,7 +15,7 @@ import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../src/agent/
 import { shortDigest } from "../src/config/image-ref.js";
 import { loadPipeline } from "../src/config/pipeline.js";
 import { table } from "../src/cli/output.js";
-import { clusterEnvironments } from "../src/cli/status.js";
+import { clientReader, readClusters } from "../src/promote/cluster-status.js";
 import { startConsole } from "../src/console/server.js";
 import { KubeClient } from "../src/kube/client.js";
 import { createLogger } from "../src/log.js";
@@ -139,7 +139,8 @@ async function main(): Promise<void> {
     const remote = await git(dev, "remote", "get-url", "origin");
     const board = await startConsole({
       repo: dev, host: "127.0.0.1", port: 0, log: createLogger("silent"), pollMs: 1000,
-      cluster: () => clusterEnvironments(testenv.cluster.kubeconfig, "baton-demo"),
+      // The demo's own client, reused by every board read (one reader per cluster).
+      cluster: () => readClusters([clientReader("demo", client, ["baton-demo"])]),
       github: async () => gh(remote), actionsGitHub: gh,
     });
     cleanups.unshift(() => board.close());

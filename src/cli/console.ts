@@ -5,11 +5,10 @@ import { isLoopbackAddress } from "../console/guard.js";
 import { startConsole } from "../console/server.js";
 import { parseDuration } from "../config/duration.js";
 import { createLogger } from "../log.js";
-import { listClusterEnvironments } from "./status.js";
-import { environmentsDeploying } from "../console/cluster.js";
+import { collect, openClusterReaders } from "./clusters.js";
+import { readClusters } from "../promote/cluster-status.js";
 import { ensureClone, useGitToken } from "../console/clone.js";
-import { KubeClient } from "../kube/client.js";
-import { loadKubeConfig } from "../kube/kubeconfig.js";
+import { environmentsDeployingIn } from "../console/cluster.js";
 import { githubFactory, optionalGitHub, parseFlags } from "./promotion-options.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 
@@ -26,7 +25,8 @@ const ConsoleFlagsSchema = z.object({
   repo: z.string().default("."),
   port: z.coerce.number({ invalid_type_error: "--port must be a number" }).int().min(0, "--port must be 0-65535").max(65535, "--port must be 0-65535"),
   listen: z.string().min(1).default("127.0.0.1"),
-  kubeconfig: z.string().optional(),
+  kubeconfig: z.array(z.string()).optional(),
+  context: z.string().optional(),
   namespace: z.string().optional(),
   poll: durationAtLeast(200, "5s"),
   pull: durationAtLeast(1000, "30s").optional(),
@@ -49,7 +49,8 @@ export function registerConsole(program: Command): void {
     .option("--clone <url>", "clone this config repo into --repo first when that folder is empty or missing (token for a private repo: BATON_GIT_TOKEN)")
     .option("--branch <name>", "the branch --clone checks out", "main")
     .option("--in-cluster", "read the cluster with the pod's ServiceAccount (the chart's console) instead of --kubeconfig")
-    .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster: readiness on the board; conditions, inventory and Events on each environment's page")
+    .option("--kubeconfig <file>", "also show the agent's Environment status from this cluster: readiness on the board; conditions, inventory and Events on each environment's page (repeat for several clusters; one that cannot be read is marked on the board, the others still show)", collect)
+    .option("--context <names>", "contexts of the kubeconfig to read, comma-separated: one cluster each (default: its current context)")
     .option("--namespace <ns>", "namespace(s) of the Environment objects, comma-separated (default: all)")
     .option("--read-only", "show the board only: no promote, rollback, confirm or abort buttons (the API refuses actions)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace", "warn")
@@ -60,20 +61,17 @@ export function registerConsole(program: Command): void {
         useGitToken(process.env.BATON_GIT_TOKEN);
         if (await ensureClone(flags.clone, flags.branch, path.resolve(flags.repo))) log.info({ action: "console-clone", branch: flags.branch }, "cloned the config repo");
       }
-      // One client for the console's life: discovery and connections are reused by every board and page.
-      const kube = flags.kubeconfig || flags.inCluster ? new KubeClient(loadKubeConfig(flags.kubeconfig)) : undefined;
-      const namespaces = flags.namespace?.split(",").map((n) => n.trim()).filter(Boolean);
-      /** Every namespace asked for (or all of them, in one list). */
-      const each = async <T>(read: (namespace: string | undefined) => Promise<T[]>): Promise<T[]> => (namespaces?.length ? (await Promise.all(namespaces.map(read))).flat() : read(undefined));
+      // One client per cluster for the console's life: discovery and connections are reused by every board and page.
+      const readers = await openClusterReaders(flags);
       const token = process.env.BATON_CONSOLE_TOKEN;
       const running = await startConsole({
         repo: path.resolve(flags.repo), host: flags.listen, port: flags.port, log, pollMs: flags.poll, ...(flags.pull ? { pullMs: flags.pull } : {}),
         ...(token ? { token } : {}), readOnly: flags.readOnly,
         // Actions open their PRs with the CLI's GitHub connection (GITHUB_TOKEN or App credentials, GITHUB_API_URL).
         actionsGitHub: githubFactory({ dryRun: false }),
-        ...(kube ? {
-          cluster: () => each((ns) => listClusterEnvironments(kube, ns)),
-          environmentDetail: (folder: string) => each((ns) => environmentsDeploying(kube, ns, folder)),
+        ...(readers.length > 0 ? {
+          cluster: () => readClusters(readers),
+          environmentDetail: (folder: string) => environmentsDeployingIn(readers, folder),
         } : {}),
         // GITHUB_TOKEN (and GITHUB_API_URL) as for baton status: open PRs and deployments; absent, repo only.
         github: async () => optionalGitHub({ dryRun: false }, await GitWorkspace.open(path.resolve(flags.repo)).then((ws) => ws.remoteUrl()).catch(() => undefined)),
@@ -81,7 +79,7 @@ export function registerConsole(program: Command): void {
       // The token is never printed: the person has it in their environment already.
       console.log(`baton console: ${running.url}${isLoopbackAddress(flags.listen) ? "" : "?token=<BATON_CONSOLE_TOKEN>"}  (Ctrl-C to stop)`);
       await new Promise<void>((resolve) => {
-        const stop = () => void running.close().then(() => kube?.close()).then(resolve);
+        const stop = () => void running.close().then(() => readers.forEach((r) => r.close())).then(resolve);
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });

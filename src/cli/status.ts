@@ -4,37 +4,8 @@ import { imageShortName, shortDigest } from "../config/image-ref.js";
 import { isRemoteChart } from "../config/pipeline.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { commonOptions, printJson, table } from "./output.js";
-import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
-import type { ClusterEnvironment } from "../promote/status.js";
-import type { KubeClient } from "../kube/client.js";
-
-/** The agent's status of every Environment the kubeconfig can see. */
-export async function clusterEnvironments(kubeconfig: string, namespace: string | undefined): Promise<ClusterEnvironment[]> {
-  // Loaded here, not at the top: the Kubernetes client costs about a second of CPU, and most `baton status`
-  // runs read only the repo (and GitHub).
-  const [{ KubeClient }, { loadKubeConfig }] = await Promise.all([import("../kube/client.js"), import("../kube/kubeconfig.js")]);
-  const client = new KubeClient(loadKubeConfig(kubeconfig));
-  try {
-    return await listClusterEnvironments(client, namespace);
-  } finally {
-    client.close();
-  }
-}
-
-/** The same through a client that stays open (the console asks on every board). */
-export async function listClusterEnvironments(client: KubeClient, namespace: string | undefined): Promise<ClusterEnvironment[]> {
-  const items = (await client.list(ENV_API_VERSION, ENV_KIND, namespace)) as EnvironmentObject[];
-  return items.map((e) => {
-    const ready = e.status?.conditions?.find((c) => c.type === "Ready");
-    const spec = e.spec as { path?: string };
-    return {
-      path: spec.path ?? "", ready: ready?.status ?? "Unknown",
-      ...(e.status?.lastAppliedRevision ? { revision: e.status.lastAppliedRevision } : {}),
-      ...(ready?.message ? { message: ready.message } : {}),
-      ...(e.status?.lastDrift ? { drift: e.status.lastDrift.objects } : {}),
-    };
-  });
-}
+import { readClusters } from "../promote/cluster-status.js";
+import { collect, openClusterReaders } from "./clusters.js";
 import { addCommonFlags, GitHubFlagsSchema, optionalGitHub, parseFlags } from "./promotion-options.js";
 
 export function registerStatus(program: Command): void {
@@ -42,15 +13,21 @@ export function registerStatus(program: Command): void {
     .command("status")
     .description("environment × image → digest and tag from the repo, release phase and weights; open promotion PRs and deployment health from GitHub when GITHUB_TOKEN is set; the agent's revision, readiness and drift with --kubeconfig")
     .argument("[environment]", "only this environment, stage (all its targets) or target")
-    .option("--kubeconfig <file>", "also read Environment objects from this cluster")
-    .option("--namespace <ns>", "namespace of the Environment objects (default: all)"), { dryRun: false })
+    .option("--kubeconfig <file>", "also read Environment objects from this cluster (repeat for several clusters)", collect)
+    .option("--context <names>", "contexts of the kubeconfig to read, comma-separated: one cluster each (default: its current context)")
+    .option("--namespace <ns>", "namespace(s) of the Environment objects, comma-separated (default: all)"), { dryRun: false })
     .action(async (only: string | undefined, raw: Record<string, unknown>) => {
       const opts = commonOptions(raw);
       const flags = parseFlags(GitHubFlagsSchema, raw);
+      const readers = await openClusterReaders({
+        ...(Array.isArray(raw.kubeconfig) ? { kubeconfig: raw.kubeconfig.map(String) } : {}),
+        ...(typeof raw.context === "string" ? { context: raw.context } : {}),
+        ...(typeof raw.namespace === "string" ? { namespace: raw.namespace } : {}),
+      });
       const report = await status(opts.repo, async () => {
         const remote = await GitWorkspace.open(opts.repo).then((ws) => ws.remoteUrl()).catch(() => undefined);
         return optionalGitHub(flags, remote);
-      }, typeof raw.kubeconfig === "string" ? () => clusterEnvironments(raw.kubeconfig as string, typeof raw.namespace === "string" ? raw.namespace : undefined) : undefined, only);
+      }, readers.length > 0 ? () => readClusters(readers) : undefined, only).finally(() => readers.forEach((r) => r.close()));
       if (opts.output === "json") {
         printJson({ ok: true, ...report });
         return;
@@ -67,5 +44,6 @@ export function registerStatus(program: Command): void {
       });
       console.log(table(["ENVIRONMENT", "IMAGE", "DIGEST", "TAG", "HEALTH", "RELEASE", "OPEN PRS", "NOTE"], rows));
       if (report.github === "failed") console.error(`warning: could not list open PRs: ${report.githubError}`);
+      for (const c of report.clusters ?? []) if (c.error) console.error(`warning: cluster ${c.name}: ${c.error}; its environments show no health`);
     });
 }

@@ -58,6 +58,8 @@ export interface Board {
   github: StatusReport["github"];
   environments: BoardEnvironment[];
   images: BoardImage[];
+  /** The clusters read (with a kubeconfig): one that could not be read says why; the others' health still shows. */
+  clusters?: StatusReport["clusters"];
 }
 
 export interface TimelineEntry extends LastChange {
@@ -145,7 +147,8 @@ export function boardModel(input: {
     const differ = Object.keys(env.cells).filter((key) => source.cells[key] && source.cells[key]?.digest !== env.cells[key]?.digest);
     if (differ.length > 0) env.promote = { from, images: differ.map((key) => images.get(key)?.name ?? key), command: `baton promote ${from} ${env.name}` };
   }
-  return { revision: input.revision, github: input.status.github, environments, images: [...images.values()].sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key)) };
+  const sorted = [...images.values()].sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key));
+  return { revision: input.revision, github: input.status.github, environments, images: sorted, ...(input.status.clusters ? { clusters: input.status.clusters } : {}) };
 }
 
 export function timelineModel(envName: string, history: HistoryEntry[], remote?: string): TimelineEntry[] {

@@ -5,6 +5,7 @@
 import { ENV_API_VERSION, ENV_KIND, type EnvironmentObject } from "../agent/environment.js";
 import type { KubeObject } from "../config/objects.js";
 import type { KubeClient } from "../kube/client.js";
+import { clusterError, type ClusterReader } from "../promote/cluster-status.js";
 
 const samePath = (a: string, b: string) => a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 
@@ -18,4 +19,21 @@ export async function environmentsDeploying(client: KubeClient, namespace: strin
     const events = await client.list("v1", "Event", ns, undefined, selector);
     return { environment, events };
   }));
+}
+
+/**
+ * The same over several clusters. One that cannot be read does not hide what the others hold; only when
+ * nothing was found and a cluster failed is that failure the page's answer (named, without credentials).
+ */
+export async function environmentsDeployingIn(readers: readonly ClusterReader[], folder: string): Promise<Array<{ environment: EnvironmentObject; events: KubeObject[] }>> {
+  const results = await Promise.allSettled(readers.map(async (r) => {
+    if (!r.client) return [];
+    const client = r.client;
+    return r.namespaces?.length ? (await Promise.all(r.namespaces.map((ns) => environmentsDeploying(client, ns, folder)))).flat() : environmentsDeploying(client, undefined, folder);
+  }));
+  const found = results.flatMap((r) => (r.status === "fulfilled" ? r.value : []));
+  const failed = results.findIndex((r) => r.status === "rejected");
+  const failure = results[failed];
+  if (found.length === 0 && failure?.status === "rejected") throw new Error(`cluster ${readers[failed]?.name ?? "?"}: ${clusterError(failure.reason)}`);
+  return found;
 }

@@ -6,7 +6,8 @@ import { findEnvironment, loadPipeline } from "../config/pipeline.js";
 import type { GitHubApi } from "../github/api.js";
 import { GitWorkspace } from "../promote/git-workspace.js";
 import { histories, history, type HistoryEntry } from "../promote/history.js";
-import { status, type ClusterEnvironment } from "../promote/status.js";
+import { status } from "../promote/status.js";
+import type { ClusterRead } from "../promote/cluster-status.js";
 import { LABELS } from "../promote/naming.js";
 import { POLICY_CONTEXT } from "../promote/promote.js";
 import { boardModel, timelineModel, type Board, type TimelineEntry } from "./board.js";
@@ -21,8 +22,8 @@ const BOARD_HISTORY = 50;
 
 export interface ConsoleSources {
   repo: string;
-  /** The agent's Environment objects, when a kubeconfig was given. */
-  cluster?: () => Promise<ClusterEnvironment[]>;
+  /** The agent's Environment objects from each cluster given (never throws: a cluster that fails is named in `clusters`). */
+  cluster?: () => Promise<ClusterRead>;
   /** GitHub for open PRs and deployments, when a token is set (undefined: repo only). */
   github?: () => Promise<GitHubApi | undefined>;
   /** The Environment objects deploying a folder, with their Events (with a kubeconfig): the environment page. */

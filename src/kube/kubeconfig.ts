@@ -64,6 +64,8 @@ export interface KubeConfigFile {
 export interface ResolvedKubeConfig {
   /** For messages: `<file> (context <name>)` or `the in-cluster service account`. */
   source: string;
+  /** The context's name (absent in-cluster): what the console and `baton status` call the cluster. */
+  context?: string;
   server: string;
   namespace?: string;
   tls: { caFile?: string; caData?: string; insecureSkipTlsVerify: boolean; serverName?: string };
@@ -163,6 +165,7 @@ export function resolveKubeConfig(config: KubeConfigFile & { origins?: Map<strin
   }
   return {
     source,
+    context: name,
     server: cluster.server.replace(/\/$/, ""),
     ...(context.namespace ? { namespace: context.namespace } : {}),
     tls: {
@@ -232,20 +235,21 @@ function readKubeConfigFile(file: string): KubeConfigFile {
  * The kubeconfig to use, resolved: `file` alone when given; else every existing file KUBECONFIG lists
  * (merged; missing ones are skipped as kubectl skips them); else ~/.kube/config; else in-cluster.
  */
-export function findKubeConfig(file?: string, env: NodeJS.ProcessEnv = process.env, home = homedir()): ResolvedKubeConfig {
-  if (file) return resolveKubeConfig(readKubeConfigFile(file));
+export function findKubeConfig(file?: string, env: NodeJS.ProcessEnv = process.env, home = homedir(), context?: string): ResolvedKubeConfig {
+  if (file) return resolveKubeConfig(readKubeConfigFile(file), context);
   const listed = (env.KUBECONFIG ?? "").split(path.delimiter).filter(Boolean);
   if (listed.length > 0) {
     const existing = listed.filter((f) => existsSync(f));
     if (existing.length === 0) throw new BatonError("KUBECONFIG_NOT_FOUND", `none of the files KUBECONFIG lists exists: ${listed.join(", ")}`, { hint: "fix KUBECONFIG or pass --kubeconfig <file>" });
-    return resolveKubeConfig(mergeKubeConfigs(existing.map(readKubeConfigFile)));
+    return resolveKubeConfig(mergeKubeConfigs(existing.map(readKubeConfigFile)), context);
   }
   const own = path.join(home, ".kube", "config");
-  if (existsSync(own)) return resolveKubeConfig(readKubeConfigFile(own));
+  if (existsSync(own)) return resolveKubeConfig(readKubeConfigFile(own), context);
+  if (context) throw new BatonError("KUBECONFIG_NOT_FOUND", `no kubeconfig found to read context "${context}" from`, { hint: "pass --kubeconfig <file> or set KUBECONFIG" });
   return inClusterConfig(env);
 }
 
-/** What KubeClient connects with, from the kubeconfig `findKubeConfig` picks. */
-export function loadKubeConfig(file?: string): ClusterCredentials {
-  return credentialsFor(findKubeConfig(file));
+/** What KubeClient connects with, from the kubeconfig `findKubeConfig` picks (its current context unless `context`). */
+export function loadKubeConfig(file?: string, context?: string): ClusterCredentials {
+  return credentialsFor(findKubeConfig(file, undefined, undefined, context));
 }

@@ -12,6 +12,9 @@ import type { GitHubApi } from "../github/api.js";
 import { LABELS } from "./naming.js";
 import { readRejectedFile } from "./promote.js";
 import { destinationOf } from "./waves.js";
+import type { ClusterRead, ClusterState } from "./cluster-status.js";
+
+export type { ClusterEnvironment } from "./cluster-status.js";
 
 export interface EnvironmentReport {
   name: string;
@@ -33,19 +36,12 @@ export interface StatusReport {
   environments: EnvironmentReport[];
   github: "ok" | "skipped" | "failed";
   githubError?: string;
-}
-
-/** Environment objects as the status command reads them; the agent's status fields only. */
-export interface ClusterEnvironment {
-  path: string;
-  ready: string;
-  revision?: string;
-  message?: string;
-  drift?: string[];
+  /** The clusters read (with --kubeconfig): each one that could not be read says why; the others still count. */
+  clusters?: ClusterState[];
 }
 
 /** With `only`, just that environment, stage (every target) or target. */
-export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>, cluster?: () => Promise<ClusterEnvironment[]>, only?: string): Promise<StatusReport> {
+export async function status(repo: string, github?: () => Promise<GitHubApi | undefined>, cluster?: () => Promise<ClusterRead>, only?: string): Promise<StatusReport> {
   const pipeline = await loadPipeline(repo);
   const rejected = await readRejectedFile(repo);
   const environments: EnvironmentReport[] = [];
@@ -76,7 +72,8 @@ export async function status(repo: string, github?: () => Promise<GitHubApi | un
   }
   const report: StatusReport = { environments, github: "skipped" };
   if (cluster) {
-    const live = await cluster();
+    const { environments: live, clusters } = await cluster();
+    report.clusters = clusters;
     for (const env of environments) {
       const spec = pipeline.environments.find((e) => e.name === env.name);
       const match = live.find((l) => spec && l.path.replace(/\/$/, "") === spec.path.replace(/\/$/, ""));

@@ -17,12 +17,14 @@ import { rollback } from "../../src/promote/rollback.js";
 import { git } from "../support/example-repo.js";
 import { DEFAULT_SETTINGS } from "../support/github-double.js";
 import { status } from "../../src/promote/status.js";
-import { clusterEnvironments, listClusterEnvironments } from "../../src/cli/status.js";
+import { clientReader, readClusters } from "../../src/promote/cluster-status.js";
+import { openClusterReaders } from "../../src/cli/clusters.js";
+import os from "node:os";
 import { digestFor, promotionCycle, startE2E, type E2E } from "../support/e2e-promotion.js";
 import { waitFor } from "../support/processes.js";
 import { startConsole } from "../../src/console/server.js";
 import type { Board } from "../../src/console/board.js";
-import { environmentsDeploying } from "../../src/console/cluster.js";
+import { environmentsDeploying, environmentsDeployingIn } from "../../src/console/cluster.js";
 import type { EnvironmentPage } from "../../src/console/data.js";
 import { silentLogger } from "../../src/log.js";
 import { artifactPath } from "../support/artifacts.js";
@@ -51,21 +53,38 @@ test("merge commits: pin → policy → approval → merge → deploy → rollba
   await promotionCycle(e, "merge", digestFor("e1"));
 });
 
-test("status and notifications saw the cycle", async () => {
+/** A second cluster that cannot be reached (nothing listens on port 1), with credentials the board must not show. */
+async function unreachableKubeconfig(): Promise<string> {
+  const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-unreachable-")), "kubeconfig");
+  await fs.writeFile(file, "apiVersion: v1\nkind: Config\ncurrent-context: prod-us\nclusters: [{name: us, cluster: {server: \"https://admin:hunter2-in-url@127.0.0.1:1\", insecure-skip-tls-verify: true}}]\n"
+    + "users: [{name: ops, user: {token: tok-unreachable-secret}}]\ncontexts: [{name: prod-us, context: {cluster: us, user: ops}}]\n");
+  return file;
+}
+
+test("status and notifications saw the cycle; the console shows the reachable cluster and names the unreachable one", async () => {
+  // Two clusters as `baton console --kubeconfig A --kubeconfig B --namespace NS` opens them: one client each, kept.
+  const readers = await openClusterReaders({ kubeconfig: [process.env.BATON_TEST_KUBECONFIG ?? "", await unreachableKubeconfig()], namespace: e.ns });
   // baton status: the repo's pins, the agent's view from the cluster, and GitHub's deployments.
-  const report = await status(e.dev, async () => e.api, () => clusterEnvironments(process.env.BATON_TEST_KUBECONFIG ?? "", e.ns));
+  const report = await status(e.dev, async () => e.api, () => readClusters(readers));
   const staging = report.environments.find((x) => x.name === "staging");
   assert.equal(staging?.cluster?.ready, "True");
   assert.equal(staging?.deployment?.state, "success");
+  assert.deepEqual(report.clusters?.map((c) => [c.name === "prod-us", c.error === undefined]), [[false, true], [true, false]]);
   // baton console shows the same: the agent's readiness and revision, GitHub's deployment, per environment.
   const board = await startConsole({
-    repo: e.dev, host: "127.0.0.1", port: 0, log: silentLogger, github: async () => e.api, cluster: () => clusterEnvironments(process.env.BATON_TEST_KUBECONFIG ?? "", e.ns),
-    environmentDetail: (folder) => environmentsDeploying(e.client, e.ns, folder),
+    repo: e.dev, host: "127.0.0.1", port: 0, log: silentLogger, github: async () => e.api, cluster: () => readClusters(readers),
+    environmentDetail: (folder) => environmentsDeployingIn(readers, folder),
   });
   try {
-    const body = await (await fetch(`${board.url}api/board`)).json() as { board: Board };
+    const response = await fetch(`${board.url}api/board`);
+    const text = await response.text();
+    assert.equal(response.status, 200, text);
+    const body = JSON.parse(text) as { board: Board };
     const column = body.board.environments.find((x) => x.name === "staging");
     assert.deepEqual([body.board.github, column?.cluster?.ready, column?.cluster?.revision, column?.deployment?.state], ["ok", "True", staging?.cluster?.revision, "success"]);
+    const unreachable = body.board.clusters?.find((c) => c.name === "prod-us");
+    assert.match(unreachable?.error ?? "", /^cannot read its Environments: .*ECONNREFUSED/);
+    for (const secret of ["hunter2-in-url", "tok-unreachable-secret", "admin:"]) assert.ok(!text.includes(secret), `the board shows ${secret}`);
     assert.equal(column?.cells["ghcr.io/acme/web"]?.digest, staging?.images[0]?.digest);
     // The environment page: the Environment's conditions, the objects it applied, and its Events.
     const page = (await (await fetch(`${board.url}api/environments/staging`)).json() as { environment: EnvironmentPage }).environment;
@@ -79,6 +98,7 @@ test("status and notifications saw the cycle", async () => {
     assert.ok(object?.events.some((ev) => ev.reason === "Applied"), JSON.stringify(object?.events));
   } finally {
     await board.close();
+    for (const r of readers) r.close();
   }
   assert.deepEqual(e.github.violations, []);
   const events = await waitFor("notifications", async () => (e.received.some((x) => x.type === "promotion.merged" && x.environment === "staging") ? e.received : undefined), 10_000);
@@ -123,10 +143,13 @@ test("a hand edit of a digest (no Baton commit) is rolled back like a promotion"
 test("in the browser: the board shows three environments' digests and health from the cluster; Promote opens the PR in the stand-in; merged and applied, the open board shows staging's new digest and health", async () => {
   const digest = digestFor("b0");
   const pinned = await pin({ repo: e.dev, env: "testing", images: [`web=ghcr.io/acme/web:2.0.0@${digest}`], mode: "commit" });
+  // A second cluster that does not answer: marked on the board while this one's health still shows.
+  const [unreachable] = await openClusterReaders({ kubeconfig: [await unreachableKubeconfig()] });
+  const readers = [clientReader("test", e.client, [e.ns]), ...(unreachable ? [unreachable] : [])];
   // The person's own clone, which the console fast-forwards itself (--pull): nobody runs git pull in it.
   const board = await startConsole({
     repo: await e.clone("Ops"), host: "127.0.0.1", port: 0, log: silentLogger, pollMs: 200, pullMs: 500,
-    cluster: () => listClusterEnvironments(e.client, e.ns), environmentDetail: (folder) => environmentsDeploying(e.client, e.ns, folder),
+    cluster: () => readClusters(readers), environmentDetail: (folder) => environmentsDeploying(e.client, e.ns, folder),
     github: async () => e.api, actionsGitHub: e.gh,
   });
   // The policy's checks (soak, code-owner review) are the cycles' above; here the PR merges once opened.
@@ -145,6 +168,9 @@ test("in the browser: the board shows three environments' digests and health fro
       assert.equal(await cellOf(env).getAttribute("data-digest"), (await e.image(env))?.split("@")[1], `${env}'s digest on the board`);
     }
     assert.equal(await cellOf("testing").getAttribute("data-digest"), digest);
+    const problem = await page.locator('.cluster-problems li[data-cluster="prod-us"]').textContent() ?? "";
+    assert.match(problem, /^cluster prod-us: cannot read its Environments: .*ECONNREFUSED.*show no health until it answers\.$/);
+    assert.ok(!/hunter2|tok-unreachable|admin:/.test(await page.content()), "no credentials on the page");
     assert.deepEqual(await page.locator("th.env").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-env"))), ["testing", "staging", "production"]);
     await page.evaluate(() => { (globalThis as unknown as { notReloaded: boolean }).notReloaded = true; });
 
@@ -177,6 +203,7 @@ test("in the browser: the board shows three environments' digests and health fro
     if (protection) e.github.protection.set("main", protection);
     await setSuspended(false).catch(() => undefined);
     await board.close();
+    unreachable?.close();
     await e.main(); // the next test's pins start from what is merged
   }
 });

@@ -126,8 +126,16 @@ function renderBoard(board) {
   const rows = board.images.map((image) => el("tr", { "data-image": image.key },
     el("th", { scope: "row", title: image.repository }, image.name),
     ...board.environments.map((env) => cell(env.cells[image.key]))));
-  main.replaceChildren(el("h1", {}, "Release board"),
+  main.replaceChildren(el("h1", {}, "Release board"), clusterProblems(board.clusters),
     el("table", { class: "board" }, el("thead", {}, head), el("tbody", {}, ...rows)));
+}
+
+/** Clusters that could not be read: named with why, above the board; the others' health still shows. */
+function clusterProblems(clusters) {
+  const failed = (clusters ?? []).filter((c) => c.error);
+  if (failed.length === 0) return undefined;
+  return el("ul", { class: "cluster-problems", role: "status" }, ...failed.map((c) => el("li", { "data-cluster": c.name },
+    el("strong", {}, `cluster ${c.name}`), `: ${c.error}. The environments it runs show no health until it answers.`)));
 }
 
 function table(cls, caption, headers, rows) {
