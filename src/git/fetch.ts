@@ -8,7 +8,7 @@
 import * as nodeFs from "node:fs";
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import git from "isomorphic-git";
+import git, { type GitHttpRequest, type GitHttpResponse, type HttpClient } from "isomorphic-git";
 import { BatonError } from "../errors.js";
 import { boundedHttp, type GitLimits } from "./bounded-http.js";
 import { redactUrl } from "../log.js";
@@ -111,11 +111,19 @@ function gitError(e: unknown, url: string): BatonError {
  */
 export async function fetchToGitdir(url: string, branch: string, gitdir: string, auth?: GitAuth, options: FetchOptions = {}): Promise<string> {
   checkRemoteUrl(url, options);
-  const { client: http, violation } = boundedHttp(options);
+  const { client, violation } = boundedHttp(options);
+  const http = advertisementOnce(client);
   try {
     await git.init({ fs: nodeFs, gitdir, bare: true, defaultBranch: branch });
     // The refspec tells isomorphic-git where the fetched head goes (and what to offer as "have" next time).
     await git.addRemote({ fs: nodeFs, gitdir, remote: "origin", url, force: true });
+    // The ref advertisement names the branch head. A head the gitdir already has (a push's run that starts
+    // after another run fetched that push) needs no pack negotiation: without this, such a fetch still
+    // downloaded an (empty) pack. A new head costs the same two requests as before: fetch() below is
+    // given the same advertisement again, from memory.
+    const info = await git.getRemoteInfo2({ http, url, protocolVersion: 1, ...(auth ? { onAuth: onAuth(auth) } : {}) });
+    const advertised = info.refs?.find((r) => r.ref === `refs/heads/${branch}`)?.oid;
+    if (advertised !== undefined && (await hasCommit(gitdir, advertised))) return advertised;
     const { fetchHead } = await git.fetch({ fs: nodeFs, http, gitdir, url, ref: branch, singleBranch: true, depth: 1, tags: false, ...(auth ? { onAuth: onAuth(auth) } : {}) });
     if (!fetchHead) throw new BatonError("GIT_FAILED", `branch "${branch}" not found at ${redactUrl(url)}`, { field: "spec.branch", hint: "check the branch name" });
     return fetchHead;
@@ -123,6 +131,54 @@ export async function fetchToGitdir(url: string, branch: string, gitdir: string,
     if (e instanceof BatonError && e.code === "GIT_FAILED" && !violation()) throw e;
     throw gitError(violation() ?? e, url);
   }
+}
+
+/**
+ * Whether `gitdir` holds commit `oid` and its tree, as a fetch of it leaves them (a pack is written whole
+ * or not at all). Not the remote-tracking ref: isomorphic-git moves it before the pack is read, so a fetch
+ * whose pack was refused (too large, cancelled) leaves it naming a commit the gitdir lacks.
+ */
+async function hasCommit(gitdir: string, oid: string): Promise<boolean> {
+  try {
+    const { commit } = await git.readCommit({ fs: nodeFs, gitdir, oid });
+    await git.readTree({ fs: nodeFs, gitdir, oid: commit.tree });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A client that asks the server for a ref advertisement (GET info/refs) once and answers a second ask
+ * from memory: within one fetch, the advertisement read to decide whether to fetch is the one the fetch
+ * uses. Keyed by URL and credentials (the ask without credentials is answered 401 and not kept).
+ */
+function advertisementOnce(client: HttpClient): HttpClient {
+  const kept = new Map<string, { res: GitHttpResponse; chunks: Uint8Array[] }>();
+  const keyOf = (req: GitHttpRequest): string | undefined => {
+    if ((req.method ?? "GET").toUpperCase() !== "GET" || !req.url.includes("/info/refs?")) return undefined;
+    const authorization = Object.entries(req.headers ?? {}).find(([k]) => k.toLowerCase() === "authorization")?.[1];
+    return JSON.stringify([req.url, authorization ?? null]);
+  };
+  const replay = (chunks: Uint8Array[]): AsyncIterableIterator<Uint8Array> => (async function* () {
+    yield* chunks;
+  })();
+  return {
+    async request(req: GitHttpRequest): Promise<GitHttpResponse> {
+      const key = keyOf(req);
+      const known = key === undefined ? undefined : kept.get(key);
+      if (key !== undefined && known) {
+        kept.delete(key);
+        return { ...known.res, body: replay(known.chunks) };
+      }
+      const res = await client.request(req);
+      if (key === undefined || res.statusCode !== 200 || !res.body) return res;
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of res.body) chunks.push(chunk);
+      kept.set(key, { res, chunks });
+      return { ...res, body: replay(chunks) };
+    },
+  };
 }
 
 /**

@@ -35,7 +35,7 @@ export interface SourceFetchOptions extends FetchOptions {
   /**
    * The caller knows the branch moved (a push webhook): with no fresh-enough head known, fetch at once (the
    * fetch learns the head) instead of checking the head first. Not for polling: a fetch that finds nothing
-   * new still costs the server a pack negotiation, where a head check is a ref listing.
+   * new costs a full ref advertisement (protocol v1, every branch and tag), where a head check lists one branch.
    */
   expectNewHead?: boolean;
 }

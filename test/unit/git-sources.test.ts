@@ -128,6 +128,29 @@ test("after a push a checkout fetches at once (one round trip, joined by the oth
   assert.equal(server.requests.length, count);
 });
 
+test("a push's run that starts after another run fetched the push asks for the refs only: one pack download per revision", async () => {
+  // How two shards saw five pack downloads for two revisions (leader-faults): shard 0 annotates shard 1's
+  // Environments one by one, and shard 1 also reruns them when its first fetch announces the revision; a
+  // push-triggered run (expectNewHead) that started after that fetch ended must see a head newer than
+  // its trigger, so it fetched again, and a fetch that found nothing new still downloaded a pack.
+  const operations: string[] = [];
+  const sources = new GitSources(await freshCache(), { concurrency: 4, onOperation: (op) => operations.push(op) });
+  const ref = { url: repo.url, branch: "main" };
+  await sources.checkout(ref, insecure);
+  const pushed = await repo.commit({ "env/c.yaml": "c: 1\n" }, "pushed to two shards");
+  const packs = uploadPacks();
+  const pushedRun = { ...insecure, expectNewHead: true, maxAgeMs: 0 };
+  const first = await sources.checkout(ref, pushedRun);
+  const requests = server.requests.length;
+  const second = await sources.checkout(ref, pushedRun);
+  assert.deepEqual([first.revision, second.revision], [pushed, pushed]);
+  assert.equal(second.dir, first.dir);
+  assert.equal(second.fetched, false);
+  assert.deepEqual(server.requests.slice(requests), ["GET /config.git/info/refs?service=git-upload-pack"], "the second run read the ref advertisement, no pack");
+  assert.equal(uploadPacks() - packs, 1, "one pack download for the pushed revision");
+  assert.deepEqual(operations.slice(-2), ["fetch", "fetch"], "both runs fetched at once (no head check first)");
+});
+
 test("a failed head check is shared like an answer: runs that may use one that old get the failure without asking again", async () => {
   const operations: string[] = [];
   const sources = new GitSources(await freshCache(), { concurrency: 4, onOperation: (op) => operations.push(op) });

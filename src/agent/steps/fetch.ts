@@ -17,10 +17,9 @@ export async function fetchStep(ctx: StepContext): Promise<Fetched> {
   const credentials = await readCredentials(ctx.agent, namespace, ctx.spec);
   const source = { url: ctx.spec.url, branch: ctx.spec.branch, ...(credentials.git ? { auth: credentials.git } : {}) };
   ctx.onSource?.(source);
-  // A push's run checks the head before fetching, like any run. GitSources can make the fetch the head check
-  // (expectNewHead, ctx.sourceMoved), but with it the two-shard push in leader-faults.test.ts downloaded one
-  // pack more than one per agent in a clean-clone CI; not used until that is understood.
-  const fetched = await ctx.sources.checkout(source, { ...ctx.git, maxAgeMs: ctx.sourceMaxAgeMs });
+  // A push's run fetches at once, the fetch being the head check (one git round trip instead of two); a fetch
+  // that finds the head it already has reads the ref advertisement only (no pack; see fetchToGitdir).
+  const fetched = await ctx.sources.checkout(source, { ...ctx.git, maxAgeMs: ctx.sourceMaxAgeMs, expectNewHead: ctx.sourceMoved });
   ctx.log.debug({ revision: fetched.revision, fetched: fetched.fetched }, "fetched");
   return { revision: fetched.revision, dir: fetched.dir, credentials, release: fetched.release };
 }
