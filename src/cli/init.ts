@@ -1,12 +1,9 @@
-import { promises as fs } from "node:fs";
-import path from "node:path";
 import type { Command } from "commander";
 import { proposePipeline } from "../config/init.js";
-import { pinCommand, pinResolved, resolveTagged } from "../config/init-resolve.js";
+import { pinCommand, resolveTagged, writeInit } from "../config/init-resolve.js";
 import { RegistryClient } from "../registry/client.js";
 import { defaultDockerConfigPath, dockerConfigCredentials } from "../registry/auth.js";
 import { PIPELINE_FILE } from "../config/pipeline.js";
-import { BatonError } from "../errors.js";
 import { commonOptions, printJson, table } from "./output.js";
 
 export function registerInit(program: Command): void {
@@ -24,18 +21,8 @@ export function registerInit(program: Command): void {
       const resolved = raw.resolve
         ? await resolveTagged(proposal.tagged, new RegistryClient({ credentials: await dockerConfigCredentials(raw.dockerConfig ?? defaultDockerConfigPath(), raw.dockerConfig === undefined) }))
         : undefined;
-      const target = path.join(opts.repo, PIPELINE_FILE);
-      if (raw.write) {
-        if (await fs.stat(target).catch(() => undefined)) {
-          throw new BatonError("INIT_EXISTS", `${PIPELINE_FILE} already exists`, { file: PIPELINE_FILE, hint: "baton init only starts a pipeline; edit the existing baton.yaml, or run without --write to compare" });
-        }
-        for (const move of proposal.moves) {
-          await fs.mkdir(path.dirname(path.join(opts.repo, move.to)), { recursive: true });
-          await fs.rename(path.join(opts.repo, move.from), path.join(opts.repo, move.to));
-        }
-        await fs.writeFile(target, proposal.pipelineText);
-      }
-      const pinned = raw.write && resolved ? await pinResolved(opts.repo, resolved) : [];
+      // With --write: baton.yaml, the moves and every pin, or nothing at all (every pin that cannot be placed is reported).
+      const pinned = raw.write ? await writeInit(opts.repo, proposal, resolved) : [];
       if (opts.output === "json") {
         printJson({ ...proposal, written: raw.write === true, ...(resolved ? { resolved, pinned } : {}) });
         return;
