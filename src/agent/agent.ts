@@ -42,7 +42,7 @@ export interface AgentHooks {
   accessReviews?: AccessReviews;
 }
 
-export async function startAgent(config: AgentConfig, log: Logger, kc: ClusterCredentials | KubeConfigLike = loadKubeConfig(config.kubeconfig), hooks: AgentHooks = {}): Promise<RunningAgent> {
+export async function startAgent(config: AgentConfig, log: Logger, kc: ClusterCredentials | KubeConfigLike = loadKubeConfig(config.kubeconfig, config.context), hooks: AgentHooks = {}): Promise<RunningAgent> {
   registerSecret(config.webhookSecret);
   // Timings are checked before anything connects: a bad flag is a startup error, not a split brain.
   const timings = config.leaderElect ? defaultTimings(config.leaseDurationSeconds, config.renewDeadline, config.retryPeriod) : undefined;

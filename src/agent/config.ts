@@ -18,6 +18,8 @@ const durationMs = z.union([z.number().int().positive(), z.string().transform((s
 
 export const AgentConfigSchema = z.object({
   kubeconfig: z.string().optional(),
+  /** The kubeconfig's context to use instead of its current-context. */
+  context: z.string().min(1).optional(),
   namespace: z.string().optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   bindAddress: z.string().default("0.0.0.0"),

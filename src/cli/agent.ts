@@ -8,6 +8,7 @@ export function registerAgent(program: Command): void {
     .command("agent")
     .description("run the in-cluster agent: reconcile every Environment in scope from git (fetch, render, apply, prune, health)")
     .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
+    .option("--context <name>", "kubeconfig context to use (default: its current-context)")
     .option("--namespace <ns>", "watch Environments only in these namespaces, comma-separated (default: all)", process.env.BATON_NAMESPACE)
     .option("--port <port>", "HTTP port for /healthz /readyz /webhook", process.env.BATON_PORT ?? "8080")
     .option("--metrics-port <port>", "HTTP port for /metrics, apart from the webhook (default: --port + 1)")

@@ -102,13 +102,14 @@ export function registerDiff(program: Command): void {
     .argument("<environment>", "environment name from baton.yaml")
     .option("--repo <dir>", "config repo checkout", ".")
     .option("--kubeconfig <file>", "kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+    .option("--context <name>", "kubeconfig context to use (default: its current-context)")
     .option("--color", "force colored output (default: when stdout is a terminal)")
     .option("-o, --output <format>", "text or json", "text")
-    .action(async (envName: string, raw: { repo?: string; output?: string; kubeconfig?: string; color?: boolean }) => {
+    .action(async (envName: string, raw: { repo?: string; output?: string; kubeconfig?: string; context?: string; color?: boolean }) => {
       const opts = commonOptions(raw);
       const pipeline = await loadPipeline(opts.repo);
       const env = findEnvironment(pipeline, envName);
-      const client = new KubeClient(loadKubeConfig(raw.kubeconfig));
+      const client = new KubeClient(loadKubeConfig(raw.kubeconfig, raw.context));
       try {
         const { entries: results, prune } = await planDiff(opts.repo, pipeline, env, client);
         const changed = results.filter((r) => r.action !== "unchanged");

@@ -3,6 +3,10 @@
 import { test } from "node:test";
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parse, stringify } from "yaml";
 import assert from "node:assert/strict";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";
 import { digest, underPath, webApp } from "../support/config-repo.js";
@@ -75,9 +79,24 @@ test("with leader election only one agent applies, and the standby takes over wh
   }
 });
 
+/**
+ * The test kubeconfig with a second context, made current, whose server refuses connections: an agent
+ * only reaches the control plane when `--context test` is honoured.
+ */
+async function kubeconfigWithOtherCurrentContext(): Promise<string> {
+  const config = parse(await fs.readFile(process.env.BATON_TEST_KUBECONFIG ?? "", "utf8")) as { clusters: unknown[]; contexts: unknown[]; "current-context": string };
+  config.clusters.push({ name: "elsewhere", cluster: { server: "https://127.0.0.1:1", "insecure-skip-tls-verify": true } });
+  config.contexts.push({ name: "elsewhere", context: { cluster: "elsewhere", user: "admin" } });
+  config["current-context"] = "elsewhere";
+  const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "baton-context-")), "kubeconfig");
+  await fs.writeFile(file, stringify(config), { mode: 0o600 });
+  return file;
+}
+
 test("SIGTERM stops the agent cleanly: exit code 0 and the lease released for a standby", async () => {
   const f = await agentFixture("sigterm", underPath(P, webApp(`ghcr.io/acme/web@${digest("sigterm")}`)));
-  const agent = spawn(process.execPath, cliArgs("agent", "--kubeconfig", process.env.BATON_TEST_KUBECONFIG ?? "",
+  // --context: the kubeconfig's current context points elsewhere.
+  const agent = spawn(process.execPath, cliArgs("agent", "--kubeconfig", await kubeconfigWithOtherCurrentContext(), "--context", "test",
     "--namespace", f.namespace, "--lease-namespace", f.namespace, "--lease-name", "baton-term", "--port", "0", "--bind-address", "127.0.0.1", "--log-level", "warn", "--allow-insecure-http"),
   { env: { ...process.env, POD_NAME: "agent-term" }, stdio: "ignore" });
   const holder = async () => ((await f.client.get("coordination.k8s.io/v1", "Lease", f.namespace, "baton-term"))?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
