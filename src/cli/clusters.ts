@@ -14,7 +14,12 @@ export interface ClusterFlags {
   inCluster?: boolean;
   /** Comma-separated namespaces (default: all). */
   namespace?: string;
+  /** How long one request to a cluster may take (default 10 s): a cluster that does not answer delays the board at most this long. */
+  requestTimeoutMs?: number;
 }
+
+/** Shorter than the agent's 30 s: a person is waiting for the board, and one silent cluster must not hold the others back. */
+const READ_TIMEOUT_MS = 10_000;
 
 /** Commander collector for an option given more than once (`--kubeconfig a --kubeconfig b`). */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -43,6 +48,6 @@ export async function openClusterReaders(flags: ClusterFlags): Promise<ClusterRe
     const name = names[i] ?? "in-cluster";
     // Two files whose current contexts share a name are told apart by file name.
     const label = names.indexOf(name) !== names.lastIndexOf(name) && r.file ? `${name} (${path.basename(r.file)})` : name;
-    return clientReader(label, new KubeClient(credentialsFor(r.config)), namespaces);
+    return clientReader(label, new KubeClient(credentialsFor(r.config), { requestTimeoutMs: flags.requestTimeoutMs ?? READ_TIMEOUT_MS }), namespaces);
   });
 }

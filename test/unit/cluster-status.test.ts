@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import net from "node:net";
 import { readClusters, type ClusterReader } from "../../src/promote/cluster-status.js";
 import { openClusterReaders } from "../../src/cli/clusters.js";
 import { BatonError } from "../../src/errors.js";
@@ -42,4 +43,25 @@ test("clusters from flags: one per --kubeconfig at its current context (same nam
   assert.deepEqual(await names({ kubeconfig: [eu], context: "prod-eu, prod-us" }), ["prod-eu", "prod-us"]);
   await assert.rejects(openClusterReaders({ kubeconfig: [eu, again], context: "prod-us" }), (e: unknown) => e instanceof BatonError && e.code === "USAGE" && e.field === "--context");
   await assert.rejects(openClusterReaders({ kubeconfig: [eu], context: "prod-ap" }), (e: unknown) => e instanceof BatonError && e.code === "KUBECONFIG_INVALID" && /no context "prod-ap"/.test(e.message));
+});
+
+test("a cluster that accepts the connection but never answers is named with the deadline, and the reachable one still counts", async () => {
+  // A blackholed API server: the TCP connection opens, no byte comes back.
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((socket) => { sockets.push(socket); });
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-silent-"));
+  const file = path.join(dir, "kubeconfig");
+  await fs.writeFile(file, `apiVersion: v1\nkind: Config\ncurrent-context: silent\nclusters: [{name: s, cluster: {server: "http://127.0.0.1:${(silent.address() as net.AddressInfo).port}"}}]\n`
+    + "contexts: [{name: silent, context: {cluster: s}}]\n");
+  const [reader] = await openClusterReaders({ kubeconfig: [file], requestTimeoutMs: 300 });
+  try {
+    const read = await readClusters([reader as ClusterReader, { name: "prod-eu", list: async () => [{ path: "environments/prod-eu", ready: "True" }], close: () => undefined }]);
+    assert.match(read.clusters[0]?.error ?? "", /^cannot read its Environments: GET \/\S+: no answer within 300 ms$/);
+    assert.deepEqual(read.environments, [{ path: "environments/prod-eu", ready: "True" }]);
+  } finally {
+    reader?.close();
+    sockets.forEach((s) => s.destroy());
+    silent.close();
+  }
 });
