@@ -64,10 +64,12 @@ test("digest change rolls out, status and events report it, git revert rolls bac
     assert.deepEqual(header?.split(/\s{2,}/), ["NAME", "REVISION", "READY", "PHASE", "STATUS", "AGE"]);
     assert.match(row ?? "", new RegExp(`^staging\\s+${reverted}\\s+True\\s+Applied revision`));
 
-    // Events were recorded on the Environment.
-    const events = await f.client.list("v1", "Event", f.namespace);
-    const reasons = new Set(events.filter((e) => (e.involvedObject as { kind?: string }).kind === "Environment").map((e) => e.reason as string));
-    assert.ok(reasons.has("Applied") && reasons.has("HealthChanged"), `events: ${[...reasons].join(", ")}`);
+    // Events were recorded on the Environment (written off the run's critical path: waited for).
+    const reasons = async () => new Set((await f.client.list("v1", "Event", f.namespace)).filter((e) => (e.involvedObject as { kind?: string }).kind === "Environment").map((e) => e.reason as string));
+    await waitFor("Applied and HealthChanged Events", async () => {
+      const seen = await reasons();
+      return seen.has("Applied") && seen.has("HealthChanged") ? true : undefined;
+    }, 30_000);
   } finally {
     await f.cleanup();
   }

@@ -17,6 +17,7 @@ import { ENV_API_VERSION, ENV_KIND } from "../../src/agent/environment.js";
 import { agentFixture, isReady, readyCondition } from "../support/agent-fixture.js";
 import { underPath, webApp } from "../support/config-repo.js";
 import { TestRegistry } from "../support/registry.js";
+import { waitFor } from "../support/processes.js";
 
 const P = "environments/testing";
 const SIGNED = "environments/signed";
@@ -54,8 +55,9 @@ environments:
     assert.match(readyCondition(refused)?.message ?? "", new RegExp(`refusing to apply ${web.replace(/\./g, "\\.")}@${unsigned}: NOT SIGNED`));
     assert.equal(refused.status?.lastAppliedRevision, first);
     assert.equal(await f.deploymentImage("web"), `${web}@${signed}`);
-    const events = await f.client.list("v1", "Event", f.namespace);
-    assert.ok(events.some((e) => (e as { reason?: string; message?: string }).reason === "ReconcileFailed" && /NOT SIGNED/.test((e as { message?: string }).message ?? "")));
+    // Events are written off the run's critical path: the status may show the refusal first.
+    const failedEvent = (pattern: RegExp) => waitFor(`a ReconcileFailed Event matching ${pattern}`, async () => ((await f.client.list("v1", "Event", f.namespace)).some((e) => (e as { reason?: string; message?: string }).reason === "ReconcileFailed" && pattern.test((e as { message?: string }).message ?? "")) ? true : undefined), 30_000);
+    await failedEvent(/NOT SIGNED/);
 
     // Commit signatures (spec.verify): only commits signed by a key in the Secret are applied.
     const keys = await fs.mkdtemp(path.join(os.tmpdir(), "baton-commit-keys-"));
@@ -81,8 +83,7 @@ environments:
       assert.match(readyCondition(untrusted)?.message ?? "", new RegExp(`refusing to apply commit ${foreign.slice(0, 12)} of main: it is signed by a key that is not trusted \\(ED25519 key SHA256:`));
       assert.equal(untrusted.status?.lastAppliedRevision, good);
       assert.equal(await cm(), "one");
-      const warnings = await f.client.list("v1", "Event", f.namespace);
-      assert.ok(warnings.some((e) => (e as { reason?: string; message?: string }).reason === "ReconcileFailed" && new RegExp(`commit ${foreign.slice(0, 12)}`).test((e as { message?: string }).message ?? "")));
+      await failedEvent(new RegExp(`commit ${foreign.slice(0, 12)}`));
 
       // History rewritten: a force-pushed, unrelated history (signed by the trusted key) is refused until allowed.
       await signWith("trusted");

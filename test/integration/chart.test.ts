@@ -296,7 +296,11 @@ test("installed in lockdown, the agent reconciles only by impersonation: its own
       return env?.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? env : undefined;
     }, 60_000);
     assert.deepEqual((await admin.get("v1", "ConfigMap", tenant, "tenant-config"))?.data, { MODE: "locked" });
-    const applied = (await admin.list("v1", "Event", tenant)).filter((e) => (e.involvedObject as { name?: string }).name === "t" && e.reason === "Applied");
+    // Written off the run's critical path: waited for.
+    const applied = await waitFor("the Applied Event", async () => {
+      const found = (await admin.list("v1", "Event", tenant)).filter((e) => (e.involvedObject as { name?: string }).name === "t" && e.reason === "Applied");
+      return found.length > 0 ? found : undefined;
+    }, 30_000);
     assert.equal(applied.length, 1, "the Applied Event was recorded by the agent itself");
     const lease = await admin.get("coordination.k8s.io/v1", "Lease", system, release);
     assert.equal((lease?.spec as { holderIdentity?: string } | undefined)?.holderIdentity, "lockdown-agent");

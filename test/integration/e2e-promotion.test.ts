@@ -86,8 +86,13 @@ test("status and notifications saw the cycle; the console shows the reachable cl
     assert.match(unreachable?.error ?? "", /^cannot read its Environments: .*ECONNREFUSED/);
     for (const secret of ["hunter2-in-url", "tok-unreachable-secret", "admin:"]) assert.ok(!text.includes(secret), `the board shows ${secret}`);
     assert.equal(column?.cells["ghcr.io/acme/web"]?.digest, staging?.images[0]?.digest);
-    // The environment page: the Environment's conditions, the objects it applied, and its Events.
-    const page = (await (await fetch(`${board.url}api/environments/staging`)).json() as { environment: EnvironmentPage }).environment;
+    // The environment page: the Environment's conditions, the objects it applied, and its Events (written
+    // off the agent's critical path, so the page is read again until the Applied Event is there).
+    const readPage = async () => (await (await fetch(`${board.url}api/environments/staging`)).json() as { environment: EnvironmentPage }).environment;
+    const page = await waitFor("the Applied Event on the environment page", async () => {
+      const p = await readPage();
+      return p.cluster.state === "ok" && p.cluster.environments[0]?.events.some((ev) => ev.reason === "Applied") ? p : undefined;
+    }, 30_000).catch(readPage);
     assert.equal(page.cluster.state, "ok");
     const object = page.cluster.state === "ok" ? page.cluster.environments[0] : undefined;
     const live = await e.envAt("staging", staging?.cluster?.revision ?? "");

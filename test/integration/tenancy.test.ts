@@ -52,9 +52,13 @@ async function waitForEnv(namespace: string, name: string, what: string, predica
 
 const trigger = (name: string) => agent.controller.trigger(`${f.namespace}/${name}`, "test");
 
+/** The Environment's Events of `reason`, once there is one (they are written off the run's critical path). */
 async function events(namespace: string, name: string, reason: string): Promise<string[]> {
-  const list = await f.client.list("v1", "Event", namespace);
-  return list.filter((e) => (e.involvedObject as { name?: string }).name === name && e.reason === reason).map((e) => String(e.message));
+  return waitFor(`${namespace}/${name}: a ${reason} Event`, async () => {
+    const list = await f.client.list("v1", "Event", namespace);
+    const found = list.filter((e) => (e.involvedObject as { name?: string }).name === name && e.reason === reason).map((e) => String(e.message));
+    return found.length > 0 ? found : undefined;
+  }, 30_000, 200);
 }
 
 const configMap = (namespace: string, name: string) => f.client.get("v1", "ConfigMap", namespace, name);

@@ -4,7 +4,8 @@
  * changes its server URL), forwards every request unchanged, and records each one it forwards.
  * `pause()` is a network partition: requests are held, not answered. `resume()` forwards the held
  * requests whose sender is still waiting and drops the ones it cancelled, so a test can prove that
- * nothing a deposed leader sent during the partition lands afterwards.
+ * nothing a deposed leader sent during the partition lands afterwards. `hold(matches)` holds only the
+ * requests it selects (e.g. Event writes), the same way, until `resume()`.
  */
 import { promises as fs } from "node:fs";
 import type http from "node:http";
@@ -35,6 +36,7 @@ export class ApiProxy {
   /** Requests held during a pause that their sender cancelled before the pause ended. */
   dropped = 0;
   private paused = false;
+  private holding: ((method: string, path: string) => boolean) | undefined;
   private held: Held[] = [];
 
   private constructor(private readonly server: https.Server, private readonly upstream: URL, private readonly ca: Buffer) {}
@@ -76,8 +78,14 @@ export class ApiProxy {
     this.paused = true;
   }
 
+  /** Holds the requests `matches` selects, as pause() holds all; resume() forwards them. */
+  hold(matches: (method: string, path: string) => boolean): void {
+    this.holding = matches;
+  }
+
   resume(): void {
     this.paused = false;
+    this.holding = undefined;
     const held = this.held;
     this.held = [];
     for (const h of held) {
@@ -100,7 +108,7 @@ export class ApiProxy {
       res.on("close", () => {
         if (!res.writableFinished) h.cancelled = true;
       });
-      if (this.paused) this.held.push(h);
+      if (this.paused || this.holding?.(req.method ?? "", req.url ?? "")) this.held.push(h);
       else this.forward(h);
     });
   }

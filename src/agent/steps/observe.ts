@@ -2,7 +2,8 @@
  * Side effects that must happen while the run goes on, each reacting to one step's result: the revision
  * being attempted is in the status from the fetch on (so the inventory write before apply carries it),
  * the GitHub Deployment starts when the plan is known (before anything is written), and what apply and
- * prune changed is logged, counted and recorded as Events before the health wait begins.
+ * prune changed is logged, counted and recorded as Events before the health wait begins (queued: written
+ * in order, while the run goes on; see events.ts).
  */
 import type { EventRecorder } from "../events.js";
 import { envKey, type EnvironmentStatus } from "../environment.js";
@@ -26,15 +27,15 @@ export function observeSteps(ctx: StepContext, status: EnvironmentStatus, deploy
       metrics.objectsApplied.inc({ environment: envKey(env) }, s.applied);
       metrics.objectsPruned.inc({ environment: envKey(env) }, s.deleted.length);
       metrics.driftCorrected.inc({ environment: envKey(env) }, s.driftCorrected);
-      if (s.applied > 0) await events.record(env, "Normal", "Applied", `revision ${revision.slice(0, 12)}: ${s.created} created, ${s.configured} configured, ${s.driftCorrected} drift corrected`);
-      if (s.deleted.length > 0) await events.record(env, "Normal", "Pruned", `pruned ${s.deleted.join(", ")}`.slice(0, 1000));
+      if (s.applied > 0) void events.record(env, "Normal", "Applied", `revision ${revision.slice(0, 12)}: ${s.created} created, ${s.configured} configured, ${s.driftCorrected} drift corrected`);
+      if (s.deleted.length > 0) void events.record(env, "Normal", "Pruned", `pruned ${s.deleted.join(", ")}`.slice(0, 1000));
       if (s.heldBack.length > 0) {
         log.warn({ revision, action: "prune", objects: s.heldBack }, "prune held back by a guard");
-        await events.record(env, "Warning", "PruneSkipped", s.heldBack.join("; ").slice(0, 1000));
+        void events.record(env, "Warning", "PruneSkipped", s.heldBack.join("; ").slice(0, 1000));
       }
       if (s.drifted.length > 0) {
         log.warn({ revision, action: "drift", objects: s.drifted }, "reverted manual changes");
-        await events.record(env, "Warning", "DriftCorrected", `reverted manual changes to ${s.drifted.join(", ")}`.slice(0, 1000));
+        void events.record(env, "Warning", "DriftCorrected", `reverted manual changes to ${s.drifted.join(", ")}`.slice(0, 1000));
       }
     }
   };

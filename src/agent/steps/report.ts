@@ -100,7 +100,7 @@ export async function report(r: Reporter, done: Done, v: Verdict): Promise<Recon
       condition("Reconciling", "False", "Failed", "", t);
       r.metrics.errors.inc({ environment: envKey(env), code: v.error.code });
       log.error({ revision, code: v.error.code, action: "reconcile", step: v.step, err: v.message }, "reconcile failed");
-      await r.events.record(env, "Warning", v.stalled ? "Stalled" : "ReconcileFailed", v.message);
+      void r.events.record(env, "Warning", v.stalled ? "Stalled" : "ReconcileFailed", v.message);
       return finish(r, { ok: false, ...base, stalled: v.stalled, failedStep: v.step, error: v.error });
     }
     case "superseded": {
@@ -151,7 +151,7 @@ async function settled(r: Reporter, done: { [K in StepName]: ReconcileOutputs[K]
     const event = releaseEvent(env.status?.release?.phase, release.phase);
     if (event) {
       void notify(notifiers, { type: event, environment: envSpec.name, summary: `${envSpec.name}: release ${release.phase} (${describeWeights(release)})`, revision, images: status.pins, at: t.toISOString() }, log);
-      await r.events.record(env, "Normal", "ReleasePhase", `release ${release.phase} at ${revision.slice(0, 12)} (${describeWeights(release)})`);
+      void r.events.record(env, "Normal", "ReleasePhase", `release ${release.phase} at ${revision.slice(0, 12)} (${describeWeights(release)})`);
     }
   } else {
     // The strategy is gone from baton.yaml: no phase to show (writeStatus sends the removal as null).
@@ -167,7 +167,7 @@ async function settled(r: Reporter, done: { [K in StepName]: ReconcileOutputs[K]
     status.history = appendHistory(status.history, { revision, appliedAt: t.toISOString(), result: ready ? "Ready" : "Failed", message: ready ? "healthy" : notReady.slice(0, 300), pins: status.pins });
   }
   if (previousHealth !== v.health) {
-    await r.events.record(env, ready ? "Normal" : "Warning", "HealthChanged", ready ? `revision ${revision.slice(0, 12)} is healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`);
+    void r.events.record(env, ready ? "Normal" : "Warning", "HealthChanged", ready ? `revision ${revision.slice(0, 12)} is healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`);
   }
   log.info({ revision, action: "health", health: v.health, ...(ready ? {} : { waitingFor: notReady.slice(0, 500) }) }, ready ? "environment ready" : "environment not healthy");
   return finish(r, { ok: ready, revision, changes, stalled: false, ...(ready ? {} : { error: new BatonError("HEALTH_TIMEOUT", notReady, { hint: "kubectl describe the objects listed" }) }) });
