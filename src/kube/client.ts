@@ -6,6 +6,7 @@
  */
 import https from "node:https";
 import http from "node:http";
+import { HttpsProxyAgent } from "https-proxy-agent";
 import { BatonError } from "../errors.js";
 import { formatId, splitApiVersion, type KubeObject, type ObjectId } from "../config/objects.js";
 import { credentialsFromKubeConfig, isClusterCredentials, type ClusterCredentials, type KubeConfigLike } from "./credentials.js";
@@ -86,7 +87,9 @@ class Transport {
     this.credentials = isClusterCredentials(source) ? source : credentialsFromKubeConfig(source);
     this.server = this.credentials.server.replace(/\/$/, "");
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 16 };
-    this.agent = this.server.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    // Through a proxy (kubeconfig proxy-url), every connection is a CONNECT tunnel, TLS to the API server inside it.
+    this.agent = this.credentials.proxyUrl ? new HttpsProxyAgent(this.credentials.proxyUrl, agentOptions)
+      : this.server.startsWith("https:") ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
 }
 

@@ -19,11 +19,13 @@ export interface ClusterCredentials {
    * projected service-account tokens rotate and plugin tokens expire, so files are read on every call.
    */
   requestOptions(): Promise<https.RequestOptions>;
+  /** An HTTP(S) proxy the API server is reached through (kubeconfig `proxy-url`); may hold credentials. */
+  readonly proxyUrl?: string;
 }
 
 /** The part of @kubernetes/client-node's KubeConfig Baton uses: tests and plugin users hand one over. */
 export interface KubeConfigLike {
-  getCurrentCluster(): { server: string } | null;
+  getCurrentCluster(): { server: string; proxyUrl?: string | undefined } | null;
   applyToHTTPSOptions(options: https.RequestOptions): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export function credentialsFromKubeConfig(kc: KubeConfigLike): ClusterCredential
   if (!cluster) throw new BatonError("KUBECONFIG_INVALID", "kubeconfig has no current cluster", { hint: "set current-context to a context whose cluster exists, or run in-cluster" });
   return {
     server: cluster.server.replace(/\/$/, ""),
+    ...(cluster.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
     async requestOptions() {
       const options: https.RequestOptions = {};
       await kc.applyToHTTPSOptions(options);
@@ -59,6 +62,8 @@ function readFile(file: string, what: string, source: string): Buffer {
   }
 }
 
+const proxyOf = (config: ResolvedKubeConfig): { proxyUrl?: string } => (config.proxyUrl ? { proxyUrl: config.proxyUrl } : {});
+
 function staticCredentials(config: ResolvedKubeConfig): ClusterCredentials {
   const { tls, user, source } = config;
   const build = (): https.RequestOptions => {
@@ -80,7 +85,7 @@ function staticCredentials(config: ResolvedKubeConfig): ClusterCredentials {
     return options;
   };
   // A file that cannot be read rejects the request (new Promise turns the throw into a rejection).
-  return { server: config.server, requestOptions: () => new Promise((resolve) => resolve(build())) };
+  return { server: config.server, ...proxyOf(config), requestOptions: () => new Promise((resolve) => resolve(build())) };
 }
 
 /**
@@ -104,6 +109,7 @@ function pluginCredentials(config: ResolvedKubeConfig): ClusterCredentials {
   };
   return {
     server: config.server,
+    ...proxyOf(config),
     async requestOptions() {
       kc ??= load().catch((e: unknown) => {
         kc = undefined; // try again on the next request

@@ -22,6 +22,7 @@ const clusterSchema = z.object({
   "certificate-authority-data": optionalString,
   "insecure-skip-tls-verify": z.boolean().optional(),
   "tls-server-name": optionalString,
+  "proxy-url": optionalString,
 }).passthrough();
 
 const userSchema = z.object({
@@ -69,6 +70,8 @@ export interface ResolvedKubeConfig {
   server: string;
   namespace?: string;
   tls: { caFile?: string; caData?: string; insecureSkipTlsVerify: boolean; serverName?: string };
+  /** The cluster's `proxy-url`: requests to the API server go through this HTTP(S) proxy (CONNECT). */
+  proxyUrl?: string;
   user: { token?: string; tokenFile?: string; certFile?: string; certData?: string; keyFile?: string; keyData?: string; username?: string; password?: string; impersonate?: string };
   /** exec or auth-provider credentials: the entries as written (paths absolute), run by client-node. */
   plugin?: { cluster: Record<string, unknown>; user: Record<string, unknown> };
@@ -155,6 +158,7 @@ export function resolveKubeConfig(config: KubeConfigFile & { origins?: Map<strin
   const userFile = context.user ? fileOf(`users/${context.user}`) : contextFile;
   const source = `${contextFile} (context ${name})`;
   checkServer(cluster.server, clusterFile, `clusters.${context.cluster}.server`);
+  if (cluster["proxy-url"] !== undefined) checkProxy(cluster["proxy-url"], clusterFile, `clusters.${context.cluster}.proxy-url`);
   if (cluster["insecure-skip-tls-verify"] && (cluster["certificate-authority"] || cluster["certificate-authority-data"])) {
     throw invalid(clusterFile, `cluster "${context.cluster}" both trusts a certificate authority and skips TLS verification`, `clusters.${context.cluster}.insecure-skip-tls-verify`, "remove one of them (kubectl refuses this too)");
   }
@@ -167,6 +171,7 @@ export function resolveKubeConfig(config: KubeConfigFile & { origins?: Map<strin
     source,
     context: name,
     server: cluster.server.replace(/\/$/, ""),
+    ...(cluster["proxy-url"] ? { proxyUrl: cluster["proxy-url"] } : {}),
     ...(context.namespace ? { namespace: context.namespace } : {}),
     tls: {
       ...defined({ caFile: cluster["certificate-authority"], caData: cluster["certificate-authority-data"], serverName: cluster["tls-server-name"] }),
@@ -193,6 +198,20 @@ function checkServer(server: string, file: string, field: string): void {
   }
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
     throw invalid(file, "the cluster's server is not an http(s) URL", field, "set server to the API server's URL, e.g. https://10.0.0.1:6443");
+  }
+}
+
+/** kubectl's proxy-url takes http, https and socks5; Baton tunnels through http(s) proxies only. The URL may hold a password: never echoed. */
+function checkProxy(proxy: string, file: string, field: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(proxy);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol === "socks5:") throw invalid(file, "the cluster's proxy-url is a SOCKS5 proxy, which Baton does not support", field, "use an HTTP(S) proxy that supports CONNECT, or remove proxy-url");
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw invalid(file, "the cluster's proxy-url is not an http(s) URL", field, "set proxy-url to the proxy's URL, e.g. http://proxy.example.com:3128");
   }
 }
 

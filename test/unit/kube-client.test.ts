@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, RequestAbortedError } from "../../src/kube/client.js";
 
@@ -89,5 +89,42 @@ test("an impersonating view sends Impersonate-User on every request, keeps the s
   } finally {
     base.close();
     await echo.close();
+  }
+});
+
+test("with a proxy-url every connection to the API server is a CONNECT tunnel through the proxy, kept alive", async () => {
+  const api = await server((req, res) => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ kind: "NamespaceList", items: [], path: req.url }));
+  });
+  // A CONNECT proxy: records what it was asked to reach and with which credentials, then pipes bytes.
+  const tunnels: string[] = [];
+  const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+  proxy.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    tunnels.push(`${req.url ?? ""} ${req.headers["proxy-authorization"] ?? "no auth"}`);
+    const [host, port] = (req.url ?? "").split(":");
+    const upstream = net.connect(Number(port), host ?? "127.0.0.1", () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  const proxyUrl = `http://baton:pr0xy-pass@127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  const client = new KubeClient({ server: api.url, proxyUrl, requestOptions: async () => ({}) });
+  try {
+    const first = await client.request<{ path: string }>("GET", "/api/v1/namespaces");
+    const second = await client.request<{ path: string }>("GET", "/api/v1/namespaces?limit=1");
+    assert.deepEqual([first.path, second.path], ["/api/v1/namespaces", "/api/v1/namespaces?limit=1"]);
+    const apiHost = new URL(api.url).host;
+    assert.deepEqual(tunnels, [`${apiHost} Basic ${Buffer.from("baton:pr0xy-pass").toString("base64")}`], "one tunnel, reused for the second request, with the proxy's credentials");
+  } finally {
+    client.close();
+    proxy.closeAllConnections();
+    await new Promise((r) => proxy.close(r));
+    await api.close();
   }
 });

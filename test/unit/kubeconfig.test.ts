@@ -159,3 +159,13 @@ test("an exec plugin user gets its token from the plugin (through @kubernetes/cl
   assert.equal((options.headers as Record<string, string>).Authorization, "Bearer from-plugin");
   assert.deepEqual(options.ca, CA, "the cluster's CA still applies");
 });
+
+test("proxy-url: an http(s) proxy is kept with the credentials; SOCKS5 and non-URLs are refused without echoing the URL", () => {
+  const withProxy = (proxy: string) => kubeconfig({ clusters: `- name: dev\n  cluster:\n    server: https://10.0.0.1:6443\n    proxy-url: ${proxy}` });
+  const resolved = resolveKubeConfig(parseKubeConfig(withProxy("http://user:s3cret@proxy.example.com:3128"), "/k"));
+  assert.equal(resolved.proxyUrl, "http://user:s3cret@proxy.example.com:3128");
+  assert.equal(credentialsFor(resolved).proxyUrl, "http://user:s3cret@proxy.example.com:3128");
+  assert.equal(credentialsFor(resolveKubeConfig(parseKubeConfig(kubeconfig(), "/k"))).proxyUrl, undefined);
+  rejects(() => resolveKubeConfig(parseKubeConfig(withProxy("socks5://user:s3cret@proxy.example.com:1080"), "/k")), { code: "KUBECONFIG_INVALID", file: "/k", field: "clusters.dev.proxy-url", message: /SOCKS5 proxy, which Baton does not support/ });
+  rejects(() => resolveKubeConfig(parseKubeConfig(withProxy("proxy:s3cret"), "/k")), { code: "KUBECONFIG_INVALID", field: "clusters.dev.proxy-url", message: /not an http\(s\) URL/ });
+});
