@@ -11,6 +11,7 @@ import { healthPollDelay, healthStep } from "../../src/agent/steps/health.js";
 import { report, type Reporter } from "../../src/agent/steps/report.js";
 import { runSteps, type StepName, type StepResult, type Steps } from "../../src/agent/steps/sequence.js";
 import { verdict } from "../../src/agent/steps/verdict.js";
+import type { ApplyRender } from "../../src/release/render.js";
 
 type Fake = { fetch: string; trust: string; render: string; verify: string; plan: string; apply: string; prune: string; health: HealthOutcome };
 
@@ -141,4 +142,43 @@ test("the health wait polls soon at first, then less often: 100 ms, doubling up 
   assert.deepEqual(outcome, { kind: "settled", status: "Current", notReady: "", waited: "waiting for apps/v1 Deployment ns/web: 1 of 2 replicas updated" });
   assert.equal(reads.length, 3);
   assert.equal(waiting, 1);
+});
+
+test("a settled run writes its status first: the commit message is read beside the write, notifications go out after it", async () => {
+  const { r, events } = reporter({ lastAppliedRevision: "a".repeat(40), health: "Current" });
+  const order: string[] = [];
+  let written = () => {};
+  const statusWritten = new Promise<void>((resolve) => (written = resolve));
+  r.save = async () => {
+    order.push("status written");
+    written();
+  };
+  r.notify = async (_notifiers, event) => {
+    order.push(`notified ${event.type}`);
+    return [];
+  };
+  // The read finishes once the status is written, or after a while when the write waits for the read.
+  const aWhile = async () => {
+    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  r.commitMessage = async () => {
+    order.push("commit read started");
+    await Promise.race([statusWritten, aWhile()]);
+    order.push("commit read");
+    return "Merge pull request #7 from acme/baton/promote/staging-to-prod\n\nPromote web";
+  };
+  const revision = "b".repeat(40);
+  const envSpec = { name: "prod", path: "envs/prod", autoPromote: false, prune: true, requireDigests: true, allowDirectPush: false };
+  const done = {
+    fetch: { revision, dir: "/checkout", credentials: {} }, trust: {}, verify: { images: [] },
+    render: { envSpec, notifiers: [{ type: "webhook" as const, name: "team", url: "http://127.0.0.1:9/hook" }], render: { pins: new Map(), objects: [] } as unknown as ApplyRender },
+    plan: { desired: [], plan: { objects: [], prune: [] }, pruning: true, deploys: true } as unknown as Planned,
+    apply: { changes: [{ object: "v1 ConfigMap prod/web", id: { group: "", version: "v1", kind: "ConfigMap", namespace: "prod", name: "web" }, action: "configured" as const }], inventory: [] },
+    prune: { changes: [] }, health: { kind: "settled" as const, status: "Current" as const, notReady: "" },
+  };
+  const result = await report(r, done, { kind: "settled", ready: true, health: "Current", notReady: "" });
+  assert.equal(result.ok, true);
+  assert.equal(r.status.lastAppliedRevision, revision);
+  assert.deepEqual(order, ["commit read started", "status written", "commit read", "notified promotion.merged", "notified deploy.succeeded"]);
+  assert.deepEqual(events, [], "health did not change: no Event");
 });

@@ -63,6 +63,10 @@ export interface Reporter {
   stored(): EnvironmentStatus | undefined;
   /** Writes `status`; a failed write is logged, never fails the run. */
   save(): Promise<void>;
+  /** Sends notifications (default: src/notify/send.ts; tests record them). */
+  notify?: typeof notify;
+  /** Reads a commit's message from the checkout (default: git/fetch.ts; tests pass their own). */
+  commitMessage?: (dir: string, oid: string) => Promise<string>;
 }
 
 type Done = Partial<{ [K in StepName]: ReconcileOutputs[K] }>;
@@ -145,12 +149,16 @@ async function settled(r: Reporter, done: { [K in StepName]: ReconcileOutputs[K]
   // A release waiting for `baton confirm` is healthy but not done: GitHub shows the deployment as pending.
   const release = render.release ? releaseStatus(envSpec.strategy?.type ?? "canary", render.release, env.status?.release, ready, t) : undefined;
   const waiting = ready && render.release?.state.step !== undefined && waitsForConfirmation(render.release.state.step);
-  await r.deployment?.finish(!ready ? "failure" : waiting ? "pending" : "success", !ready ? notReady : waiting ? `healthy; ${release?.phase ?? ""}: waits for baton confirm` : "healthy");
+  // What is not part of the status goes beside its write, not before it: the GitHub Deployment's state
+  // (started now, waited for after the write), and the notifications, sent once the status says what they say.
+  const deployed = r.deployment?.finish(!ready ? "failure" : waiting ? "pending" : "success", !ready ? notReady : waiting ? `healthy; ${release?.phase ?? ""}: waits for baton confirm` : "healthy");
+  const send = r.notify ?? notify;
+  const outbox: Array<() => Promise<void>> = [];
   if (release) {
     status.release = release;
     const event = releaseEvent(env.status?.release?.phase, release.phase);
     if (event) {
-      void notify(notifiers, { type: event, environment: envSpec.name, summary: `${envSpec.name}: release ${release.phase} (${describeWeights(release)})`, revision, images: status.pins, at: t.toISOString() }, log);
+      outbox.push(async () => void send(notifiers, { type: event, environment: envSpec.name, summary: `${envSpec.name}: release ${release.phase} (${describeWeights(release)})`, revision, images: status.pins, at: t.toISOString() }, log));
       void r.events.record(env, "Normal", "ReleasePhase", `release ${release.phase} at ${revision.slice(0, 12)} (${describeWeights(release)})`);
     }
   } else {
@@ -159,18 +167,24 @@ async function settled(r: Reporter, done: { [K in StepName]: ReconcileOutputs[K]
   }
   if (newRevision) {
     // Fire and forget: a notification outage never delays or fails a deploy.
-    // A merged promotion PR that is now live is announced as such, in addition to the deploy result.
-    if (ready && isPromotion(await commitMessage(dir, revision).catch(() => ""))) {
-      void notify(notifiers, { type: "promotion.merged", environment: envSpec.name, summary: `promotion to ${envSpec.name} merged and live at ${revision.slice(0, 12)}`, revision, images: status.pins, at: t.toISOString() }, log);
-    }
-    void notify(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: status.pins, at: t.toISOString() }, log);
+    // A merged promotion PR that is now live is announced as such, in addition to the deploy result; its
+    // commit message is read from the checkout while the status is written.
+    const message = ready ? (r.commitMessage ?? commitMessage)(dir, revision).catch(() => "") : Promise.resolve("");
+    const pins = status.pins;
+    outbox.push(async () => {
+      if (isPromotion(await message)) void send(notifiers, { type: "promotion.merged", environment: envSpec.name, summary: `promotion to ${envSpec.name} merged and live at ${revision.slice(0, 12)}`, revision, images: pins, at: t.toISOString() }, log);
+    });
+    outbox.push(async () => void send(notifiers, { type: ready ? "deploy.succeeded" : "deploy.failed", environment: envSpec.name, summary: ready ? `revision ${revision.slice(0, 12)} is live and healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`.slice(0, 300), revision, images: pins, at: t.toISOString() }, log));
     status.history = appendHistory(status.history, { revision, appliedAt: t.toISOString(), result: ready ? "Ready" : "Failed", message: ready ? "healthy" : notReady.slice(0, 300), pins: status.pins });
   }
   if (previousHealth !== v.health) {
     void r.events.record(env, ready ? "Normal" : "Warning", "HealthChanged", ready ? `revision ${revision.slice(0, 12)} is healthy` : `revision ${revision.slice(0, 12)} is not healthy: ${notReady}`);
   }
   log.info({ revision, action: "health", health: v.health, ...(ready ? {} : { waitingFor: notReady.slice(0, 500) }) }, ready ? "environment ready" : "environment not healthy");
-  return finish(r, { ok: ready, revision, changes, stalled: false, ...(ready ? {} : { error: new BatonError("HEALTH_TIMEOUT", notReady, { hint: "kubectl describe the objects listed" }) }) });
+  const result = await finish(r, { ok: ready, revision, changes, stalled: false, ...(ready ? {} : { error: new BatonError("HEALTH_TIMEOUT", notReady, { hint: "kubectl describe the objects listed" }) }) });
+  await deployed;
+  for (const deliver of outbox) await deliver();
+  return result;
 }
 
 /** Metrics of every concluded run, then the status write when something changed (or the heartbeat is due). */
