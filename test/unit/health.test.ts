@@ -63,8 +63,36 @@ test("Jobs fail on Failed or FailureTarget; HPA, PDB, LoadBalancer Service and I
 test("a generic Ready condition counts on any kind without a rule of its own", () => {
   const widget = (ready: Record<string, string>) => assessHealth({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" }, status: { conditions: [{ type: "Ready", ...ready }] as never } });
   assert.equal(widget({ status: "True" }).status, "Current");
-  assert.equal(widget({ status: "False", reason: "ReconcileError", message: "bad" }).status, "Failed");
   assert.equal(widget({ status: "Unknown", reason: "Progressing" }).status, "InProgress");
+});
+
+test("custom resources follow kstatus: Stalled fails, Reconciling and Ready=False wait, no conditions at all is healthy", () => {
+  const widget = (status?: Record<string, unknown>, generation = 3): LiveObject => ({ apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w", generation }, ...(status ? { status } : {}) });
+  const ready = { type: "Ready", status: "True", reason: "Succeeded", message: "all good" };
+
+  const stalled = assessHealth(widget({ observedGeneration: 3, conditions: [{ type: "Ready", status: "False", reason: "Progressing" }, { type: "Stalled", status: "True", reason: "InvalidSpec", message: "spec.size must be positive" }] }));
+  assert.equal(stalled.status, "Failed");
+  assert.match(stalled.message, /Widget w stalled: InvalidSpec \(spec\.size must be positive\)/);
+  assert.equal(assessHealth(widget({ conditions: [{ type: "Stalled", status: "True", reason: "InvalidSpec" }] })).status, "Failed", "Stalled without a Ready condition");
+  assert.equal(assessHealth(widget({ conditions: [{ type: "Reconciling", status: "True" }, { type: "Stalled", status: "True", reason: "InvalidSpec" }] })).status, "Failed", "Stalled wins whatever the order");
+
+  const reconciling = assessHealth(widget({ observedGeneration: 3, conditions: [ready, { type: "Reconciling", status: "True", reason: "Progressing", message: "scaling to 3" }] }));
+  assert.equal(reconciling.status, "InProgress", "Ready=True left from the previous spec while reconciling");
+  assert.match(reconciling.message, /Widget w reconciling: Progressing \(scaling to 3\)/);
+  assert.equal(assessHealth(widget({ conditions: [{ type: "Reconciling", status: "True" }] })).status, "InProgress", "Reconciling without a Ready condition");
+
+  const retrying = assessHealth(widget({ observedGeneration: 3, conditions: [{ type: "Ready", status: "False", reason: "ReconcileError", message: "connection refused" }] }));
+  assert.equal(retrying.status, "InProgress", "a controller retrying after an error gets spec.timeout; only Stalled fails at once");
+  assert.match(retrying.message, /Widget w not ready: ReconcileError \(connection refused\)/);
+
+  assert.equal(assessHealth(widget({ observedGeneration: 3, conditions: [{ ...ready, observedGeneration: 2 }] })).status, "InProgress", "the Ready condition itself is for an older generation");
+  assert.equal(assessHealth(widget({ observedGeneration: 2, conditions: [ready] })).status, "InProgress", "status for an older generation");
+  assert.equal(assessHealth(widget({ observedGeneration: 3, conditions: [{ ...ready, observedGeneration: 3 }, { type: "Reconciling", status: "False" }, { type: "Stalled", status: "False" }] })).status, "Current");
+
+  // A config-like CR that never reports status must not hang its Environment until spec.timeout.
+  assert.equal(assessHealth(widget(undefined, 1)).status, "Current", "no status at all");
+  assert.equal(assessHealth(widget({ observedGeneration: 3 })).status, "Current", "observed the current generation, no conditions");
+  assert.equal(assessHealth(widget({ observedGeneration: 3, conditions: [{ type: "Synced", status: "False" }] })).status, "Current", "conditions kstatus does not know");
 });
 
 test("Flux HelmRelease: InProgress until Ready=True for the current generation, Failed when helm-controller gave up", () => {

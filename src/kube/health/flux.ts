@@ -1,4 +1,4 @@
-import { condition, current, failed, inProgress, type Condition, type Health, type LiveObject } from "./types.js";
+import { condition, current, describe, failed, inProgress, type Health, type LiveObject } from "./types.js";
 
 /** The API groups of Flux's controllers (helm, kustomize, source, notification, image…): all report kstatus conditions. */
 export const isFluxGroup = (group: string): boolean => group.endsWith(".toolkit.fluxcd.io");
@@ -29,7 +29,7 @@ export function fluxHealth(obj: LiveObject): Health {
   const stalled = condition(obj, "Stalled");
   if (stalled?.status === "True") return failed(`${what} stalled: ${describe(stalled)}`);
 
-  const ready = condition(obj, "Ready") as (Condition & { observedGeneration?: number }) | undefined;
+  const ready = condition(obj, "Ready");
   if (!ready) return inProgress(`waiting for Flux to report ${what} Ready`);
   if (generation !== undefined && ready.observedGeneration !== undefined && ready.observedGeneration < generation) {
     return inProgress(`${what}'s Ready condition is for generation ${ready.observedGeneration}, waiting for ${generation}`);
@@ -47,5 +47,3 @@ function isTerminal(obj: LiveObject, reason: string | undefined): boolean {
   // Other Flux kinds name their failures `…Failed` (BuildFailed, HealthCheckFailed, ReconciliationFailed…).
   return reason.endsWith("Failed") && reason !== "ArtifactFailed";
 }
-
-const describe = (c: Condition): string => `${c.reason ?? c.type}${c.message ? ` (${c.message})` : ""}`;

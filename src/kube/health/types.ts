@@ -11,6 +11,8 @@ export interface Condition {
   status: string;
   reason?: string;
   message?: string;
+  /** metav1.Condition's own generation: a condition older than `metadata.generation` is stale. */
+  observedGeneration?: number;
 }
 
 export interface LiveObject {
@@ -32,6 +34,9 @@ export function num(v: unknown): number {
 export function condition(obj: LiveObject, type: string): Condition | undefined {
   return obj.status?.conditions?.find((c) => c.type === type);
 }
+
+/** A condition for a message: its reason (or type) and message, e.g. `UpgradeFailed (timed out)`. */
+export const describe = (c: Condition): string => `${c.reason ?? c.type}${c.message ? ` (${c.message})` : ""}`;
 
 /** The controller has not yet seen the latest spec: anything else in status is stale. */
 export function staleGeneration(obj: LiveObject): Health | undefined {
