@@ -105,7 +105,13 @@ test("no configured secret value appears in the agent's log, status or Events; r
     // The scan.
     await new Promise((r) => setTimeout(r, 200)); // let the log stream flush
     const logFile = artifactPath(`cluster-logs/agent-${f.namespace}-0.log`);
-    const events = await f.client.list("v1", "Event", f.namespace);
+    // Events are written after the status they follow (off the reconcile's critical path): wait until each
+    // Environment's are there, the failing ones' included, whose messages quote the git errors.
+    const events = await waitFor("an Event of every Environment", async () => {
+      const all = await f.client.list("v1", "Event", f.namespace);
+      const about = new Set(all.map((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name));
+      return ["good", "badcreds", "notgit"].every((n) => about.has(n)) ? all : undefined;
+    }, 30_000);
     const haystacks: Record<string, string> = {
       log: await fs.readFile(logFile, "utf8"),
       status: JSON.stringify(await Promise.all(["good", "badcreds", "notgit"].map((n) => f.environment(n).then((e) => e?.status)))),
