@@ -106,27 +106,30 @@ function gitError(e: unknown, url: string): BatonError {
 }
 
 /**
- * Fetches the remote branch head into a bare `gitdir` (created on first use) and returns the fetched commit.
- * Shallow and single-branch like a checkout: later fetches send what the gitdir has, so only new objects come.
+ * Fetches the remote branch head into a bare `gitdir` (created on first use) and returns the fetched commit
+ * and the gitdir that holds it. Shallow and single-branch like a checkout: later fetches send what the
+ * gitdir has, so only new objects come. With `fresh`, a head `gitdir` lacks is fetched into that new
+ * gitdir instead, from nothing (sources.ts starts a gitdir afresh when packs pile up).
  */
-export async function fetchToGitdir(url: string, branch: string, gitdir: string, auth?: GitAuth, options: FetchOptions = {}): Promise<string> {
+export async function fetchToGitdir(url: string, branch: string, gitdir: string, auth?: GitAuth, options: FetchOptions = {}, fresh?: string): Promise<{ oid: string; gitdir: string }> {
   checkRemoteUrl(url, options);
   const { client, violation } = boundedHttp(options);
   const http = advertisementOnce(client);
   try {
-    await git.init({ fs: nodeFs, gitdir, bare: true, defaultBranch: branch });
-    // The refspec tells isomorphic-git where the fetched head goes (and what to offer as "have" next time).
-    await git.addRemote({ fs: nodeFs, gitdir, remote: "origin", url, force: true });
     // The ref advertisement names the branch head. A head the gitdir already has (a push's run that starts
     // after another run fetched that push) needs no pack negotiation: without this, such a fetch still
     // downloaded an (empty) pack. A new head costs the same two requests as before: fetch() below is
     // given the same advertisement again, from memory.
     const info = await git.getRemoteInfo2({ http, url, protocolVersion: 1, ...(auth ? { onAuth: onAuth(auth) } : {}) });
     const advertised = info.refs?.find((r) => r.ref === `refs/heads/${branch}`)?.oid;
-    if (advertised !== undefined && (await hasCommit(gitdir, advertised))) return advertised;
-    const { fetchHead } = await git.fetch({ fs: nodeFs, http, gitdir, url, ref: branch, singleBranch: true, depth: 1, tags: false, ...(auth ? { onAuth: onAuth(auth) } : {}) });
+    if (advertised !== undefined && (await hasCommit(gitdir, advertised))) return { oid: advertised, gitdir };
+    const into = fresh ?? gitdir;
+    await git.init({ fs: nodeFs, gitdir: into, bare: true, defaultBranch: branch });
+    // The refspec tells isomorphic-git where the fetched head goes (and what to offer as "have" next time).
+    await git.addRemote({ fs: nodeFs, gitdir: into, remote: "origin", url, force: true });
+    const { fetchHead } = await git.fetch({ fs: nodeFs, http, gitdir: into, url, ref: branch, singleBranch: true, depth: 1, tags: false, ...(auth ? { onAuth: onAuth(auth) } : {}) });
     if (!fetchHead) throw new BatonError("GIT_FAILED", `branch "${branch}" not found at ${redactUrl(url)}`, { field: "spec.branch", hint: "check the branch name" });
-    return fetchHead;
+    return { oid: fetchHead, gitdir: into };
   } catch (e) {
     if (e instanceof BatonError && e.code === "GIT_FAILED" && !violation()) throw e;
     throw gitError(violation() ?? e, url);

@@ -8,6 +8,13 @@
  * Git network operations across all sources run at most `concurrency` at a time (Bottleneck, which the
  * GitHub client already uses), so 200 new Environments do not open 200 clones at once.
  *
+ * Each fetch adds a pack to the source's gitdir, and isomorphic-git never repacks: a gitdir of hundreds of packs
+ * makes every object lookup try hundreds of pack indexes. So once the gitdir holds `maxPacks` packs, the next
+ * new revision is fetched into a new gitdir from nothing (one shallow fetch of the head, no extra request)
+ * and fetches go there from then on. A checkout reads its commit through the gitdir it was written from (its
+ * `.git` file names it), so an older gitdir stays until no checkout on disk names it: a reconcile reading
+ * an older revision never loses its objects.
+ *
  * Credentials are part of a source's identity: an Environment never reads a repository through another
  * Environment's token (a tenant without access would otherwise see a private repository's files).
  * A failed head check is shared like a successful one: a run that may use an answer of that age gets the
@@ -50,6 +57,8 @@ export interface GitSourcesOptions {
   concurrency: number;
   /** Revisions kept on disk per source besides those in use (the newest ones). */
   keepRevisions?: number;
+  /** Packs a source's gitdir may hold before the next new revision is fetched into a new gitdir (default 20). */
+  maxPacks?: number;
   now?: () => number;
   /** Counts each git network operation (metrics, tests). */
   onOperation?: (operation: "ls-remote" | "fetch") => void;
@@ -60,7 +69,8 @@ export interface GitSourcesOptions {
 interface Source {
   key: string;
   root: string;
-  gitdir: string;
+  /** The gitdir fetches go into; found on disk (the newest generation) by the first git operation. */
+  gitdir?: string;
   head?: { oid: string; seenAt: number };
   checking?: { promise: Promise<string>; startedAt: number; signal?: AbortSignal };
   /** When the newest head check or fetch started, whatever its outcome. */
@@ -76,6 +86,14 @@ interface Source {
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
+/** A source's gitdirs: `.gitdir` (before gitdirs were started afresh), then `.gitdir.1`, `.gitdir.2`… */
+const GITDIR = /^\.gitdir(?:\.(\d+))?$/;
+/**
+ * The default of `maxPacks`. Measured with `npm run bench git-packs` (200 commits one by one): the time of
+ * a fetch and checkout grows with the packs (README, Shared fetches); a fresh gitdir costs one download of
+ * the whole head, so this trades one such download per 20 revisions against lookups in at most 20 packs.
+ */
+const MAX_PACKS = 20;
 /** How much history the ancestry check fetches, step by step, before it gives up (descends()). */
 export const DEEPEN_STEPS = [50, 500];
 
@@ -194,14 +212,15 @@ export class GitSources {
   async descends(ref: SourceRef, head: string, ancestor: string, options: FetchOptions = {}, deepen: number[] = DEEPEN_STEPS): Promise<Reach> {
     const source = this.source(ref);
     const run = async (): Promise<Reach> => {
-      let reach = await reaches(source.gitdir, head, ancestor);
+      const gitdir = await this.gitdirOf(source);
+      let reach = await reaches(gitdir, head, ancestor);
       for (const depth of deepen) {
         if (reach !== "unknown") break;
         await this.limiter.schedule(() => {
           this.options.onOperation?.("fetch");
-          return deepenGitdir(ref.url, ref.branch, source.gitdir, depth, ref.auth, options);
+          return deepenGitdir(ref.url, ref.branch, gitdir, depth, ref.auth, options);
         });
-        reach = await reaches(source.gitdir, head, ancestor);
+        reach = await reaches(gitdir, head, ancestor);
       }
       return reach;
     };
@@ -221,10 +240,16 @@ export class GitSources {
       if (wanted !== undefined && (await exists(path.join(source.root, wanted)))) return { oid: await this.keep(source, wanted), wrote: false };
       const startedAt = this.now();
       source.askedAt = startedAt;
-      const oid = await this.limiter.schedule(() => {
+      const current = await this.gitdirOf(source);
+      const fresh = (await packsIn(current)) >= (this.options.maxPacks ?? MAX_PACKS) ? nextGitdir(current) : undefined;
+      const { oid, gitdir } = await this.limiter.schedule(() => {
         this.options.onOperation?.("fetch");
-        return fetchToGitdir(ref.url, ref.branch, source.gitdir, ref.auth, options);
+        return fetchToGitdir(ref.url, ref.branch, current, ref.auth, options, fresh);
+      }).catch(async (e: unknown) => {
+        if (fresh) await fs.rm(fresh, { recursive: true, force: true });
+        throw e;
       });
+      source.gitdir = gitdir;
       this.observe(ref, source, oid, startedAt);
       const dir = path.join(source.root, oid);
       let wrote = false;
@@ -232,7 +257,7 @@ export class GitSources {
         wrote = true;
         const tmp = path.join(source.root, `.tmp-${oid}-${randomBytes(4).toString("hex")}`);
         try {
-          await checkoutFromGitdir(source.gitdir, oid, tmp);
+          await checkoutFromGitdir(gitdir, oid, tmp);
           // Another agent process sharing this cache may have written the same commit meanwhile: same files.
           await fs.rename(tmp, dir).catch(async (e: unknown) => {
             if (!(await exists(dir))) throw e;
@@ -248,18 +273,40 @@ export class GitSources {
     return result;
   }
 
-  /** Records a checkout on disk as the newest and removes old ones nobody reads (beyond keepRevisions). */
+  /**
+   * Records a checkout on disk as the newest and removes old ones nobody reads (beyond keepRevisions), then
+   * the gitdirs that neither fetches nor any checkout left on disk read. Under the source's lock.
+   */
   private async keep(source: Source, oid: string): Promise<string> {
     const entry = source.revisions.get(oid) ?? { users: 0 };
     source.revisions.delete(oid);
     source.revisions.set(oid, entry);
     const keep = new Set([...source.revisions.keys()].slice(-(this.options.keepRevisions ?? 3)));
+    const read = new Set([await this.gitdirOf(source)]);
     for (const name of await fs.readdir(source.root).catch(() => [] as string[])) {
-      if (!COMMIT.test(name) || keep.has(name) || (source.revisions.get(name)?.users ?? 0) > 0) continue;
+      if (!COMMIT.test(name)) continue;
+      if (keep.has(name) || (source.revisions.get(name)?.users ?? 0) > 0) {
+        const link = await fs.readFile(path.join(source.root, name, ".git"), "utf8").catch(() => "");
+        if (link.startsWith("gitdir: ")) read.add(path.resolve(link.slice("gitdir: ".length).trim()));
+        continue;
+      }
       source.revisions.delete(name);
       await fs.rm(path.join(source.root, name), { recursive: true, force: true });
     }
+    for (const name of await fs.readdir(source.root).catch(() => [] as string[])) {
+      if (GITDIR.test(name) && !read.has(path.resolve(source.root, name))) await fs.rm(path.join(source.root, name), { recursive: true, force: true });
+    }
     return oid;
+  }
+
+  /** The gitdir fetches go into: the newest on disk (an earlier agent process may have started one), or a first one. */
+  private async gitdirOf(source: Source): Promise<string> {
+    if (source.gitdir === undefined) {
+      const generations = (await fs.readdir(source.root).catch(() => [] as string[])).map((name) => GITDIR.exec(name)).filter((m): m is RegExpExecArray => m !== null);
+      const newest = generations.sort((a, b) => Number(b[1] ?? 0) - Number(a[1] ?? 0))[0];
+      source.gitdir = path.resolve(source.root, newest?.[0] ?? ".gitdir.1");
+    }
+    return source.gitdir;
   }
 
   private observe(ref: SourceRef, source: Source, oid: string, seenAt: number): void {
@@ -279,7 +326,7 @@ export class GitSources {
     let source = this.sources.get(key);
     if (!source) {
       const root = path.join(this.cacheDir, "sources", key);
-      source = { key, root, gitdir: path.join(root, ".gitdir"), lock: Promise.resolve(), revisions: new Map(), pending: new Map() };
+      source = { key, root, lock: Promise.resolve(), revisions: new Map(), pending: new Map() };
       this.sources.set(key, source);
     }
     return source;
@@ -287,3 +334,14 @@ export class GitSources {
 }
 
 const exists = (p: string): Promise<boolean> => fs.stat(p).then(() => true, () => false);
+
+/** Packs in a gitdir (one per fetch: isomorphic-git never repacks). */
+export async function packsIn(gitdir: string): Promise<number> {
+  return (await fs.readdir(path.join(gitdir, "objects", "pack")).catch(() => [] as string[])).filter((name) => name.endsWith(".pack")).length;
+}
+
+/** The gitdir after `gitdir` (`.gitdir` → `.gitdir.1`, `.gitdir.3` → `.gitdir.4`). */
+function nextGitdir(gitdir: string): string {
+  const generation = Number(GITDIR.exec(path.basename(gitdir))?.[1] ?? 0);
+  return path.join(path.dirname(gitdir), `.gitdir.${generation + 1}`);
+}

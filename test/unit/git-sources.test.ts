@@ -8,7 +8,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { commitMessage } from "../../src/git/fetch.js";
-import { GitSources } from "../../src/git/sources.js";
+import { GitSources, packsIn } from "../../src/git/sources.js";
 import { ConfigRepo } from "../support/config-repo.js";
 import { GitServer } from "../support/git-server.js";
 
@@ -149,6 +149,34 @@ test("a push's run that starts after another run fetched the push asks for the r
   assert.deepEqual(server.requests.slice(requests), ["GET /config.git/info/refs?service=git-upload-pack"], "the second run read the ref advertisement, no pack");
   assert.equal(uploadPacks() - packs, 1, "one pack download for the pushed revision");
   assert.deepEqual(operations.slice(-2), ["fetch", "fetch"], "both runs fetched at once (no head check first)");
+});
+
+test("a gitdir holds at most maxPacks packs: the next revision starts a new one, and a checkout in use keeps reading its own", async () => {
+  const operations: string[] = [];
+  const sources = new GitSources(await freshCache(), { concurrency: 4, keepRevisions: 1, maxPacks: 3, onOperation: (op) => operations.push(op) });
+  const ref = { url: repo.url, branch: "main" };
+  const held = await sources.checkout(ref, insecure);
+  const root = path.dirname(held.dir);
+  const gitdirs = async () => (await fs.readdir(root)).filter((n) => n.startsWith(".gitdir")).sort();
+  const heldFiles = await fs.readFile(path.join(held.dir, "env/a.yaml"), "utf8");
+  let newest = held.revision;
+  for (let i = 0; i < 7; i++) {
+    await repo.commit({ "env/busy.yaml": `n: ${i}\n` }, `busy ${i}`);
+    const c = await sources.checkout(ref, insecure);
+    newest = c.revision;
+    c.release();
+    for (const g of await gitdirs()) assert.ok((await packsIn(path.join(root, g))) <= 3, `${g} holds at most 3 packs after ${i + 2} fetches`);
+  }
+  assert.equal(operations.filter((op) => op === "fetch").length, 8, "one fetch per revision: a new gitdir costs no request of its own");
+  assert.deepEqual(await gitdirs(), [".gitdir.1", ".gitdir.3"], "the first stays (a checkout reads it); the second went with its checkouts");
+  assert.equal(await fs.readFile(path.join(held.dir, "env/a.yaml"), "utf8"), heldFiles);
+  assert.match(await commitMessage(held.dir, held.revision), /./, "the held checkout still reads its commit through its gitdir");
+  assert.equal(await sources.descends(ref, newest, held.revision, insecure), "descends", "the ancestry check deepens the new gitdir");
+  held.release();
+  await repo.commit({ "env/busy.yaml": "n: done\n" }, "busy done");
+  await sources.checkout(ref, insecure);
+  // The deepening fetch was the third pack of .gitdir.3, so this revision started .gitdir.4.
+  assert.deepEqual(await gitdirs(), [".gitdir.4"], "released and replaced: the gitdirs of replaced checkouts went too");
 });
 
 test("a failed head check is shared like an answer: runs that may use one that old get the failure without asking again", async () => {
