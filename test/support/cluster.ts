@@ -57,7 +57,37 @@ function get(url: string, token: string, ca: Buffer): Promise<{ status: number; 
   });
 }
 
+/** etcd or kube-apiserver exited while starting: most likely another process took its port first. */
+class ExitedWhileStarting extends Error {}
+
+/** Rejects when `p` exits; handled, so a later exit (teardown) is no unhandled rejection. */
+function exitOf(p: Managed): Promise<never> {
+  const exited = new Promise<never>((_resolve, reject) => {
+    const fail = () => reject(new ExitedWhileStarting(`${p.name} exited while starting (log: ${p.logFile})`));
+    if (p.child.exitCode !== null || p.child.signalCode !== null) fail();
+    else p.child.once("exit", fail);
+  });
+  exited.catch(() => undefined);
+  return exited;
+}
+
+/**
+ * Free ports are picked before the processes bind them, so a test server starting beside can take one in
+ * between (seen once in CI: the readiness probe met a plain-HTTP server on the API server's port). A start
+ * whose etcd or API server exits is retried on fresh ports, twice at most.
+ */
 export async function startCluster(bin: string, options: ClusterOptions = {}): Promise<Cluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce(bin, options);
+    } catch (e) {
+      if (!(e instanceof ExitedWhileStarting) || attempt >= 3) throw e;
+      process.stderr.write(`[cluster] ${e.message}; starting again on other ports\n`);
+    }
+  }
+}
+
+async function startClusterOnce(bin: string, options: ClusterOptions): Promise<Cluster> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-cluster-"));
   const processes: Managed[] = [];
   const specs = new Map<string, { command: string; args: string[]; logFile: string }>();
@@ -95,9 +125,11 @@ export async function startCluster(bin: string, options: ClusterOptions = {}): P
 
     const server = `https://127.0.0.1:${apiPort}`;
     const caFile = path.join(certDir, "apiserver.crt");
-    await waitFor("kube-apiserver serving certificate", async () => (await fs.stat(caFile).catch(() => undefined)) ? true : undefined, 60_000);
+    const exited = Promise.race(processes.map(exitOf));
+    exited.catch(() => undefined);
+    await Promise.race([exited, waitFor("kube-apiserver serving certificate", async () => (await fs.stat(caFile).catch(() => undefined)) ? true : undefined, 60_000)]);
     const ca = await fs.readFile(caFile);
-    await waitFor("kube-apiserver /readyz", async () => ((await get(`${server}/readyz`, token, ca)).status === 200 ? true : undefined), 90_000, 250);
+    await Promise.race([exited, waitFor("kube-apiserver /readyz", async () => ((await get(`${server}/readyz`, token, ca)).status === 200 ? true : undefined), 90_000, 250)]);
 
     const kubeconfig = path.join(dir, "kubeconfig");
     await fs.writeFile(kubeconfig, [
