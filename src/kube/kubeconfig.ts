@@ -189,13 +189,17 @@ function missingUser(file: string, context: string, user: string): never {
   throw invalid(file, `context "${context}" names user "${user}", which the kubeconfig does not define`, `contexts.${context}.user`, "add the user under users: or fix the context");
 }
 
-function checkServer(server: string, file: string, field: string): void {
-  let url: URL | undefined;
+/** The URL `text` names, if it is one. */
+function urlOf(text: string): URL | undefined {
   try {
-    url = new URL(server);
+    return new URL(text);
   } catch {
-    url = undefined;
+    return undefined;
   }
+}
+
+function checkServer(server: string, file: string, field: string): void {
+  const url = urlOf(server);
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
     throw invalid(file, "the cluster's server is not an http(s) URL", field, "set server to the API server's URL, e.g. https://10.0.0.1:6443");
   }
@@ -203,12 +207,7 @@ function checkServer(server: string, file: string, field: string): void {
 
 /** kubectl's proxy-url takes http, https and socks5; Baton tunnels through http(s) proxies only. The URL may hold a password: never echoed. */
 function checkProxy(proxy: string, file: string, field: string): void {
-  let url: URL | undefined;
-  try {
-    url = new URL(proxy);
-  } catch {
-    url = undefined;
-  }
+  const url = urlOf(proxy);
   if (url?.protocol === "socks5:") throw invalid(file, "the cluster's proxy-url is a SOCKS5 proxy, which Baton does not support", field, "use an HTTP(S) proxy that supports CONNECT, or remove proxy-url");
   if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
     throw invalid(file, "the cluster's proxy-url is not an http(s) URL", field, "set proxy-url to the proxy's URL, e.g. http://proxy.example.com:3128");

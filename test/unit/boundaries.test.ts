@@ -2,29 +2,18 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { boundaryProblems } from "../../src/config/boundaries.js";
 import { findEnvironment, loadPipeline } from "../../src/config/pipeline.js";
 import { renderForApply } from "../../src/release/render.js";
 import { parsePinArgument, planPin, planPromotion, validateRepo } from "../../src/config/repo.js";
 import { BatonError, BatonErrors } from "../../src/errors.js";
+import { writeTree } from "../support/file-tree.js";
 
 const web = (digest: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers:\n        - name: web\n          image: ghcr.io/acme/web@sha256:${digest.repeat(64)}\n`;
 const PIPELINE = "apiVersion: baton.dev/v1alpha1\nkind: Pipeline\nenvironments:\n  - name: testing\n    path: envs/testing\n  - name: production\n    path: envs/production\n    promoteFrom: testing\n";
 
-async function repo(files: Record<string, string>, links: Record<string, string>): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-bounds-"));
-  for (const [file, text] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await fs.writeFile(path.join(dir, file), text);
-  }
-  for (const [link, target] of Object.entries(links)) {
-    await fs.mkdir(path.dirname(path.join(dir, link)), { recursive: true });
-    await fs.symlink(target, path.join(dir, link));
-  }
-  return dir;
-}
+const repo = (files: Record<string, string>, links: Record<string, string>): Promise<string> => writeTree("baton-bounds-", files, links);
 
 const codes = (e: unknown): string[] => (e instanceof BatonErrors ? e.errors.map((x) => x.code) : [(e as { code?: string }).code ?? String(e)]);
 

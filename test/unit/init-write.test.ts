@@ -2,26 +2,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { promises as fs } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { proposePipeline } from "../../src/config/init.js";
 import { writeInit, type ResolvedImage } from "../../src/config/init-resolve.js";
 import { BatonError, BatonErrors } from "../../src/errors.js";
+import { writeTree } from "../support/file-tree.js";
 
 const deployment = (name: string, image: string) => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}}\nspec:\n  template:\n    spec:\n      containers: [{name: ${name}, image: "${image}"}]\n`;
 
-async function repo(files: Record<string, string>, links: Record<string, string>): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "baton-init-write-"));
-  for (const [file, text] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await fs.writeFile(path.join(dir, file), text);
-  }
-  for (const [link, target] of Object.entries(links)) {
-    await fs.mkdir(path.dirname(path.join(dir, link)), { recursive: true });
-    await fs.symlink(target, path.join(dir, link));
-  }
-  return dir;
-}
+const repo = (files: Record<string, string>, links: Record<string, string>): Promise<string> => writeTree("baton-init-write-", files, links);
 
 /** Every file's text (symlinks as `-> target`): what "nothing written" compares. */
 async function snapshot(dir: string): Promise<Record<string, string>> {
